@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Configures and builds midge (Release, tests included) into BUILD_DIR
+# (default build/). Extra arguments go to CMake, e.g.
+#   scripts/build.sh -DCMAKE_PREFIX_PATH=/opt/libtorch
+# Two parallel jobs: a torch translation unit needs ~1 GB of compiler memory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${BUILD_DIR:-build}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE:-Release} "$@" >/dev/null
+cmake --build "$build" -j "${MIDGE_BUILD_JOBS:-2}"

@@ -1,0 +1,15 @@
+// The subcommands of `midge`, one function each (src/apps/<name>_command.cpp).
+// Each parses and validates its arguments, calls midge_core, prints results.
+#pragma once
+
+#include "apps/command_line.h"
+
+namespace midge::apps {
+
+int run_synth(const std::vector<std::string>& args, dist::Communicator& world);
+int run_split(const std::vector<std::string>& args, dist::Communicator& world);
+int run_train(const std::vector<std::string>& args, dist::Communicator& world);
+int run_sweep(const std::vector<std::string>& args, dist::Communicator& world);
+int run_options(const std::vector<std::string>& args, dist::Communicator& world);
+
+}  // namespace midge::apps

@@ -1,0 +1,117 @@
+// `midge`: subcommand dispatch only. Starts the (possibly MPI) runtime and
+// logging, finds the subcommand, and lets dist::run_rank turn failures into
+// exit codes (0 ok, 1 run failed, 2 bad usage) and whole-job aborts.
+#include <torch/version.h>
+
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "apps/commands.h"
+#include "core/errors.h"
+#include "core/logging.h"
+#include "core/versions.h"
+#include "data/image_set.h"
+#include "dist/failure.h"
+#include "dist/runtime.h"
+#include "io/hdf5_library.h"
+
+namespace {
+
+using midge::apps::Command;
+
+const Command kCommands[] = {
+    {"synth", "write a synthetic taxon image set (for demos and tests)", midge::apps::run_synth},
+    {"split", "per-taxon train/val split (every fifth image to validation)",
+     midge::apps::run_split},
+    {"train", "one two-stage fine-tuning run", midge::apps::run_train},
+    {"sweep", "hyperparameter sweep over groups of ranks", midge::apps::run_sweep},
+    {"collect", "per-taxon accuracy summary across runs", nullptr},
+    {"gradcam", "Grad-CAM heatmaps for a model and images", nullptr},
+    {"predict", "identify new specimens with a trained model", nullptr},
+    {"options", "list every configuration key (--markdown for docs/config.md)",
+     midge::apps::run_options},
+};
+
+std::string usage() {
+  std::string s =
+      "midge: batch experiment runner for image-based taxon identification\n\n"
+      "usage: midge [--version] [--help] [--log-level LEVEL] <command> [options]\n"
+      "       mpirun -n R midge <command> ...   or   srun midge <command> ...\n\n"
+      "commands:\n";
+  for (const auto& c : kCommands) {
+    std::string name = c.name;
+    s += "  " + name + std::string(10 - name.size(), ' ') + c.synopsis +
+         (c.run == nullptr ? "  (not built yet)" : "") + "\n";
+  }
+  s += "\n`midge <command> --help` describes a command's options.\n"
+       "Exit codes: 0 success, 1 a run failed, 2 bad usage or configuration.\n"
+       "--log-level: " +
+       std::string(midge::kLogLevels) + " (default info); logs go to stderr.\n";
+  return s;
+}
+
+std::string version_report() {
+  return "midge " + midge::midge_version() + "\nLibTorch " + TORCH_VERSION + "\nOpenCV " +
+         midge::data::opencv_library_version() + "\nHDF5 " + midge::io::hdf5_library_version() +
+         "\nMPI " + midge::dist::mpi_library_version() + "\n";
+}
+
+// Takes --log-level out of the arguments wherever it appears.
+std::string extract_log_level(std::vector<std::string>* args) {
+  std::string level = "info";
+  for (std::size_t i = 0; i < args->size();) {
+    const std::string& a = (*args)[i];
+    if (a == "--log-level" && i + 1 < args->size()) {
+      level = (*args)[i + 1];
+      args->erase(args->begin() + static_cast<long>(i), args->begin() + static_cast<long>(i) + 2);
+    } else if (a.rfind("--log-level=", 0) == 0) {
+      level = a.substr(std::strlen("--log-level="));
+      args->erase(args->begin() + static_cast<long>(i));
+    } else {
+      ++i;
+    }
+  }
+  return level;
+}
+
+int dispatch(std::vector<std::string> args, midge::dist::Communicator& world) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    midge::apps::print_once(world, usage());
+    return args.empty() ? midge::kExitUsage : midge::kExitSuccess;
+  }
+  if (args[0] == "--version") {
+    midge::apps::print_once(world, version_report());
+    return midge::kExitSuccess;
+  }
+  for (const auto& c : kCommands) {
+    if (args[0] != c.name) continue;
+    if (c.run == nullptr) {
+      throw midge::UsageError(std::string("midge ") + c.name + ": not built in this version yet");
+    }
+    return c.run(std::vector<std::string>(args.begin() + 1, args.end()), world);
+  }
+  throw midge::UsageError("unknown command '" + args[0] + "' (see `midge --help`)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string level = extract_log_level(&args);
+  try {
+    midge::dist::Runtime runtime(&argc, &argv);
+    auto& world = runtime.world();
+    int code = midge::dist::run_rank(world, [&]() {
+      midge::init_logging(world.rank(), world.size(), level);
+      return dispatch(args, world);
+    });
+    runtime.finalize();
+    return code;
+  } catch (const std::exception& e) {
+    // Only MPI start-up can get here (run_rank catches everything else).
+    std::cerr << "midge: " << e.what() << "\n";
+    return midge::exit_code_of(e);
+  }
+}

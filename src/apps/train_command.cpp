@@ -1,0 +1,94 @@
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <optional>
+
+#include "apps/commands.h"
+#include "core/config.h"
+#include "core/errors.h"
+
+namespace midge::apps {
+
+namespace {
+
+// Resolves and validates the configuration on every rank (each rank sees
+// the same files, so each reaches the same verdict before any work).
+Config load_validated(const po::variables_map& vm) {
+  std::optional<std::string> file;
+  if (vm.count("config") != 0U) file = vm["config"].as<std::string>();
+  std::vector<std::string> sets;
+  if (vm.count("set") != 0U) sets = vm["set"].as<std::vector<std::string>>();
+  Config config = resolve_config(file, sets);
+  validate(config);
+  return config;
+}
+
+std::string config_help(const po::options_description& desc) {
+  return describe(desc) + "\n" + option_table().help_text();
+}
+
+}  // namespace
+
+int run_train(const std::vector<std::string>& args, dist::Communicator& world) {
+  po::options_description desc(
+      "midge train --config FILE [--set key=value]... [--out DIR] [--dry-run]\n\n"
+      "One two-stage run (stage 1: backbone frozen; stage 2: whole network).\n"
+      "Run under mpirun/srun for data-parallel training over all ranks.\n\n"
+      "Options");
+  desc.add_options()("help,h", "show this help and every configuration key")(
+      "out", po::value<std::string>()->default_value("results/run"), "output folder");
+  desc.add(config_options());
+  auto vm = parse_args("train", args, desc);
+  if (vm.count("help") != 0U) {
+    print_once(world, config_help(desc));
+    return kExitSuccess;
+  }
+  const Config config = load_validated(vm);
+  if (vm["dry-run"].as<bool>()) {
+    print_once(world, config.resolved_ini());
+    spdlog::info("configuration valid; --dry-run: nothing trained");
+    return kExitSuccess;
+  }
+  throw UsageError(
+      "midge train: training is not built in this version yet; use --dry-run to validate a "
+      "configuration");
+}
+
+int run_sweep(const std::vector<std::string>& args, dist::Communicator& world) {
+  po::options_description desc(
+      "midge sweep --config FILE --sweep FILE [--ranks-per-trial K] [--out DIR] [--dry-run]\n\n"
+      "Runs the trials of a sweep spec (jobs/*.ini) over groups of K ranks.\n\n"
+      "Options");
+  desc.add_options()("help,h", "show this help and every configuration key")(
+      "sweep", po::value<std::string>(), "sweep spec file")(
+      "ranks-per-trial", po::value<int>()->default_value(1), "ranks that train one trial")(
+      "out", po::value<std::string>()->default_value("results/sweep"), "output folder");
+  desc.add(config_options());
+  auto vm = parse_args("sweep", args, desc);
+  if (vm.count("help") != 0U) {
+    print_once(world, config_help(desc));
+    return kExitSuccess;
+  }
+  if (vm.count("sweep") == 0U) throw UsageError("midge sweep: --sweep FILE is required");
+  const std::string spec = vm["sweep"].as<std::string>();
+  if (!std::filesystem::is_regular_file(spec)) {
+    throw UsageError("midge sweep: sweep spec not found: " + spec);
+  }
+  const int k = vm["ranks-per-trial"].as<int>();
+  if (k < 1 || world.size() % k != 0) {
+    throw UsageError("midge sweep: --ranks-per-trial must divide the number of ranks (" +
+                     std::to_string(world.size()) + "), got " + std::to_string(k));
+  }
+  const Config config = load_validated(vm);
+  if (vm["dry-run"].as<bool>()) {
+    print_once(world, config.resolved_ini());
+    spdlog::info(
+        "base configuration valid; sweep spec {} found (its trials are expanded once "
+        "sweeps are built)",
+        spec);
+    return kExitSuccess;
+  }
+  throw UsageError("midge sweep: sweeps are not built in this version yet");
+}
+
+}  // namespace midge::apps

@@ -1,0 +1,484 @@
+#include "core/config.h"
+
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "core/errors.h"
+#include "core/text.h"
+
+namespace midge {
+namespace {
+
+namespace fs = std::filesystem;
+namespace po = boost::program_options;
+
+// Declaration helpers: each binds a key to one Config field, so a key is
+// declared (name, default, bounds, help, field) in exactly one line.
+class Declarer {
+ public:
+  explicit Declarer(OptionTable* table) : table_(table) {}
+
+  template <class Field>
+  void integer(const std::string& key, long long def, long long lo, long long hi,
+               const std::string& help, Field field) {
+    OptionSpec s = base(key, OptionKind::kInt, std::to_string(def), help);
+    s.min = static_cast<double>(lo);
+    s.max = static_cast<double>(hi);
+    s.apply = [field](Config& c, const std::string& v) {
+      long long x = 0;
+      text::parse_int64(v, &x);
+      field(c) = x;
+    };
+    table_->add(std::move(s));
+  }
+
+  template <class Field>
+  void number(const std::string& key, double def, double lo, double hi, const std::string& help,
+              Field field) {
+    OptionSpec s = base(key, OptionKind::kFloat, text::format_double(def), help);
+    s.min = lo;
+    s.max = hi;
+    s.apply = [field](Config& c, const std::string& v) {
+      double x = 0;
+      text::parse_double(v, &x);
+      field(c) = x;
+    };
+    table_->add(std::move(s));
+  }
+
+  template <class Field>
+  void boolean(const std::string& key, bool def, const std::string& help, Field field) {
+    OptionSpec s = base(key, OptionKind::kBool, def ? "true" : "false", help);
+    s.apply = [field](Config& c, const std::string& v) { field(c) = (v == "true"); };
+    table_->add(std::move(s));
+  }
+
+  template <class Field>
+  void choice(const std::string& key, const std::string& def, std::vector<std::string> choices,
+              const std::string& help, Field field) {
+    OptionSpec s = base(key, OptionKind::kChoice, def, help);
+    s.choices = std::move(choices);
+    s.apply = [field](Config& c, const std::string& v) { field(c) = v; };
+    table_->add(std::move(s));
+  }
+
+  template <class Field>
+  void text(const std::string& key, OptionKind kind, const std::string& def,
+            const std::string& help, Field field, OptionSpec extra = {}) {
+    OptionSpec s = base(key, kind, def, help);
+    s.extra_check = std::move(extra.extra_check);
+    s.allowed_override = std::move(extra.allowed_override);
+    s.apply = [field](Config& c, const std::string& v) { field(c) = v; };
+    table_->add(std::move(s));
+  }
+
+  template <class Field>
+  void triple(const std::string& key, const std::string& def, double lo, double hi,
+              const std::string& help, Field field) {
+    OptionSpec s = base(key, OptionKind::kFloatList, def, help);
+    s.min = lo;
+    s.max = hi;
+    s.list_size = 3;
+    s.apply = [field](Config& c, const std::string& v) {
+      auto items = text::split(v, ',');
+      for (std::size_t i = 0; i < 3; ++i) text::parse_double(items[i], &field(c)[i]);
+    };
+    table_->add(std::move(s));
+  }
+
+ private:
+  static OptionSpec base(const std::string& key, OptionKind kind, const std::string& def,
+                         const std::string& help) {
+    OptionSpec s;
+    s.key = key;
+    s.kind = kind;
+    s.default_value = def;
+    s.help = help;
+    return s;
+  }
+  OptionTable* table_;
+};
+
+constexpr long long kMaxEpochs = 100000;
+
+void declare_stage(Declarer& d, const std::string& stage, StageConfig Config::*member,
+                   long long epochs, const std::string& optimizer, double lr, double weight_decay,
+                   const std::string& schedule, long long patience) {
+  auto f = [member](auto field) {
+    return [ member, field ](Config & c) -> auto& { return (c.*member).*field; };
+  };
+  const std::string what = stage == "stage1" ? "Stage 1 (backbone frozen, head trained)"
+                                             : "Stage 2 (whole network fine-tuned)";
+  d.integer(stage + ".epochs", epochs, 0, kMaxEpochs,
+            what + ": number of epochs; 0 skips the stage.", f(&StageConfig::epochs));
+  d.integer(stage + ".batch_size", 32, 1, 65536,
+            "Global batch size of " + stage + " (summed over ranks).", f(&StageConfig::batch_size));
+  d.choice(stage + ".optimizer", optimizer, {"sgd", "adam", "adamw"}, "Optimizer of " + stage + ".",
+           f(&StageConfig::optimizer));
+  d.number(stage + ".lr", lr, 1e-12, 10.0, "Initial learning rate of " + stage + ".",
+           f(&StageConfig::lr));
+  d.number(stage + ".momentum", 0.9, 0.0, 0.999,
+           "SGD momentum (also Adam's beta1) of " + stage + ".", f(&StageConfig::momentum));
+  d.number(stage + ".weight_decay", weight_decay, 0.0, 1.0, "L2 weight decay of " + stage + ".",
+           f(&StageConfig::weight_decay));
+  d.choice(stage + ".schedule", schedule, {"none", "cosine", "plateau", "step"},
+           "Learning-rate schedule of " + stage + ".", f(&StageConfig::schedule));
+  d.integer(stage + ".early_stop_patience", patience, 0, kMaxEpochs,
+            "Stop " + stage +
+                " after this many epochs without improvement and restore the best "
+                "weights; 0 turns early stopping off.",
+            f(&StageConfig::early_stop_patience));
+  d.choice(stage + ".early_stop_metric", "val_loss", {"val_loss", "val_acc"},
+           "Validation metric watched by early stopping and plateau scheduling in " + stage + ".",
+           f(&StageConfig::early_stop_metric));
+}
+
+std::optional<std::string> check_pretrained(const std::string& v) {
+  if (v == "none" || text::ends_with(v, ".pt") || text::ends_with(v, ".pth") ||
+      text::ends_with(v, ".h5")) {
+    return std::nullopt;
+  }
+  return "a file name must end in .pt, .pth or .h5";
+}
+
+OptionTable build_table() {
+  OptionTable table;
+  Declarer d(&table);
+  // [data]
+  d.text(
+      "data.root", OptionKind::kPath, "",
+      "Folder with one sub-folder of images per taxon (jpg, jpeg, png, tif, tiff, bmp).",
+      [](Config & c) -> auto& { return c.data.root; });
+  d.integer(
+      "data.image_size", 512, 16, 4096, "Side in pixels of the square network input.",
+      [](Config & c) -> auto& { return c.data.image_size; });
+  d.choice(
+      "data.resize", "pad", {"pad", "stretch", "crop"},
+      "How an image becomes square: pad (keep aspect ratio, pad the short side), "
+      "stretch, or crop the centre.",
+      [](Config & c) -> auto& { return c.data.resize; });
+  d.triple(
+      "data.mean", "0.485,0.456,0.406", 0.0, 1.0,
+      "Per-channel (R,G,B) mean subtracted after scaling pixels to [0,1] (ImageNet's).",
+      [](Config & c) -> auto& { return c.data.mean; });
+  d.triple(
+      "data.std", "0.229,0.224,0.225", 1e-6, 10.0,
+      "Per-channel (R,G,B) standard deviation divided by after subtracting the mean.",
+      [](Config & c) -> auto& { return c.data.std; });
+  d.integer(
+      "data.split_every", 5, 2, 1000,
+      "Validation split: within each taxon, sorted by file name, every n-th image "
+      "goes to validation (5 = 80:20).",
+      [](Config & c) -> auto& { return c.data.split_every; });
+  d.integer(
+      "data.split_offset", 4, 0, 999,
+      "Index (0-based, modulo split_every) of the image sent to validation; 4 = the "
+      "fifth, tenth, ... image.",
+      [](Config & c) -> auto& { return c.data.split_offset; });
+  d.text(
+      "data.manifest", OptionKind::kPath, "",
+      "CSV (path,taxon,split) from `midge split --out`, used instead of scanning "
+      "data.root.",
+      [](Config & c) -> auto& { return c.data.manifest; });
+  d.text(
+      "data.taxonomy", OptionKind::kPath, "",
+      "CSV with one row per taxon folder and one column per taxonomic level (e.g. "
+      "species,genus,subfamily).",
+      [](Config & c) -> auto& { return c.data.taxonomy; });
+  d.text(
+      "data.level", OptionKind::kText, "",
+      "Taxonomy column to train at (needs data.taxonomy); empty = the folder names.",
+      [](Config & c) -> auto& { return c.data.level; });
+  d.choice(
+      "data.balance", "none", {"none", "oversample", "weighted"},
+      "Class balance: none, oversample small taxa up to the largest, or weight the "
+      "loss by inverse taxon frequency.",
+      [](Config & c) -> auto& { return c.data.balance; });
+  d.integer(
+      "data.workers", 4, 0, 256,
+      "Decode/augment worker threads per rank; 0 decodes on the training thread.",
+      [](Config & c) -> auto& { return c.data.workers; });
+  d.integer(
+      "data.prefetch", 4, 1, 1024, "Batches prepared ahead per rank.",
+      [](Config & c) -> auto& { return c.data.prefetch; });
+  d.number(
+      "data.max_bad_fraction", 0.01, 0.0, 1.0,
+      "Largest share of unreadable images that is skipped (and listed in "
+      "/data/skipped); above it the run stops.",
+      [](Config & c) -> auto& { return c.data.max_bad_fraction; });
+  // [model]
+  d.choice(
+      "model.arch", "resnet50", {"resnet18", "resnet34", "resnet50", "resnet101"},
+      "Backbone (torchvision ResNet with torchvision parameter names).",
+      [](Config & c) -> auto& { return c.model.arch; });
+  OptionSpec pretrained;
+  pretrained.extra_check = check_pretrained;
+  pretrained.allowed_override = "none, or a path ending in .pt/.pth (TorchScript) or .h5 (midge)";
+  d.text(
+      "model.pretrained", OptionKind::kText, "none",
+      "Initial weights: none (random), a TorchScript torchvision ResNet, or a midge "
+      "model.h5 (its fc layer is dropped).",
+      [](Config & c) -> auto& { return c.model.pretrained; }, std::move(pretrained));
+  d.number(
+      "model.dropout", 0.5, 0.0, 0.99,
+      "Dropout probability on the pooled features before the taxon classifier.",
+      [](Config & c) -> auto& { return c.model.dropout; });
+  // [stage1] [stage2]
+  declare_stage(d, "stage1", &Config::stage1, 10, "adam", 1e-3, 0.0, "none", 0);
+  declare_stage(d, "stage2", &Config::stage2, 30, "sgd", 1e-4, 1e-4, "cosine", 5);
+  d.boolean(
+      "stage2.allow_higher_lr", false,
+      "Allow stage2.lr above stage1.lr (normally a mistake: fine-tuning the whole "
+      "network at a higher rate destroys pretrained features).",
+      [](Config & c) -> auto& { return c.stage2_allow_higher_lr; });
+  // [augment]
+  d.number(
+      "augment.rotate_deg", 20, 0, 180, "Random rotation, uniform in +-degrees.",
+      [](Config & c) -> auto& { return c.augment.rotate_deg; });
+  d.number(
+      "augment.shift", 0.1, 0, 0.5, "Random shift, uniform in +-fraction of the side.",
+      [](Config & c) -> auto& { return c.augment.shift; });
+  d.number(
+      "augment.scale", 0.1, 0, 0.9, "Random zoom, uniform in 1 +- scale.",
+      [](Config & c) -> auto& { return c.augment.scale; });
+  d.number(
+      "augment.shear", 5, 0, 45, "Random shear, uniform in +-degrees.",
+      [](Config & c) -> auto& { return c.augment.shear; });
+  d.boolean(
+      "augment.hflip", true, "Random horizontal flip (p = 0.5).",
+      [](Config & c) -> auto& { return c.augment.hflip; });
+  d.boolean(
+      "augment.vflip", true, "Random vertical flip (p = 0.5).",
+      [](Config & c) -> auto& { return c.augment.vflip; });
+  d.number(
+      "augment.brightness", 0.1, 0, 1,
+      "Random brightness change, uniform in +-fraction of full range.",
+      [](Config & c) -> auto& { return c.augment.brightness; });
+  d.number(
+      "augment.contrast", 0.1, 0, 1, "Random contrast factor, uniform in 1 +- contrast.",
+      [](Config & c) -> auto& { return c.augment.contrast; });
+  d.number(
+      "augment.elastic_alpha", 0, 0, 1000,
+      "Elastic deformation strength in pixels of displacement; 0 turns it off.",
+      [](Config & c) -> auto& { return c.augment.elastic_alpha; });
+  d.number(
+      "augment.elastic_sigma", 8, 0.5, 1000,
+      "Smoothing (Gaussian sigma, pixels) of the elastic displacement field.",
+      [](Config & c) -> auto& { return c.augment.elastic_sigma; });
+  // [run]
+  d.integer(
+      "run.seed", 1, 0, std::numeric_limits<long long>::max(),
+      "Seed of all randomness (initial weights, shuffling, augmentation).",
+      [](Config & c) -> auto& { return c.run.seed; });
+  d.choice(
+      "run.device", "auto", {"auto", "cpu", "cuda"},
+      "Compute device; auto uses CUDA when a GPU is visible.",
+      [](Config & c) -> auto& { return c.run.device; });
+  d.choice(
+      "run.amp", "off", {"off", "bf16", "fp16"}, "Mixed precision (autocast); fp16 needs CUDA.",
+      [](Config & c) -> auto& { return c.run.amp; });
+  d.integer(
+      "run.threads", 0, 0, 1024,
+      "CPU compute threads per rank; 0 = the node's cores divided by the ranks on it.",
+      [](Config & c) -> auto& { return c.run.threads; });
+  d.boolean(
+      "run.deterministic", false,
+      "Bitwise-repeatable runs on CPU (deterministic algorithms; may be slower).",
+      [](Config & c) -> auto& { return c.run.deterministic; });
+  d.integer(
+      "run.checkpoint_every", 1, 0, kMaxEpochs,
+      "Write state.h5 for resuming every n epochs; 0 = never.",
+      [](Config & c) -> auto& { return c.run.checkpoint_every; });
+  // [dist]
+  d.number(
+      "dist.bucket_mb", 25, 0.01, 4096,
+      "Gradient allreduce bucket size in MiB (several small tensors fused per call).",
+      [](Config & c) -> auto& { return c.dist.bucket_mb; });
+  d.boolean(
+      "dist.overlap", true,
+      "Start each bucket's allreduce during backward as soon as its gradients are "
+      "ready.",
+      [](Config & c) -> auto& { return c.dist.overlap; });
+  // [gradcam]
+  d.choice(
+      "gradcam.layer", "layer4", {"layer1", "layer2", "layer3", "layer4"},
+      "ResNet block whose output activations Grad-CAM weights.",
+      [](Config & c) -> auto& { return c.gradcam.layer; });
+  d.integer(
+      "gradcam.max_images", 64, 0, 1000000,
+      "Validation images with a Grad-CAM heatmap in run.h5; 0 = none.",
+      [](Config & c) -> auto& { return c.gradcam.max_images; });
+  return table;
+}
+
+struct Resolver {
+  const OptionTable& table = option_table();
+  std::map<std::string, std::string> values;  // key -> canonical text
+  std::vector<std::string> errors;
+
+  Resolver() {
+    for (const auto& s : table.all()) values[s.key] = s.default_value;
+  }
+
+  void set(const std::string& key, const std::string& raw, const std::string& origin) {
+    const OptionSpec* spec = table.find(key);
+    if (spec == nullptr) {
+      errors.push_back(origin + ": unknown key '" + key + "'" + table.suggest(key));
+      return;
+    }
+    try {
+      values[key] = canonicalize(*spec, raw);
+    } catch (const ConfigError& e) {
+      errors.push_back(origin + ": " + e.what());
+    }
+  }
+
+  void read_ini(std::istream& in, const std::string& origin) {
+    po::options_description desc;
+    for (const auto& s : table.all()) desc.add_options()(s.key.c_str(), po::value<std::string>());
+    po::parsed_options parsed(nullptr);
+    try {
+      parsed = po::parse_config_file(in, desc, /*allow_unregistered=*/true);
+    } catch (const po::error& e) {
+      throw ConfigError(origin + ": " + e.what());
+    }
+    std::map<std::string, int> seen;
+    for (const auto& opt : parsed.options) {
+      std::string key = opt.string_key;
+      if (++seen[key] == 2) {
+        errors.push_back(origin + ": key '" + key + "' is given more than once");
+        continue;
+      }
+      set(key, opt.value.empty() ? std::string() : opt.value.front(), origin);
+    }
+  }
+
+  void apply_overrides(const std::vector<std::string>& overrides) {
+    for (const auto& o : overrides) {
+      auto eq = o.find('=');
+      if (eq == std::string::npos) {
+        errors.push_back("--set '" + o + "': expected section.key=value");
+        continue;
+      }
+      set(text::trim(o.substr(0, eq)), o.substr(eq + 1), "--set");
+    }
+  }
+
+  Config finish() {
+    if (!errors.empty()) throw ConfigError(text::join(errors, "\n"));
+    Config c;
+    for (const auto& s : table.all()) {
+      s.apply(c, values[s.key]);
+      c.values.emplace_back(s.key, values[s.key]);
+    }
+    return c;
+  }
+};
+
+bool path_exists(const std::string& p) {
+  std::error_code ec;
+  return fs::exists(p, ec);
+}
+
+}  // namespace
+
+const OptionTable& option_table() {
+  static const OptionTable kTable = build_table();
+  return kTable;
+}
+
+const std::string& Config::value(const std::string& key) const {
+  for (const auto& kv : values) {
+    if (kv.first == key) return kv.second;
+  }
+  throw std::out_of_range("no configuration key " + key);
+}
+
+std::string Config::resolved_ini() const {
+  std::ostringstream os;
+  std::string section;
+  for (const auto& [key, v] : values) {
+    std::string sec = key.substr(0, key.find('.'));
+    if (sec != section) {
+      if (!section.empty()) os << "\n";
+      os << "[" << sec << "]\n";
+      section = sec;
+    }
+    os << key.substr(key.find('.') + 1) << " = " << v << "\n";
+  }
+  return os.str();
+}
+
+Config resolve_config(const std::optional<std::string>& ini_path,
+                      const std::vector<std::string>& overrides) {
+  Resolver r;
+  if (ini_path) {
+    if (!fs::is_regular_file(*ini_path)) {
+      throw ConfigError("config file not found: " + *ini_path);
+    }
+    std::ifstream in(*ini_path);
+    if (!in) throw ConfigError("cannot read config file: " + *ini_path);
+    r.read_ini(in, *ini_path);
+  }
+  r.apply_overrides(overrides);
+  return r.finish();
+}
+
+Config resolve_config_text(const std::string& ini_text, const std::string& origin,
+                           const std::vector<std::string>& overrides) {
+  Resolver r;
+  std::istringstream in(ini_text);
+  r.read_ini(in, origin);
+  r.apply_overrides(overrides);
+  return r.finish();
+}
+
+void validate(const Config& c, const ValidateOptions& opt) {
+  std::vector<std::string> errors;
+  auto fail = [&errors](const std::string& msg) { errors.push_back(msg); };
+
+  if (opt.require_data && c.data.root.empty() && c.data.manifest.empty()) {
+    fail(
+        "data.root: required (a folder with one sub-folder per taxon), unless data.manifest "
+        "is given");
+  }
+  if (c.data.split_offset >= c.data.split_every) {
+    fail("data.split_offset (" + std::to_string(c.data.split_offset) +
+         ") must be below data.split_every (" + std::to_string(c.data.split_every) + ")");
+  }
+  if (!c.data.level.empty() && c.data.taxonomy.empty()) {
+    fail("data.level = " + c.data.level + " needs data.taxonomy (a CSV of taxonomic levels)");
+  }
+  if (c.stage1.epochs + c.stage2.epochs == 0) {
+    fail("stage1.epochs and stage2.epochs are both 0: nothing to train");
+  }
+  if (c.stage1.epochs > 0 && c.stage2.epochs > 0 && c.stage2.lr > c.stage1.lr &&
+      !c.stage2_allow_higher_lr) {
+    fail("stage2.lr (" + text::format_double(c.stage2.lr) + ") exceeds stage1.lr (" +
+         text::format_double(c.stage1.lr) +
+         "); fine-tuning uses a smaller rate. Set stage2.allow_higher_lr = true to force it");
+  }
+  if (c.run.amp == "fp16" && c.run.device == "cpu") {
+    fail("run.amp = fp16 needs run.device = cuda or auto (CPU autocast supports bf16 only)");
+  }
+  if (opt.check_paths) {
+    if (!c.data.root.empty() && !fs::is_directory(c.data.root)) {
+      fail("data.root: folder not found: " + c.data.root);
+    }
+    if (!c.data.manifest.empty() && !fs::is_regular_file(c.data.manifest)) {
+      fail("data.manifest: file not found: " + c.data.manifest);
+    }
+    if (!c.data.taxonomy.empty() && !fs::is_regular_file(c.data.taxonomy)) {
+      fail("data.taxonomy: file not found: " + c.data.taxonomy);
+    }
+    if (c.model.pretrained != "none" && !path_exists(c.model.pretrained)) {
+      fail("model.pretrained: file not found: " + c.model.pretrained);
+    }
+  }
+  if (!errors.empty()) throw ConfigError(text::join(errors, "\n"));
+}
+
+}  // namespace midge

@@ -1,0 +1,134 @@
+// The typed run configuration and how it is resolved.
+//
+// A Config is built from, in increasing precedence, the declared defaults,
+// an INI file and `--set section.key=value` overrides, then checked by
+// validate() for rules that involve several keys or the file system. Every
+// rank resolves the same inputs the same way, so a bad configuration is
+// reported before any work starts and no rank is left waiting.
+//
+// The key list, defaults and help live in config.cpp (option_table()); the
+// field comments below only say what each group is for.
+#pragma once
+
+#include <array>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/options.h"
+
+namespace midge {
+
+struct DataConfig {
+  std::string root;  // one sub-folder of images per taxon
+  long long image_size = 0;
+  std::string resize;  // pad|stretch|crop
+  std::array<double, 3> mean{};
+  std::array<double, 3> std{};
+  long long split_every = 0;
+  long long split_offset = 0;
+  std::string manifest;  // CSV path,taxon,split replacing the folder scan
+  std::string taxonomy;  // CSV of taxonomic levels, one row per taxon
+  std::string level;     // taxonomy column to train at; empty = folder names
+  std::string balance;   // none|oversample|weighted
+  long long workers = 0;
+  long long prefetch = 0;
+  double max_bad_fraction = 0;
+};
+
+struct ModelConfig {
+  std::string arch;        // resnet18|resnet34|resnet50|resnet101
+  std::string pretrained;  // none or a .pt/.pth/.h5 path
+  double dropout = 0;
+};
+
+struct StageConfig {
+  long long epochs = 0;
+  long long batch_size = 0;
+  std::string optimizer;  // sgd|adam|adamw
+  double lr = 0;
+  double momentum = 0;
+  double weight_decay = 0;
+  std::string schedule;  // none|cosine|plateau|step
+  long long early_stop_patience = 0;
+  std::string early_stop_metric;  // val_loss|val_acc
+};
+
+struct AugmentConfig {
+  double rotate_deg = 0;
+  double shift = 0;
+  double scale = 0;
+  double shear = 0;
+  bool hflip = false;
+  bool vflip = false;
+  double brightness = 0;
+  double contrast = 0;
+  double elastic_alpha = 0;
+  double elastic_sigma = 0;
+};
+
+struct RunConfig {
+  long long seed = 0;
+  std::string device;  // auto|cpu|cuda
+  std::string amp;     // off|bf16|fp16
+  long long threads = 0;
+  bool deterministic = false;
+  long long checkpoint_every = 0;
+};
+
+struct DistConfig {
+  double bucket_mb = 0;
+  bool overlap = false;
+};
+
+struct GradcamConfig {
+  std::string layer;
+  long long max_images = 0;
+};
+
+struct Config {
+  DataConfig data;
+  ModelConfig model;
+  StageConfig stage1;
+  StageConfig stage2;
+  bool stage2_allow_higher_lr = false;
+  AugmentConfig augment;
+  RunConfig run;
+  DistConfig dist;
+  GradcamConfig gradcam;
+
+  // Canonical text of every key after resolution, in declaration order.
+  std::vector<std::pair<std::string, std::string>> values;
+
+  // The resolved configuration as INI text: every key, grouped by section.
+  // Reading it back yields an identical Config.
+  std::string resolved_ini() const;
+  // Canonical text of one key; throws std::out_of_range for an unknown key.
+  const std::string& value(const std::string& key) const;
+};
+
+// The declarations of every key (defaults, bounds, help).
+const OptionTable& option_table();
+
+// Resolves defaults < INI file (when `ini_path` is set) < overrides
+// ("key=value" strings, applied in order). Throws ConfigError naming the
+// key for unknown keys (with a suggestion), malformed or out-of-range values.
+// Does not call validate().
+Config resolve_config(const std::optional<std::string>& ini_path,
+                      const std::vector<std::string>& overrides);
+
+// Same, from INI text in memory (`origin` names it in messages).
+Config resolve_config_text(const std::string& ini_text, const std::string& origin,
+                           const std::vector<std::string>& overrides);
+
+struct ValidateOptions {
+  bool check_paths = true;   // input paths must exist
+  bool require_data = true;  // data.root or data.manifest must be set
+};
+
+// Cross-field and file-system rules; throws ConfigError listing every
+// violation, each naming its key(s).
+void validate(const Config& config, const ValidateOptions& options = {});
+
+}  // namespace midge

@@ -1,0 +1,12 @@
+#include "core/errors.h"
+
+namespace midge {
+
+int exit_code_of(const std::exception& e) noexcept {
+  if (const auto* err = dynamic_cast<const Error*>(&e)) {
+    return err->exit_code();
+  }
+  return kExitRunFailed;
+}
+
+}  // namespace midge

@@ -1,0 +1,62 @@
+// Error types of midge and the process exit codes they map to.
+//
+// The library throws; only main (src/apps) catches, reports and exits. The
+// exception type decides the exit code, so a user or a Slurm script can tell
+// "you asked for something invalid" (2) from "the run itself failed" (1)
+// without parsing messages. Messages name the offending key, file or rank.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace midge {
+
+// Process exit codes (documented in README.md).
+inline constexpr int kExitSuccess = 0;
+inline constexpr int kExitRunFailed = 1;
+inline constexpr int kExitUsage = 2;
+
+// Base of every error midge raises on purpose.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+  // Exit code a process should end with when this error reaches main.
+  virtual int exit_code() const noexcept { return kExitRunFailed; }
+};
+
+// Bad command line or configuration: detected before any work starts.
+class UsageError : public Error {
+ public:
+  using Error::Error;
+  int exit_code() const noexcept override { return kExitUsage; }
+};
+
+// A configuration key or value is wrong; the message names the key.
+class ConfigError : public UsageError {
+ public:
+  using UsageError::UsageError;
+};
+
+// Input data is missing or unusable (missing root, empty taxon folder, ...).
+class DataError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A file could not be read or written.
+class IoError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A communication call failed or a peer rank failed.
+class DistError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Exit code for any exception reaching main: midge errors carry their own,
+// anything else (std::bad_alloc, a library's exception) is a failed run.
+int exit_code_of(const std::exception& e) noexcept;
+
+}  // namespace midge

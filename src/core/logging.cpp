@@ -1,0 +1,27 @@
+#include "core/logging.h"
+
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include "core/errors.h"
+
+namespace midge {
+
+void init_logging(int rank, int size, const std::string& level) {
+  spdlog::level::level_enum lv = spdlog::level::from_str(level);
+  // from_str maps unknown names to "off"; only accept "off" when asked for.
+  // The logger is installed first so that this very error reaches stderr.
+  const bool valid = lv != spdlog::level::off || level == "off";
+  if (!valid) lv = spdlog::level::info;
+  // Unsynchronized stderr sink: midge logs from one thread per rank, and the
+  // non-colour sink keeps Slurm logs free of escape codes.
+  auto logger = spdlog::stderr_logger_st("midge");
+  spdlog::drop("midge");
+  logger->set_pattern("[%Y-%m-%d %H:%M:%S] [r" + std::to_string(rank) + "/" + std::to_string(size) +
+                      "] [%l] %v");
+  logger->set_level(lv);
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+  if (!valid) throw UsageError("invalid --log-level '" + level + "': expected " + kLogLevels);
+}
+
+}  // namespace midge

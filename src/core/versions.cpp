@@ -1,0 +1,7 @@
+#include "core/versions.h"
+
+namespace midge {
+
+std::string midge_version() { return MIDGE_VERSION; }
+
+}  // namespace midge

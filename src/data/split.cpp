@@ -1,0 +1,128 @@
+#include "data/split.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include "core/errors.h"
+#include "io/atomic_file.h"
+#include "io/csv.h"
+
+namespace midge::data {
+namespace fs = std::filesystem;
+
+bool is_validation_index(std::size_t index, int every, int offset) {
+  return static_cast<int>(index % static_cast<std::size_t>(every)) == offset;
+}
+
+void check_split_params(int every, int offset) {
+  if (every < 2)
+    throw UsageError("split: --every must be at least 2, got " + std::to_string(every));
+  if (offset < 0 || offset >= every) {
+    throw UsageError("split: --offset must be in [0, " + std::to_string(every - 1) + "], got " +
+                     std::to_string(offset));
+  }
+}
+
+Split split_image_set(const ImageSet& set, int every, int offset) {
+  check_split_params(every, offset);
+  Split split;
+  for (std::size_t t = 0; t < set.taxa.size(); ++t) {
+    split.classes.push_back(set.taxa[t].name);
+    const auto& images = set.taxa[t].images;
+    for (std::size_t i = 0; i < images.size(); ++i) {
+      Sample s{images[i], static_cast<int>(t)};
+      (is_validation_index(i, every, offset) ? split.val : split.train).push_back(std::move(s));
+    }
+  }
+  return split;
+}
+
+void write_manifest(const Split& split, const std::string& path) {
+  std::string out = io::csv_line({"path", "taxon", "split"});
+  auto add = [&](const std::vector<Sample>& samples, const char* subset) {
+    for (const auto& s : samples) {
+      const std::string abs = fs::absolute(s.path).lexically_normal().string();
+      out += io::csv_line({abs, split.classes[static_cast<std::size_t>(s.label)], subset});
+    }
+  };
+  add(split.train, "train");
+  add(split.val, "val");
+  io::write_file_atomic(path, out);
+}
+
+Split read_manifest(const std::string& path) {
+  const auto rows = io::read_csv(path, {"path", "taxon", "split"});
+  const fs::path base = fs::path(path).parent_path();
+  std::map<std::string, int> class_index;
+  for (const auto& r : rows) class_index[r[1]] = 0;
+  Split split;
+  for (auto& [name, index] : class_index) {
+    index = static_cast<int>(split.classes.size());
+    split.classes.push_back(name);
+  }
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    fs::path p(r[0]);
+    if (p.is_relative()) p = base / p;
+    Sample s{p.string(), class_index[r[1]]};
+    if (r[2] == "train") {
+      split.train.push_back(std::move(s));
+    } else if (r[2] == "val") {
+      split.val.push_back(std::move(s));
+    } else {
+      throw DataError(path + ": row " + std::to_string(i + 2) +
+                      ": split must be train or val, got '" + r[2] + "'");
+    }
+  }
+  if (split.train.empty()) throw DataError(path + ": no training images");
+  if (split.val.empty()) throw DataError(path + ": no validation images");
+  return split;
+}
+
+std::string format_split_table(const Split& split, const ImageSet* set) {
+  const std::size_t c = split.classes.size();
+  std::vector<std::size_t> train(c, 0);
+  std::vector<std::size_t> val(c, 0);
+  for (const auto& s : split.train) ++train[static_cast<std::size_t>(s.label)];
+  for (const auto& s : split.val) ++val[static_cast<std::size_t>(s.label)];
+  std::vector<std::size_t> ignored(c, 0);
+  bool show_ignored = set != nullptr && set->ignored_count() > 0;
+  if (set != nullptr) {
+    for (std::size_t t = 0; t < c && t < set->taxa.size(); ++t)
+      ignored[t] = set->taxa[t].ignored.size();
+  }
+  const std::string total_label = "total (" + std::to_string(c) + " taxa)";
+  std::size_t width = total_label.size();
+  for (const auto& name : split.classes) width = std::max(width, name.size());
+
+  std::ostringstream os;
+  auto row = [&](const std::string& name, std::size_t tr, std::size_t va, std::size_t ig) {
+    os << name << std::string(width - name.size() + 2, ' ');
+    auto col = [&os](std::size_t v) {
+      std::string s = std::to_string(v);
+      os << std::string(s.size() < 8 ? 8 - s.size() : 1, ' ') << s;
+    };
+    col(tr);
+    col(va);
+    col(tr + va);
+    if (show_ignored) col(ig);
+    os << "\n";
+  };
+  os << "taxon" << std::string(width - 5 + 2, ' ') << "   train     val   total"
+     << (show_ignored ? " skipped" : "") << "\n";
+  std::size_t tt = 0;
+  std::size_t tv = 0;
+  std::size_t ti = 0;
+  for (std::size_t t = 0; t < c; ++t) {
+    row(split.classes[t], train[t], val[t], ignored[t]);
+    tt += train[t];
+    tv += val[t];
+    ti += ignored[t];
+  }
+  row(total_label, tt, tv, ti);
+  return os.str();
+}
+
+}  // namespace midge::data

@@ -1,0 +1,52 @@
+// The train/validation split of the paper: within each taxon, in file-name
+// order, every `every`-th image goes to validation.
+//
+// Index i (0-based, within its taxon) is validation when i % every == offset;
+// the defaults every = 5, offset = 4 send the fifth, tenth, ... image to
+// validation, an 80:20 split that is stratified by taxon and needs no random
+// numbers, so it is identical for every seed, rank and machine. A manifest
+// CSV (path,taxon,split) records a split so that `train` can reuse it or a
+// user can hand-edit one.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "data/image_set.h"
+
+namespace midge::data {
+
+enum class Subset { kTrain, kVal };
+
+struct Sample {
+  std::string path;
+  int label = 0;  // index into Split::classes
+};
+
+struct Split {
+  std::vector<std::string> classes;  // sorted taxon names
+  std::vector<Sample> train;         // taxon by taxon, file-name order
+  std::vector<Sample> val;
+};
+
+bool is_validation_index(std::size_t index, int every, int offset);
+
+// Throws UsageError unless 2 <= every and 0 <= offset < every.
+void check_split_params(int every, int offset);
+
+// Checks the parameters as above, then splits.
+Split split_image_set(const ImageSet& set, int every, int offset);
+
+// Writes path,taxon,split rows (train then val, paths absolute) atomically.
+void write_manifest(const Split& split, const std::string& path);
+
+// Reads a manifest; relative paths are taken relative to the manifest's
+// folder. Classes are the sorted distinct taxa. Throws DataError naming the
+// file and row on a bad split value or an empty subset.
+Split read_manifest(const std::string& path);
+
+// Per-taxon table: taxon, train, val, total (and non-image files when any),
+// with a total line; for `midge split` and logs.
+std::string format_split_table(const Split& split, const ImageSet* set = nullptr);
+
+}  // namespace midge::data

@@ -1,0 +1,80 @@
+// `midge synth`: a synthetic taxon image set that behaves like specimen
+// photographs, for demos, tests and benchmarks (no data set is checked in).
+//
+// Each image shows a head-capsule-like body on a mount background. Pose
+// (position, rotation over the full circle, size, aspect), colours, internal
+// blotches, eye spots, setae, debris, blur, noise and brightness vary at
+// random and never depend on the taxon. What depends on the taxon is one
+// small, localized structure at the capsule's anterior end (think of the
+// teeth of the mentum): its shape family (teeth, knobs, bars, spines = the
+// genus) and the count of elements (= the species). A classifier therefore
+// has to find and look at that structure, which regions.csv locates so
+// Grad-CAM can be checked against it.
+//
+// Output under DIR:
+//   <taxon>/<taxon>_NNNN.png|jpg   images
+//   regions.csv    path,taxon,x0,y0,x1,y1,width,height (box of the structure,
+//                  pixels, x1/y1 exclusive; path relative to DIR)
+//   taxonomy.csv   species,genus,subfamily (one row per taxon folder)
+// The same options give byte-identical files on every run and thread count:
+// image (taxon k, index i) draws from derive_seed(seed, {k, i}) alone.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace midge::data {
+
+// 4 shape families x 4 counts.
+inline constexpr int kMaxSynthTaxa = 16;
+
+struct SynthOptions {
+  std::string out;
+  int taxa = 5;
+  int per_taxon = 50;
+  int width = 256;
+  int height = 256;
+  std::uint64_t seed = 1;
+  std::string format = "png";  // png|jpg
+  int threads = 0;             // 0 = hardware concurrency
+};
+
+struct SynthTaxon {
+  std::string species;  // folder name, e.g. "Dentimentum_alpha"
+  std::string genus;
+  std::string subfamily;
+  int family = 0;  // 0 teeth, 1 knobs, 2 bars, 3 spines
+  int count = 0;   // elements of the structure
+};
+
+// Taxon k (0 <= k < kMaxSynthTaxa).
+SynthTaxon synth_taxon(int k);
+
+// One rendered specimen, 8-bit BGR rows, with the box of its taxon-defining
+// structure ([x0, x1) x [y0, y1), pixels).
+struct SynthImage {
+  int width = 0;
+  int height = 0;
+  std::vector<unsigned char> bgr;
+  int x0 = 0;
+  int y0 = 0;
+  int x1 = 0;
+  int y1 = 0;
+};
+
+// Renders taxon k from one image seed. The random draws do not depend on k,
+// so two taxa rendered from the same seed differ only around the structure.
+SynthImage render_specimen(int taxon, std::uint64_t image_seed, int width, int height);
+
+struct SynthSummary {
+  std::size_t images = 0;
+  std::string regions_csv;
+  std::string taxonomy_csv;
+};
+
+// Writes the image set; throws UsageError for bad options, IoError when a
+// file cannot be written.
+SynthSummary synthesize(const SynthOptions& options);
+
+}  // namespace midge::data

@@ -1,0 +1,97 @@
+// Communicator: the collective operations midge needs, over plain spans of
+// numbers, with a world of size 1 by default.
+//
+// Training, sweeps and evaluation talk only to this interface; whether it is
+// backed by MPI (MpiComm, src/dist/mpi_comm.cpp) or is a single process
+// (SelfComm) is decided once at start-up by dist::Runtime. That keeps
+// `#ifdef`s and mpi.h out of every other module and lets an NCCL backend be
+// added behind the same interface.
+//
+// Invariants: every collective must be called by every rank of the
+// communicator in the same order with the same counts (as in MPI). Errors
+// throw DistError naming the rank and the call; they never hang by
+// themselves, but a rank that stops calling collectives leaves the others
+// waiting, which is why dist::run_rank (failure.h) aborts the whole job when
+// one rank fails.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace midge::dist {
+
+enum class ReduceOp { kSum, kMax, kMin };
+enum class DataType { kFloat, kDouble, kInt64, kByte };
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  // Rank among the processes on this node and their number: picks the GPU
+  // and divides the node's cores into per-rank thread pools.
+  virtual int local_rank() const = 0;
+  virtual int local_size() const = 0;
+  // "self" or "mpi", for logs.
+  virtual std::string backend() const = 0;
+
+  // In-place reductions over `count` elements at `data`.
+  void allreduce(float* data, std::size_t count, ReduceOp op = ReduceOp::kSum);
+  void allreduce(double* data, std::size_t count, ReduceOp op = ReduceOp::kSum);
+  void allreduce(std::int64_t* data, std::size_t count, ReduceOp op = ReduceOp::kSum);
+  template <class T>
+  void allreduce(std::vector<T>& v, ReduceOp op = ReduceOp::kSum) {
+    allreduce(v.data(), v.size(), op);
+  }
+  template <class T>
+  T allreduce_value(T v, ReduceOp op = ReduceOp::kSum) {
+    allreduce(&v, 1, op);
+    return v;
+  }
+
+  // Copies root's `count` elements to every rank.
+  void broadcast(float* data, std::size_t count, int root = 0);
+  void broadcast(double* data, std::size_t count, int root = 0);
+  void broadcast(std::int64_t* data, std::size_t count, int root = 0);
+  // Root's string (any length) to every rank.
+  void broadcast(std::string& s, int root = 0);
+
+  virtual void barrier() = 0;
+
+  // Ranks with the same `color` form a new communicator, ordered by `key`
+  // (then by old rank). Collective over this communicator.
+  virtual std::unique_ptr<Communicator> split(int color, int key) = 0;
+
+  // Ends every rank of the job with `code`; does not return.
+  [[noreturn]] virtual void abort(int code) = 0;
+
+ protected:
+  virtual void allreduce_raw(void* data, std::size_t count, DataType type, ReduceOp op) = 0;
+  virtual void broadcast_raw(void* data, std::size_t count, DataType type, int root) = 0;
+};
+
+// The single-process world: every collective is the identity.
+class SelfComm final : public Communicator {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  int local_rank() const override { return 0; }
+  int local_size() const override { return 1; }
+  std::string backend() const override { return "self"; }
+  void barrier() override {}
+  std::unique_ptr<Communicator> split(int color, int key) override;
+  [[noreturn]] void abort(int code) override;
+
+ protected:
+  void allreduce_raw(void*, std::size_t, DataType, ReduceOp) override {}
+  void broadcast_raw(void*, std::size_t, DataType, int root) override;
+};
+
+// Version string of the MPI library linked in (callable before MPI starts).
+std::string mpi_library_version();
+
+}  // namespace midge::dist

@@ -1,0 +1,184 @@
+#include "dist/mpi_comm.h"
+
+#include <mpi.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+#include "core/errors.h"
+
+namespace midge::dist {
+namespace {
+
+int world_rank_for_messages() {
+  int init = 0;
+  int fin = 0;
+  MPI_Initialized(&init);
+  MPI_Finalized(&fin);
+  int rank = -1;
+  if (init != 0 && fin == 0) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank;
+}
+
+// Every MPI call is checked: communicators use MPI_ERRORS_RETURN, so a
+// failure comes back as a code and becomes a DistError naming rank and call.
+void check(int rc, const char* call) {
+  if (rc == MPI_SUCCESS) return;
+  char msg[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  MPI_Error_string(rc, msg, &len);
+  throw DistError("rank " + std::to_string(world_rank_for_messages()) + ": " + call +
+                  " failed: " + std::string(msg, static_cast<std::size_t>(len)));
+}
+
+MPI_Datatype to_mpi(DataType t) {
+  switch (t) {
+    case DataType::kFloat:
+      return MPI_FLOAT;
+    case DataType::kDouble:
+      return MPI_DOUBLE;
+    case DataType::kInt64:
+      return MPI_INT64_T;
+    case DataType::kByte:
+      return MPI_BYTE;
+  }
+  return MPI_BYTE;
+}
+
+MPI_Op to_mpi(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::kSum:
+      return MPI_SUM;
+    case ReduceOp::kMax:
+      return MPI_MAX;
+    case ReduceOp::kMin:
+      return MPI_MIN;
+  }
+  return MPI_SUM;
+}
+
+// MPI counts are int; larger spans go in chunks.
+constexpr std::size_t kMaxChunk = 1u << 30;
+
+std::size_t element_size(DataType t) {
+  switch (t) {
+    case DataType::kFloat:
+      return sizeof(float);
+    case DataType::kDouble:
+      return sizeof(double);
+    case DataType::kInt64:
+      return sizeof(std::int64_t);
+    case DataType::kByte:
+      return 1;
+  }
+  return 1;
+}
+
+// RAII owner of an MPI_Comm; never frees after MPI_Finalize.
+class CommHandle {
+ public:
+  explicit CommHandle(MPI_Comm c) : comm_(c) {}
+  ~CommHandle() {
+    int fin = 0;
+    MPI_Finalized(&fin);
+    if (fin == 0 && comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+  }
+  CommHandle(const CommHandle&) = delete;
+  CommHandle& operator=(const CommHandle&) = delete;
+  MPI_Comm get() const { return comm_; }
+
+ private:
+  MPI_Comm comm_;
+};
+
+class MpiComm final : public Communicator {
+ public:
+  // Takes ownership of `comm`.
+  explicit MpiComm(MPI_Comm comm) : handle_(comm) {
+    check(MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+    check(MPI_Comm_rank(comm, &rank_), "MPI_Comm_rank");
+    check(MPI_Comm_size(comm, &size_), "MPI_Comm_size");
+    MPI_Comm node = MPI_COMM_NULL;
+    check(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node),
+          "MPI_Comm_split_type");
+    CommHandle node_handle(node);
+    check(MPI_Comm_rank(node, &local_rank_), "MPI_Comm_rank");
+    check(MPI_Comm_size(node, &local_size_), "MPI_Comm_size");
+  }
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  int local_rank() const override { return local_rank_; }
+  int local_size() const override { return local_size_; }
+  std::string backend() const override { return "mpi"; }
+
+  void barrier() override { check(MPI_Barrier(handle_.get()), "MPI_Barrier"); }
+
+  std::unique_ptr<Communicator> split(int color, int key) override {
+    MPI_Comm out = MPI_COMM_NULL;
+    check(MPI_Comm_split(handle_.get(), color, key, &out), "MPI_Comm_split");
+    return std::make_unique<MpiComm>(out);
+  }
+
+  [[noreturn]] void abort(int code) override {
+    spdlog::default_logger()->flush();
+    MPI_Abort(handle_.get(), code);
+    std::_Exit(code);  // MPI_Abort should not return; make sure of it.
+  }
+
+ protected:
+  void allreduce_raw(void* data, std::size_t count, DataType type, ReduceOp op) override {
+    auto* p = static_cast<char*>(data);
+    for (std::size_t done = 0; done < count;) {
+      const std::size_t n = std::min(kMaxChunk, count - done);
+      check(MPI_Allreduce(MPI_IN_PLACE, p + done * element_size(type), static_cast<int>(n),
+                          to_mpi(type), to_mpi(op), handle_.get()),
+            "MPI_Allreduce");
+      done += n;
+    }
+  }
+
+  void broadcast_raw(void* data, std::size_t count, DataType type, int root) override {
+    if (root < 0 || root >= size_) {
+      throw DistError("broadcast root " + std::to_string(root) + " outside world of size " +
+                      std::to_string(size_));
+    }
+    auto* p = static_cast<char*>(data);
+    for (std::size_t done = 0; done < count;) {
+      const std::size_t n = std::min(kMaxChunk, count - done);
+      check(MPI_Bcast(p + done * element_size(type), static_cast<int>(n), to_mpi(type), root,
+                      handle_.get()),
+            "MPI_Bcast");
+      done += n;
+    }
+  }
+
+ private:
+  CommHandle handle_;
+  int rank_ = 0;
+  int size_ = 1;
+  int local_rank_ = 0;
+  int local_size_ = 1;
+};
+
+}  // namespace
+
+std::unique_ptr<Communicator> make_mpi_world() {
+  MPI_Comm dup = MPI_COMM_NULL;
+  check(MPI_Comm_dup(MPI_COMM_WORLD, &dup), "MPI_Comm_dup");
+  return std::make_unique<MpiComm>(dup);
+}
+
+std::string mpi_library_version() {
+  char buf[MPI_MAX_LIBRARY_VERSION_STRING];
+  int len = 0;
+  MPI_Get_library_version(buf, &len);
+  std::string v(buf, static_cast<std::size_t>(len));
+  // Keep the first line ("Open MPI v4.1.4, package: ..." -> up to the comma).
+  v = v.substr(0, v.find('\n'));
+  return v.substr(0, v.find(','));
+}
+
+}  // namespace midge::dist

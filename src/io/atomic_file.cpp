@@ -1,0 +1,75 @@
+#include "io/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "core/errors.h"
+
+namespace midge::io {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string errno_text() { return std::strerror(errno); }
+
+}  // namespace
+
+AtomicFile::AtomicFile(fs::path target) : target_(std::move(target)) {
+  std::error_code ec;
+  if (target_.has_parent_path()) {
+    fs::create_directories(target_.parent_path(), ec);
+    if (ec) {
+      throw IoError("cannot create folder " + target_.parent_path().string() + ": " + ec.message());
+    }
+  }
+  // pid in the name: ranks or processes writing side by side never collide.
+  temp_ = target_;
+  temp_ += ".tmp-" + std::to_string(::getpid());
+}
+
+AtomicFile::~AtomicFile() {
+  if (!committed_) {
+    std::error_code ec;
+    fs::remove(temp_, ec);  // never throw from a destructor
+  }
+}
+
+void AtomicFile::commit() {
+  int fd = ::open(temp_.c_str(), O_RDONLY);
+  if (fd < 0) throw IoError("cannot open " + temp_.string() + ": " + errno_text());
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced) throw IoError("cannot flush " + temp_.string() + ": " + errno_text());
+  if (std::rename(temp_.c_str(), target_.c_str()) != 0) {
+    throw IoError("cannot rename " + temp_.string() + " to " + target_.string() + ": " +
+                  errno_text());
+  }
+  committed_ = true;
+}
+
+void write_file_atomic(const fs::path& path, const std::string& content) {
+  AtomicFile file(path);
+  {
+    std::ofstream out(file.temp_path(), std::ios::binary | std::ios::trunc);
+    if (!out) throw IoError("cannot write " + file.temp_path().string() + ": " + errno_text());
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+    out.flush();
+    if (!out) throw IoError("write failed for " + file.temp_path().string());
+  }
+  file.commit();
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError("cannot read " + path.string() + ": " + errno_text());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace midge::io

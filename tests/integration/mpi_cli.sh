@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The real binary under mpiexec -n 2: every rank validates and logs with its
+# rank tag, output is printed once, and a configuration error ends the job
+# with exit code 2 instead of hanging.
+source "$(dirname "$0")/lib.sh"
+cd "$WORK"
+MPIEXEC=${MPIEXEC:-mpiexec}
+"$MIDGE" synth --out S --classes 2 --per-class 5 --size 64 >/dev/null || fail "synth"
+
+run timeout 60 "$MPIEXEC" -n 2 --oversubscribe "$MIDGE" train --config "$SRC/configs/demo.ini" \
+  --set data.root=S --dry-run
+expect_rc 0
+expect_err "[r0/2] [info] configuration valid"
+expect_err "[r1/2] [info] configuration valid"
+CHECKS=$((CHECKS + 1))
+[ "$(grep -c '^\[model\]' <<<"$OUT")" -eq 1 ] || fail "resolved config printed more than once:
+$OUT"
+
+run timeout 60 "$MPIEXEC" -n 2 --oversubscribe "$MIDGE" train --set data.root=S \
+  --set stage1.epochz=1 --dry-run
+expect_rc 2 "MPI_Abort carries the usage exit code"
+expect_err "unknown key 'stage1.epochz' (did you mean 'stage1.epochs'?)"
+expect_err "aborting all 2 ranks"
+
+run timeout 60 "$MPIEXEC" -n 2 --oversubscribe "$MIDGE" synth --out T --classes 2 --per-class 3 --size 64
+expect_rc 0
+CHECKS=$((CHECKS + 1))
+[ "$(grep -c 'wrote 6 images' <<<"$OUT")" -eq 1 ] || fail "synth under MPI should write once"
+done_ok
