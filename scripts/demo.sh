@@ -24,7 +24,7 @@ echo "   resolved configuration: $out/resolved.ini"
 echo "   (training itself is not built in this version; see README.md, Status)"
 
 echo
-echo "Results are in $out/:"
+echo "Results are in $(pwd)/$out/:"
 echo "  data/          synthetic images, regions.csv, taxonomy.csv"
 echo "  split.csv      the train/val manifest"
 echo "  resolved.ini   the full configuration the run would use"
