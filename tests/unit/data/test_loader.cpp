@@ -1,0 +1,231 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "core/errors.h"
+#include "data/image_set.h"
+#include "data/loader.h"
+#include "data/split.h"
+#include "data/synth.h"
+#include "io/atomic_file.h"
+#include "support/temp_dir.h"
+
+namespace midge::data {
+namespace {
+namespace fs = std::filesystem;
+using midge::testing::TempDir;
+
+// Real synthetic images on disk: 3 taxa x 12 JPEGs (made once per test binary).
+const std::vector<Sample>& synth_samples() {
+  static TempDir* dir = new TempDir();  // lives for the whole test binary
+  static std::vector<Sample> samples = [] {
+    SynthOptions o;
+    o.out = dir->str("data");
+    o.taxa = 3;
+    o.per_taxon = 12;
+    o.width = 80;
+    o.height = 60;
+    o.format = "jpg";
+    synthesize(o);
+    Split s = split_image_set(scan_image_set(o.out), 5, 4);
+    std::vector<Sample> all = s.train;
+    all.insert(all.end(), s.val.begin(), s.val.end());
+    return all;
+  }();
+  return samples;
+}
+
+LoaderOptions options(int workers) {
+  LoaderOptions o;
+  o.spec.size = 32;
+  o.augment.rotate_deg = 15;
+  o.augment.shift = 0.1;
+  o.augment.scale = 0.1;
+  o.augment.hflip = true;
+  o.augment.brightness = 0.1;
+  o.augment.elastic_alpha = 1.5;
+  o.augment.elastic_sigma = 4;
+  o.batch_size = 5;
+  o.workers = workers;
+  o.prefetch = 2;
+  o.seed = 3;
+  return o;
+}
+
+struct EpochData {
+  std::vector<std::vector<float>> images;
+  std::vector<std::vector<std::int64_t>> labels;
+  std::vector<std::vector<std::int64_t>> samples;
+};
+
+EpochData read_epoch(Loader& loader, std::int64_t epoch) {
+  EpochData d;
+  loader.start_epoch(epoch);
+  Batch b;
+  while (loader.next(&b)) {
+    const std::size_t n = static_cast<std::size_t>(b.size) * 3 * b.image_size * b.image_size;
+    d.images.emplace_back(b.images.get(), b.images.get() + n);
+    d.labels.push_back(b.labels);
+    d.samples.push_back(b.samples);
+    b.images.reset();  // done with this batch before asking for the next
+  }
+  return d;
+}
+
+TEST(Loader, BatchesAreIdenticalWhateverTheNumberOfWorkers) {
+  const auto& samples = synth_samples();
+  Loader none(samples, 3, options(0));
+  Loader one(samples, 3, options(1));
+  Loader four(samples, 3, options(4));
+  EpochData a = read_epoch(none, 2);
+  EpochData b = read_epoch(one, 2);
+  EpochData c = read_epoch(four, 2);
+  ASSERT_EQ(a.images.size(), 8U);  // 36 samples, batch 5
+  EXPECT_EQ(a.labels, b.labels);
+  EXPECT_EQ(a.labels, c.labels);
+  EXPECT_EQ(a.samples, c.samples);
+  for (std::size_t i = 0; i < a.images.size(); ++i) {
+    EXPECT_EQ(a.images[i], b.images[i]) << "batch " << i;
+    EXPECT_EQ(a.images[i], c.images[i]) << "batch " << i;
+  }
+  // Another epoch: another order and other augmentations.
+  EpochData next = read_epoch(four, 3);
+  EXPECT_NE(next.samples, c.samples);
+}
+
+TEST(Loader, TrainingEpochVisitsEverySampleOnceWithItsLabelAndFiniteValues) {
+  const auto& samples = synth_samples();
+  Loader loader(samples, 3, options(2));
+  EXPECT_EQ(loader.batches_per_epoch(), 8);
+  EpochData d = read_epoch(loader, 0);
+  std::multiset<std::int64_t> seen;
+  for (std::size_t b = 0; b < d.samples.size(); ++b) {
+    for (std::size_t i = 0; i < d.samples[b].size(); ++i) {
+      seen.insert(d.samples[b][i]);
+      EXPECT_EQ(d.labels[b][i], samples[static_cast<std::size_t>(d.samples[b][i])].label);
+    }
+    for (float v : d.images[b]) ASSERT_TRUE(std::isfinite(v));
+  }
+  EXPECT_EQ(seen.size(), samples.size());
+  EXPECT_EQ(std::set<std::int64_t>(seen.begin(), seen.end()).size(), samples.size());
+}
+
+TEST(Loader, EvaluationIsInFileOrderWithoutAugmentation) {
+  const auto& samples = synth_samples();
+  LoaderOptions o = options(2);
+  o.train = false;
+  Loader a(samples, 3, o);
+  EpochData d0 = read_epoch(a, 0);
+  EpochData d1 = read_epoch(a, 1);
+  EXPECT_EQ(d0.images, d1.images);  // no randomness in evaluation
+  EXPECT_EQ(d0.samples[0], (std::vector<std::int64_t>{0, 1, 2, 3, 4}));
+}
+
+TEST(Loader, ShardsOfTwoRanksAreDisjointAndEqualInLength) {
+  const auto& samples = synth_samples();
+  std::set<std::int64_t> all;
+  std::vector<std::int64_t> batches;
+  for (int rank = 0; rank < 2; ++rank) {
+    LoaderOptions o = options(1);
+    o.rank = rank;
+    o.world = 2;
+    o.batch_size = 4;
+    Loader loader(samples, 3, o);
+    batches.push_back(loader.batches_per_epoch());
+    EpochData d = read_epoch(loader, 1);
+    for (const auto& b : d.samples) {
+      for (auto s : b) EXPECT_TRUE(all.insert(s).second) << "sample " << s << " on both ranks";
+    }
+  }
+  EXPECT_EQ(batches[0], batches[1]);
+  EXPECT_EQ(all.size(), samples.size());  // 36 is even: nothing cut
+}
+
+TEST(Loader, PrefetchBoundsTheBuffersInUse) {
+  const auto& samples = synth_samples();
+  auto live = std::make_shared<std::atomic<int>>(0);
+  auto peak = std::make_shared<std::atomic<int>>(0);
+  LoaderOptions o = options(4);
+  o.prefetch = 2;
+  o.allocator = [live, peak](std::size_t n) {
+    int now = ++*live;
+    int p = peak->load();
+    while (now > p && !peak->compare_exchange_weak(p, now)) {
+    }
+    return std::shared_ptr<float>(new float[n], [live](float* f) {
+      --*live;
+      delete[] f;
+    });
+  };
+  auto allocations = std::make_shared<std::atomic<int>>(0);
+  auto counting = o.allocator;
+  o.allocator = [counting, allocations](std::size_t n) {
+    ++*allocations;
+    return counting(n);
+  };
+  {
+    Loader loader(samples, 3, o);
+    read_epoch(loader, 0);
+    read_epoch(loader, 1);
+    // The prefetch window plus the batch being handed over.
+    EXPECT_LE(peak->load(), o.prefetch + 1);
+    EXPECT_GE(peak->load(), 1);
+    // Buffers are recycled: 16 batches over two epochs, a handful of allocations.
+    EXPECT_LE(allocations->load(), o.prefetch + 1);
+  }
+  EXPECT_EQ(live->load(), 0);  // the pool frees everything with the loader
+}
+
+TEST(Loader, UnreadableImagesAreSkippedListedAndBounded) {
+  TempDir dir;
+  std::vector<Sample> samples = synth_samples();
+  midge::testing::write_text(dir.path() / "garbage.jpg", "definitely not an image");
+  std::string good = io::read_file(samples[0].path);
+  midge::testing::write_text(dir.path() / "cut.jpg", good.substr(0, good.size() / 2));
+  samples.push_back({dir.str("garbage.jpg"), 1});
+  samples.push_back({dir.str("cut.jpg"), 2});
+  LoaderOptions o = options(2);
+  o.train = false;
+  o.max_bad_fraction = 0.1;
+  Loader loader(samples, 3, o);
+  EpochData d = read_epoch(loader, 0);
+  std::size_t total = 0;
+  for (const auto& b : d.samples) total += b.size();
+  EXPECT_EQ(total, samples.size() - 2);
+  EXPECT_EQ(d.images.back().size(), d.samples.back().size() * 3U * 32U * 32U);
+  auto skipped = loader.skipped();
+  ASSERT_EQ(skipped.size(), 2U);
+  std::set<std::string> paths = {skipped[0].path, skipped[1].path};
+  EXPECT_TRUE(paths.count(dir.str("garbage.jpg")));
+  EXPECT_TRUE(paths.count(dir.str("cut.jpg")));
+  for (const auto& s : skipped) EXPECT_NE(s.reason.find(s.path), std::string::npos);
+  // A second epoch reports nothing new and still skips them.
+  read_epoch(loader, 1);
+  EXPECT_EQ(loader.skipped().size(), 2U);
+
+  o.max_bad_fraction = 0.01;  // 2 of 38 is too many
+  Loader strict(samples, 3, o);
+  try {
+    read_epoch(strict, 0);
+    FAIL() << "no error";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("too many unreadable images: 2 of 38"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Loader, MisuseIsReported) {
+  const auto& samples = synth_samples();
+  Loader loader(samples, 3, options(1));
+  Batch b;
+  EXPECT_THROW(loader.next(&b), std::logic_error);
+  EXPECT_THROW(Loader(samples, 2, options(1)), DataError);  // label 2 outside 2 taxa
+  EXPECT_THROW(Loader({}, 3, options(1)), DataError);
+}
+
+}  // namespace
+}  // namespace midge::data
