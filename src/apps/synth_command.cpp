@@ -33,7 +33,7 @@ int run_synth(const std::vector<std::string>& args, dist::Communicator& world) {
       "Options");
   desc.add_options()("help,h", "show this help")("out", po::value<std::string>(),
                                                  "output folder (created)")(
-      "classes", po::value<int>()->default_value(5), "number of taxa (1-16)")(
+      "classes", po::value<int>()->default_value(5), "number of taxa (1-15)")(
       "per-class", po::value<int>()->default_value(50), "images per taxon")(
       "size", po::value<std::string>()->default_value("256"), "image size: PX or WIDTHxHEIGHT")(
       "seed", po::value<std::uint64_t>()->default_value(1), "random seed")(

@@ -6,6 +6,8 @@
 #include "apps/commands.h"
 #include "core/config.h"
 #include "core/errors.h"
+#include "core/text.h"
+#include "train/trainer.h"
 
 namespace midge::apps {
 
@@ -49,9 +51,17 @@ int run_train(const std::vector<std::string>& args, dist::Communicator& world) {
     spdlog::info("configuration valid; --dry-run: nothing trained");
     return kExitSuccess;
   }
-  throw UsageError(
-      "midge train: training is not built in this version yet; use --dry-run to validate a "
-      "configuration");
+  const std::string out = vm["out"].as<std::string>();
+  const train::TrainOutcome result = train::train_run(config, world, out);
+  if (result.already_complete) {
+    print_once(world, out + " already holds a complete run (accuracy " +
+                          text::format_double(result.accuracy) +
+                          "); nothing to do. Use another --out for a new run.\n");
+    return kExitSuccess;
+  }
+  print_once(world, "\nvalidation, per taxon:\n" + result.table + "\nresults: " + result.run_file +
+                        "\nmodel:   " + result.model_file + "\n");
+  return kExitSuccess;
 }
 
 int run_sweep(const std::vector<std::string>& args, dist::Communicator& world) {

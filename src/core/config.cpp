@@ -126,6 +126,18 @@ void declare_stage(Declarer& d, const std::string& stage, StageConfig Config::*m
            f(&StageConfig::weight_decay));
   d.choice(stage + ".schedule", schedule, {"none", "cosine", "plateau", "step"},
            "Learning-rate schedule of " + stage + ".", f(&StageConfig::schedule));
+  d.number(
+      stage + ".lr_decay", 0.1, 1e-6, 1.0,
+      "Factor applied to the learning rate by the step and plateau schedules of " + stage + ".",
+      f(&StageConfig::lr_decay));
+  d.integer(stage + ".lr_step", 0, 0, kMaxEpochs,
+            "Epochs between decays of the step schedule of " + stage +
+                "; 0 = a third of the stage's epochs.",
+            f(&StageConfig::lr_step));
+  d.integer(stage + ".plateau_patience", 2, 1, kMaxEpochs,
+            "Epochs without improvement before the plateau schedule of " + stage +
+                " decays the learning rate.",
+            f(&StageConfig::plateau_patience));
   d.integer(stage + ".early_stop_patience", patience, 0, kMaxEpochs,
             "Stop " + stage +
                 " after this many epochs without improvement and restore the best "

@@ -51,6 +51,9 @@ struct StageConfig {
   double momentum = 0;
   double weight_decay = 0;
   std::string schedule;  // none|cosine|plateau|step
+  double lr_decay = 0;
+  long long lr_step = 0;
+  long long plateau_patience = 0;
   long long early_stop_patience = 0;
   std::string early_stop_metric;  // val_loss|val_acc
 };

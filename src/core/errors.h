@@ -49,6 +49,12 @@ class IoError : public Error {
   using Error::Error;
 };
 
+// Training went wrong (NaN loss, a checkpoint that does not fit the run).
+class TrainError : public Error {
+ public:
+  using Error::Error;
+};
+
 // A communication call failed or a peer rank failed.
 class DistError : public Error {
  public:

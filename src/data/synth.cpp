@@ -90,11 +90,11 @@ struct Box {
 // Draws the taxon-defining structure: a dark plate at the anterior end and,
 // on it, `count` elements of the taxon's shape family.
 Box draw_structure(cv::Mat& img, const Pose& pose, const SynthTaxon& taxon, double a, double b,
-                   const cv::Scalar& dark, Rng& rng) {
+                   const cv::Scalar& dark, const cv::Scalar& hole_colour, Rng& rng) {
   std::vector<cv::Point2d> extent;
   const double base = a * 0.80;                  // plate's front edge (local x)
-  const double w = b * rng.uniform(0.80, 0.95);  // width across the capsule
-  const double h = a * rng.uniform(0.30, 0.36);  // how far elements reach forward
+  const double w = b * rng.uniform(0.85, 0.95);  // width across the capsule
+  const double h = a * rng.uniform(0.55, 0.65);  // how far elements reach forward
   fill_local(img, pose,
              {{base - a * 0.10, -w / 2}, {base, -w / 2}, {base, w / 2}, {base - a * 0.10, w / 2}},
              dark, &extent);
@@ -120,12 +120,20 @@ Box draw_structure(cv::Mat& img, const Pose& pose, const SynthTaxon& taxon, doub
                    &extent);
         break;
       }
+      case 4: {  // rings: hollow discs
+        const double r = std::min(cell * 0.45, h * 0.5);
+        std::vector<cv::Point2d> ring = circle_local(base + r * 0.9, y, r);
+        std::vector<cv::Point2d> hole = circle_local(base + r * 0.9, y, r * 0.5);
+        fill_local(img, pose, ring, dark, &extent);
+        fill_local(img, pose, hole, hole_colour, nullptr);
+        break;
+      }
       default: {  // spines: thin lines fanning out
         const double spread = (n == 1) ? 0 : (static_cast<double>(i) / (n - 1) - 0.5) * 1.4;
         const double len = h * 1.15;
         fill_local(img, pose,
                    bar_local(base - 1, y * 0.5, base + len * std::cos(spread),
-                             y * 0.5 + len * std::sin(spread), std::max(1.0, cell * 0.18)),
+                             y * 0.5 + len * std::sin(spread), std::max(1.0, cell * 0.25)),
                    dark, &extent);
         break;
       }
@@ -179,33 +187,36 @@ cv::Mat render(const SynthTaxon& taxon, std::uint64_t image_seed, int width, int
                cv::FILLED, cv::LINE_AA, kShift);
   }
   // Capsule pose; the structure must stay inside the image.
-  const double a = s * rng.uniform(0.22, 0.30);
+  const double a = s * rng.uniform(0.24, 0.30);
   const double b = a * rng.uniform(0.60, 0.80);
-  const double theta = rng.uniform(0, 2 * M_PI);
+  // Slide mounts show the head capsule in ventral view, anterior end up or
+  // down, tilted by up to 20 degrees.
+  const double theta =
+      -M_PI / 2 + rng.uniform(-M_PI / 9, M_PI / 9) + (rng.bernoulli(0.5) ? M_PI : 0);
   Pose pose;
   pose.cos_t = std::cos(theta);
   pose.sin_t = std::sin(theta);
-  const double reach = a * 1.25;  // capsule plus structure, from the centre
+  const double reach = a * 1.55;  // capsule plus structure, from the centre
   pose.cx = std::clamp(width / 2.0 + rng.normal() * 0.05 * s, reach + 2, width - reach - 2);
   pose.cy = std::clamp(height / 2.0 + rng.normal() * 0.05 * s, reach + 2, height - reach - 2);
 
   // Debris on the mount (nuisance that looks like small dark structures).
-  const int debris = rng.uniform_int(0, 6);
+  const int debris = rng.uniform_int(0, 4);
   for (int i = 0; i < debris; ++i) {
     cv::Point2d p(rng.uniform(0, width), rng.uniform(0, height));
     const double ang = rng.uniform(0, 2 * M_PI);
     const double len = s * rng.uniform(0.01, 0.06);
     cv::line(canvas, fixed(p), fixed(p + cv::Point2d(std::cos(ang), std::sin(ang)) * len),
-             scaled(bg, rng.uniform(0.3, 0.7)), std::max(1, static_cast<int>(s / 200)), cv::LINE_AA,
-             kShift);
+             scaled(bg, rng.uniform(0.55, 0.8)), std::max(1, static_cast<int>(s / 200)),
+             cv::LINE_AA, kShift);
   }
 
   // Capsule body: yellow-brown fill, darker rim.
   const cv::Scalar body(rng.uniform(40, 95), rng.uniform(105, 165), rng.uniform(145, 215));
   const cv::Scalar rim = scaled(body, rng.uniform(0.45, 0.65));
-  const cv::Scalar dark = scaled(body, rng.uniform(0.22, 0.38));
+  const cv::Scalar dark = scaled(body, rng.uniform(0.15, 0.3));
   // Setae: thin hairs from the rim, away from the anterior structure.
-  const int setae = rng.uniform_int(2, 8);
+  const int setae = rng.uniform_int(1, 5);
   for (int i = 0; i < setae; ++i) {
     const double phi = rng.uniform(0.35 * M_PI, 1.65 * M_PI);  // not the front
     const cv::Point2d from(a * std::cos(phi), b * std::sin(phi));
@@ -231,18 +242,18 @@ cv::Mat render(const SynthTaxon& taxon, std::uint64_t image_seed, int width, int
   const double eye_x = a * rng.uniform(0.05, 0.35);
   const double eye_r = b * rng.uniform(0.07, 0.12);
   for (double side : {-1.0, 1.0}) {
-    fill_local(canvas, pose, circle_local(eye_x, side * b * 0.55, eye_r), dark, nullptr);
+    fill_local(canvas, pose, circle_local(eye_x, side * b * 0.55, eye_r), rim, nullptr);
   }
   cv::ellipse(canvas, fixed({pose.cx, pose.cy}),
               cv::Size(static_cast<int>(a * kOne), static_cast<int>(b * kOne)), theta * 180 / M_PI,
               0, 360, rim, std::max(1, static_cast<int>(s / 90)), cv::LINE_AA, kShift);
-  *box = draw_structure(canvas, pose, taxon, a, b, dark, rng);
+  *box = draw_structure(canvas, pose, taxon, a, b, dark, body, rng);
 
   // Optics and sensor: blur, brightness, noise.
-  const double blur = rng.uniform(0.0, 1.0) * s / 128.0;
+  const double blur = rng.uniform(0.0, 0.8) * s / 128.0;
   if (blur > 0.3) cv::GaussianBlur(canvas, canvas, cv::Size(0, 0), blur);
   const double gain = rng.uniform(0.85, 1.12);
-  const double sigma = rng.uniform(2.0, 8.0);
+  const double sigma = rng.uniform(1.0, 5.0);
   for (int y = 0; y < height; ++y) {
     auto* row = canvas.ptr<cv::Vec3b>(y);
     for (int x = 0; x < width; ++x) {
@@ -255,10 +266,12 @@ cv::Mat render(const SynthTaxon& taxon, std::uint64_t image_seed, int width, int
   return canvas;
 }
 
-const char* const kGenera[] = {"Dentimentum", "Nodimentum", "Virgimentum", "Spinimentum"};
-const char* const kEpithets[] = {"alpha", "beta", "gamma", "delta"};
-const int kCountBase[] = {3, 1, 2, 4};
-const int kCountStep[] = {2, 1, 1, 2};
+constexpr int kFamilies = 5;
+const char* const kGenera[kFamilies] = {"Dentimentum", "Nodimentum", "Virgimentum", "Spinimentum",
+                                        "Anulimentum"};
+const char* const kEpithets[] = {"alpha", "beta", "gamma"};
+const int kCountBase[kFamilies] = {3, 1, 2, 3, 1};
+const int kCountStep[kFamilies] = {2, 1, 1, 2, 1};
 
 }  // namespace
 
@@ -268,8 +281,8 @@ SynthTaxon synth_taxon(int k) {
                      std::to_string(kMaxSynthTaxa - 1) + "]");
   }
   SynthTaxon t;
-  t.family = k % 4;
-  const int variant = k / 4;
+  t.family = k % kFamilies;
+  const int variant = k / kFamilies;
   t.count = kCountBase[t.family] + kCountStep[t.family] * variant;
   t.genus = kGenera[t.family];
   t.species = t.genus + "_" + kEpithets[variant];

@@ -6,8 +6,10 @@
 // blotches, eye spots, setae, debris, blur, noise and brightness vary at
 // random and never depend on the taxon. What depends on the taxon is one
 // small, localized structure at the capsule's anterior end (think of the
-// teeth of the mentum): its shape family (teeth, knobs, bars, spines = the
-// genus) and the count of elements (= the species). A classifier therefore
+// teeth of the mentum): its shape family (teeth, knobs, bars, spines, rings
+// = the genus) and the count of elements (= the species). The first five
+// taxa are one species of each genus; taxa 6-15 add species that differ
+// from another only in the count. A classifier therefore
 // has to find and look at that structure, which regions.csv locates so
 // Grad-CAM can be checked against it.
 //
@@ -26,8 +28,8 @@
 
 namespace midge::data {
 
-// 4 shape families x 4 counts.
-inline constexpr int kMaxSynthTaxa = 16;
+// 5 shape families (genera) x 3 counts (species).
+inline constexpr int kMaxSynthTaxa = 15;
 
 struct SynthOptions {
   std::string out;
@@ -44,7 +46,7 @@ struct SynthTaxon {
   std::string species;  // folder name, e.g. "Dentimentum_alpha"
   std::string genus;
   std::string subfamily;
-  int family = 0;  // 0 teeth, 1 knobs, 2 bars, 3 spines
+  int family = 0;  // 0 teeth, 1 knobs, 2 bars, 3 spines, 4 rings
   int count = 0;   // elements of the structure
 };
 

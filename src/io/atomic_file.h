@@ -36,6 +36,11 @@ class AtomicFile {
 // Writes `content` to `path` atomically (creating parent folders).
 void write_file_atomic(const std::filesystem::path& path, const std::string& content);
 
+// Removes "<name>.tmp-<pid>" files in `dir` left by processes that no longer
+// run (a writer killed mid-write); returns how many were removed. The
+// targets themselves are never touched.
+int remove_stale_temporaries(const std::filesystem::path& dir);
+
 // Whole file as a string; throws IoError naming the path.
 std::string read_file(const std::filesystem::path& path);
 

@@ -63,10 +63,11 @@ run "$MIDGE" train --config nothere.ini --dry-run
 expect_rc 2
 expect_err "config file not found: nothere.ini"
 
-# Without --dry-run train is not built yet: it says so (after validating).
-run "$MIDGE" train --set data.root=S
+# Configuration errors are found before any work: nothing is written.
+run "$MIDGE" train --set data.root=S --set stage1.lr=-1 --out never
 expect_rc 2
-expect_err "training is not built in this version yet"
+[ ! -e never ] || fail "an invalid configuration created its output folder"
+CHECKS=$((CHECKS + 1))
 
 # sweep --dry-run validates the base config and the spec's presence.
 run "$MIDGE" sweep --config "$SRC/configs/demo.ini" --set data.root=S --sweep "$SRC/jobs/lr_grid.ini" --dry-run

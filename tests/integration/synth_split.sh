@@ -58,7 +58,7 @@ expect_rc 1
 expect_err "no taxon folders in bare"
 run "$MIDGE" split --data S --every 5 --offset 5
 expect_rc 2
-run "$MIDGE" synth --out X --classes 17
+run "$MIDGE" synth --out X --classes 16
 expect_rc 2
-expect_err "--classes must be in [1, 16]"
+expect_err "--classes must be in [1, 15]"
 done_ok

@@ -1,0 +1,451 @@
+#include "io/hdf5.h"
+
+#include <algorithm>
+
+#include "core/errors.h"
+
+namespace midge::io {
+namespace {
+
+// HDF5 prints an error stack on stderr by default; midge reports its own.
+struct SilenceHdf5 {
+  SilenceHdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+};
+const SilenceHdf5 kSilence;
+
+hid_t check_id(hid_t id, const std::string& what) {
+  if (id < 0) throw IoError("HDF5: " + what);
+  return id;
+}
+
+void check(herr_t rc, const std::string& what) {
+  if (rc < 0) throw IoError("HDF5: " + what);
+}
+
+Handle string_type() {
+  Handle t(check_id(H5Tcopy(H5T_C_S1), "H5Tcopy"), H5Tclose);
+  check(H5Tset_size(t.get(), H5T_VARIABLE), "H5Tset_size");
+  check(H5Tset_cset(t.get(), H5T_CSET_UTF8), "H5Tset_cset");
+  return t;
+}
+
+Handle simple_space(const std::vector<std::uint64_t>& dims) {
+  std::vector<hsize_t> d(dims.begin(), dims.end());
+  return Handle(
+      check_id(H5Screate_simple(static_cast<int>(d.size()), d.data(), nullptr), "H5Screate_simple"),
+      H5Sclose);
+}
+
+Handle scalar_space() { return Handle(check_id(H5Screate(H5S_SCALAR), "H5Screate"), H5Sclose); }
+
+// Link creation that makes missing parent groups.
+Handle parents_lcpl() {
+  Handle p(check_id(H5Pcreate(H5P_LINK_CREATE), "H5Pcreate"), H5Pclose);
+  check(H5Pset_create_intermediate_group(p.get(), 1), "H5Pset_create_intermediate_group");
+  return p;
+}
+
+std::size_t element_count(const std::vector<std::uint64_t>& dims) {
+  std::size_t n = 1;
+  for (auto d : dims) n *= static_cast<std::size_t>(d);
+  return n;
+}
+
+// Reads variable- or fixed-length strings of `type` from dataset/attribute.
+std::vector<std::string> read_string_data(hid_t obj, bool attribute, std::size_t n,
+                                          const std::string& where) {
+  Handle file_type(check_id(attribute ? H5Aget_type(obj) : H5Dget_type(obj), "get_type " + where),
+                   H5Tclose);
+  if (H5Tget_class(file_type.get()) != H5T_STRING) throw IoError(where + " is not a string");
+  std::vector<std::string> out;
+  if (H5Tis_variable_str(file_type.get()) > 0) {
+    Handle mem = string_type();
+    std::vector<char*> ptrs(n, nullptr);
+    herr_t rc = attribute ? H5Aread(obj, mem.get(), ptrs.data())
+                          : H5Dread(obj, mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data());
+    check(rc, "read " + where);
+    for (char* p : ptrs) out.emplace_back(p != nullptr ? p : "");
+    Handle space(check_id(attribute ? H5Aget_space(obj) : H5Dget_space(obj), "space"), H5Sclose);
+    H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, ptrs.data());
+  } else {
+    const std::size_t len = H5Tget_size(file_type.get());
+    std::vector<char> buf(n * len + 1, '\0');
+    Handle mem(check_id(H5Tcopy(H5T_C_S1), "H5Tcopy"), H5Tclose);
+    check(H5Tset_size(mem.get(), len), "H5Tset_size");
+    herr_t rc = attribute ? H5Aread(obj, mem.get(), buf.data())
+                          : H5Dread(obj, mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data());
+    check(rc, "read " + where);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string s(buf.data() + i * len, len);
+      out.push_back(s.substr(0, s.find('\0')));
+    }
+  }
+  return out;
+}
+
+template <class T>
+hid_t native_type();
+template <>
+hid_t native_type<float>() {
+  return H5T_NATIVE_FLOAT;
+}
+template <>
+hid_t native_type<double>() {
+  return H5T_NATIVE_DOUBLE;
+}
+template <>
+hid_t native_type<std::int64_t>() {
+  return H5T_NATIVE_INT64;
+}
+template <>
+hid_t native_type<std::uint8_t>() {
+  return H5T_NATIVE_UINT8;
+}
+
+}  // namespace
+
+void Handle::reset() {
+  if (id_ >= 0 && close_ != nullptr) close_(id_);
+  id_ = -1;
+}
+
+std::string H5Node::where(const std::string& path) const { return file_ + ":/" + path; }
+
+bool H5Node::exists(const std::string& path) const {
+  if (path.empty()) return true;
+  // Check each prefix: H5Lexists fails when a parent is missing.
+  std::size_t pos = 0;
+  while (true) {
+    pos = path.find('/', pos + 1);
+    const std::string prefix = path.substr(0, pos);
+    if (H5Lexists(id_, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+    if (pos == std::string::npos) return true;
+  }
+}
+
+hid_t H5Node::open_object(const std::string& path, Handle* holder) const {
+  if (path.empty()) return id_;
+  *holder = Handle(check_id(H5Oopen(id_, path.c_str(), H5P_DEFAULT), "cannot open " + where(path)),
+                   H5Oclose);
+  return holder->get();
+}
+
+std::vector<std::string> H5Node::children(const std::string& path) const {
+  Handle holder;
+  hid_t g = open_object(path, &holder);
+  H5G_info_t info;
+  check(H5Gget_info(g, &info), "H5Gget_info " + where(path));
+  std::vector<std::string> names;
+  for (hsize_t i = 0; i < info.nlinks; ++i) {
+    ssize_t len =
+        H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    check(static_cast<herr_t>(len < 0 ? -1 : 0), "H5Lget_name_by_idx " + where(path));
+    std::string name(static_cast<std::size_t>(len) + 1, '\0');
+    H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size(),
+                       H5P_DEFAULT);
+    name.resize(static_cast<std::size_t>(len));
+    names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<std::uint64_t> H5Node::shape(const std::string& path) const {
+  Handle ds(check_id(H5Dopen2(id_, path.c_str(), H5P_DEFAULT), "no dataset " + where(path)),
+            H5Dclose);
+  Handle space(check_id(H5Dget_space(ds.get()), "H5Dget_space"), H5Sclose);
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  std::vector<hsize_t> d(static_cast<std::size_t>(std::max(rank, 0)));
+  H5Sget_simple_extent_dims(space.get(), d.data(), nullptr);
+  return {d.begin(), d.end()};
+}
+
+namespace {
+
+template <class T>
+void write_array(hid_t loc, const std::string& path, const std::string& where, const T* data,
+                 std::size_t n, std::vector<std::uint64_t> dims) {
+  if (dims.empty()) dims = {n};
+  if (element_count(dims) != n) throw IoError("HDF5: shape does not match data for " + where);
+  Handle space = simple_space(dims);
+  Handle lcpl = parents_lcpl();
+  Handle ds(check_id(H5Dcreate2(loc, path.c_str(), native_type<T>(), space.get(), lcpl.get(),
+                                H5P_DEFAULT, H5P_DEFAULT),
+                     "cannot create " + where),
+            H5Dclose);
+  if (n > 0) {
+    check(H5Dwrite(ds.get(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
+          "cannot write " + where);
+  }
+}
+
+template <class T>
+std::vector<T> read_array(hid_t loc, const std::string& path, const std::string& where) {
+  Handle ds(check_id(H5Dopen2(loc, path.c_str(), H5P_DEFAULT), "no dataset " + where), H5Dclose);
+  Handle space(check_id(H5Dget_space(ds.get()), "H5Dget_space"), H5Sclose);
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  std::vector<T> out(static_cast<std::size_t>(std::max<hssize_t>(n, 0)));
+  if (!out.empty()) {
+    check(H5Dread(ds.get(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()),
+          "cannot read " + where);
+  }
+  return out;
+}
+
+}  // namespace
+
+void H5Node::write(const std::string& path, const std::vector<float>& v,
+                   const std::vector<std::uint64_t>& dims) {
+  write_array(id_, path, where(path), v.data(), v.size(), dims);
+}
+void H5Node::write(const std::string& path, const std::vector<double>& v,
+                   const std::vector<std::uint64_t>& dims) {
+  write_array(id_, path, where(path), v.data(), v.size(), dims);
+}
+void H5Node::write(const std::string& path, const std::vector<std::int64_t>& v,
+                   const std::vector<std::uint64_t>& dims) {
+  write_array(id_, path, where(path), v.data(), v.size(), dims);
+}
+void H5Node::write(const std::string& path, const std::vector<std::uint8_t>& v) {
+  write_array(id_, path, where(path), v.data(), v.size(), {});
+}
+
+void H5Node::write(const std::string& path, const std::vector<std::string>& v) {
+  Handle type = string_type();
+  Handle space = simple_space({v.size()});
+  Handle lcpl = parents_lcpl();
+  Handle ds(check_id(H5Dcreate2(id_, path.c_str(), type.get(), space.get(), lcpl.get(), H5P_DEFAULT,
+                                H5P_DEFAULT),
+                     "cannot create " + where(path)),
+            H5Dclose);
+  std::vector<const char*> ptrs;
+  for (const auto& s : v) ptrs.push_back(s.c_str());
+  if (!v.empty()) {
+    check(H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()),
+          "cannot write " + where(path));
+  }
+}
+
+void H5Node::write_scalar(const std::string& path, double v) {
+  Handle space = scalar_space();
+  Handle lcpl = parents_lcpl();
+  Handle ds(check_id(H5Dcreate2(id_, path.c_str(), H5T_NATIVE_DOUBLE, space.get(), lcpl.get(),
+                                H5P_DEFAULT, H5P_DEFAULT),
+                     "cannot create " + where(path)),
+            H5Dclose);
+  check(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v), "write");
+}
+
+void H5Node::write_scalar(const std::string& path, std::int64_t v) {
+  Handle space = scalar_space();
+  Handle lcpl = parents_lcpl();
+  Handle ds(check_id(H5Dcreate2(id_, path.c_str(), H5T_NATIVE_INT64, space.get(), lcpl.get(),
+                                H5P_DEFAULT, H5P_DEFAULT),
+                     "cannot create " + where(path)),
+            H5Dclose);
+  check(H5Dwrite(ds.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v), "write");
+}
+
+void H5Node::write_scalar(const std::string& path, const std::string& v) {
+  Handle type = string_type();
+  Handle space = scalar_space();
+  Handle lcpl = parents_lcpl();
+  Handle ds(check_id(H5Dcreate2(id_, path.c_str(), type.get(), space.get(), lcpl.get(), H5P_DEFAULT,
+                                H5P_DEFAULT),
+                     "cannot create " + where(path)),
+            H5Dclose);
+  const char* p = v.c_str();
+  check(H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &p), "write");
+}
+
+std::vector<float> H5Node::read_floats(const std::string& path) const {
+  return read_array<float>(id_, path, where(path));
+}
+std::vector<double> H5Node::read_doubles(const std::string& path) const {
+  return read_array<double>(id_, path, where(path));
+}
+std::vector<std::int64_t> H5Node::read_int64s(const std::string& path) const {
+  return read_array<std::int64_t>(id_, path, where(path));
+}
+std::vector<std::uint8_t> H5Node::read_bytes(const std::string& path) const {
+  return read_array<std::uint8_t>(id_, path, where(path));
+}
+
+std::vector<std::string> H5Node::read_strings(const std::string& path) const {
+  Handle ds(check_id(H5Dopen2(id_, path.c_str(), H5P_DEFAULT), "no dataset " + where(path)),
+            H5Dclose);
+  Handle space(check_id(H5Dget_space(ds.get()), "H5Dget_space"), H5Sclose);
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  return read_string_data(ds.get(), false, static_cast<std::size_t>(n), where(path));
+}
+
+double H5Node::read_double(const std::string& path) const {
+  auto v = read_doubles(path);
+  if (v.size() != 1) throw IoError(where(path) + " is not a scalar");
+  return v[0];
+}
+
+std::int64_t H5Node::read_int64(const std::string& path) const {
+  auto v = read_int64s(path);
+  if (v.size() != 1) throw IoError(where(path) + " is not a scalar");
+  return v[0];
+}
+
+std::string H5Node::read_string(const std::string& path) const {
+  auto v = read_strings(path);
+  if (v.size() != 1) throw IoError(where(path) + " is not a scalar string");
+  return v[0];
+}
+
+namespace {
+
+void replace_attr(hid_t obj, const std::string& name) {
+  if (H5Aexists(obj, name.c_str()) > 0) H5Adelete(obj, name.c_str());
+}
+
+}  // namespace
+
+void H5Node::set_attr(const std::string& path, const std::string& name, const std::string& v) {
+  Handle holder;
+  hid_t obj = open_object(path, &holder);
+  replace_attr(obj, name);
+  Handle type = string_type();
+  Handle space = scalar_space();
+  Handle a(
+      check_id(H5Acreate2(obj, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+               "cannot create attribute " + name + " on " + where(path)),
+      H5Aclose);
+  const char* p = v.c_str();
+  check(H5Awrite(a.get(), type.get(), &p), "write attribute " + name);
+}
+
+void H5Node::set_attr(const std::string& path, const std::string& name, double v) {
+  set_attr(path, name, std::vector<double>{v});
+}
+
+void H5Node::set_attr(const std::string& path, const std::string& name, std::int64_t v) {
+  Handle holder;
+  hid_t obj = open_object(path, &holder);
+  replace_attr(obj, name);
+  Handle space = scalar_space();
+  Handle a(check_id(H5Acreate2(obj, name.c_str(), H5T_NATIVE_INT64, space.get(), H5P_DEFAULT,
+                               H5P_DEFAULT),
+                    "cannot create attribute " + name),
+           H5Aclose);
+  check(H5Awrite(a.get(), H5T_NATIVE_INT64, &v), "write attribute " + name);
+}
+
+void H5Node::set_attr(const std::string& path, const std::string& name,
+                      const std::vector<double>& v) {
+  Handle holder;
+  hid_t obj = open_object(path, &holder);
+  replace_attr(obj, name);
+  Handle space = v.size() == 1 ? scalar_space() : simple_space({v.size()});
+  Handle a(check_id(H5Acreate2(obj, name.c_str(), H5T_NATIVE_DOUBLE, space.get(), H5P_DEFAULT,
+                               H5P_DEFAULT),
+                    "cannot create attribute " + name),
+           H5Aclose);
+  check(H5Awrite(a.get(), H5T_NATIVE_DOUBLE, v.data()), "write attribute " + name);
+}
+
+void H5Node::set_attr(const std::string& path, const std::string& name,
+                      const std::vector<std::string>& v) {
+  Handle holder;
+  hid_t obj = open_object(path, &holder);
+  replace_attr(obj, name);
+  Handle type = string_type();
+  Handle space = simple_space({v.size()});
+  Handle a(
+      check_id(H5Acreate2(obj, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+               "cannot create attribute " + name),
+      H5Aclose);
+  std::vector<const char*> ptrs;
+  for (const auto& s : v) ptrs.push_back(s.c_str());
+  check(H5Awrite(a.get(), type.get(), ptrs.data()), "write attribute " + name);
+}
+
+bool H5Node::has_attr(const std::string& path, const std::string& name) const {
+  if (!exists(path)) return false;
+  Handle holder;
+  hid_t obj = open_object(path, &holder);
+  return H5Aexists(obj, name.c_str()) > 0;
+}
+
+namespace {
+
+Handle open_attr(hid_t obj, const std::string& name, const std::string& where) {
+  return Handle(
+      check_id(H5Aopen(obj, name.c_str(), H5P_DEFAULT), "no attribute " + name + " on " + where),
+      H5Aclose);
+}
+
+std::size_t attr_count(hid_t attr) {
+  Handle space(check_id(H5Aget_space(attr), "H5Aget_space"), H5Sclose);
+  return static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get()));
+}
+
+}  // namespace
+
+std::string H5Node::attr_string(const std::string& path, const std::string& name) const {
+  auto v = attr_strings(path, name);
+  if (v.size() != 1) throw IoError("attribute " + name + " on " + where(path) + " is not a string");
+  return v[0];
+}
+
+std::vector<std::string> H5Node::attr_strings(const std::string& path,
+                                              const std::string& name) const {
+  Handle holder;
+  hid_t obj = open_object(path, &holder);
+  Handle a = open_attr(obj, name, where(path));
+  return read_string_data(a.get(), true, attr_count(a.get()), where(path) + "@" + name);
+}
+
+std::vector<double> H5Node::attr_doubles(const std::string& path, const std::string& name) const {
+  Handle holder;
+  hid_t obj = open_object(path, &holder);
+  Handle a = open_attr(obj, name, where(path));
+  std::vector<double> v(attr_count(a.get()));
+  check(H5Aread(a.get(), H5T_NATIVE_DOUBLE, v.data()), "read attribute " + name);
+  return v;
+}
+
+double H5Node::attr_double(const std::string& path, const std::string& name) const {
+  auto v = attr_doubles(path, name);
+  if (v.size() != 1) throw IoError("attribute " + name + " on " + where(path) + " is not a scalar");
+  return v[0];
+}
+
+std::int64_t H5Node::attr_int64(const std::string& path, const std::string& name) const {
+  Handle holder;
+  hid_t obj = open_object(path, &holder);
+  Handle a = open_attr(obj, name, where(path));
+  std::int64_t v = 0;
+  check(H5Aread(a.get(), H5T_NATIVE_INT64, &v), "read attribute " + name);
+  return v;
+}
+
+H5Reader::H5Reader(const std::string& path)
+    : H5Node(check_id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT),
+                      "cannot open " + path + " (missing, or not an HDF5 file)"),
+             path),
+      file_(id(), H5Fclose) {}
+
+H5Writer::H5Writer(const std::string& target) : H5Writer(std::make_unique<AtomicFile>(target)) {}
+
+H5Writer::H5Writer(std::unique_ptr<AtomicFile> atomic)
+    : H5Node(
+          check_id(H5Fcreate(atomic->temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
+                   "cannot create " + atomic->temp_path().string()),
+          atomic->target().string()),
+      atomic_(std::move(atomic)),
+      file_(id(), H5Fclose) {}
+
+H5Writer::~H5Writer() { file_.reset(); }
+
+void H5Writer::commit() {
+  check(H5Fflush(id(), H5F_SCOPE_GLOBAL), "flush " + file());
+  file_.reset();
+  atomic_->commit();
+}
+
+}  // namespace midge::io

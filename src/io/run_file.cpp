@@ -1,0 +1,153 @@
+#include "io/run_file.h"
+
+#include <unistd.h>
+
+#include <ctime>
+
+#include "core/errors.h"
+#include "core/versions.h"
+#include "io/hdf5.h"
+
+namespace midge::io {
+
+void write_history(H5Node& f, const std::string& group, const History& h) {
+  f.write(group + "/epoch", h.epoch);
+  f.write(group + "/train_loss", h.train_loss);
+  f.write(group + "/train_acc", h.train_acc);
+  f.write(group + "/val_loss", h.val_loss);
+  f.write(group + "/val_acc", h.val_acc);
+  f.write(group + "/lr", h.lr);
+  f.write(group + "/seconds", h.seconds);
+  f.write(group + "/images_per_second", h.images_per_second);
+}
+
+History read_history(const H5Node& f, const std::string& group) {
+  History h;
+  if (!f.exists(group)) return h;
+  h.epoch = f.read_int64s(group + "/epoch");
+  h.train_loss = f.read_doubles(group + "/train_loss");
+  h.train_acc = f.read_doubles(group + "/train_acc");
+  h.val_loss = f.read_doubles(group + "/val_loss");
+  h.val_acc = f.read_doubles(group + "/val_acc");
+  h.lr = f.read_doubles(group + "/lr");
+  h.seconds = f.read_doubles(group + "/seconds");
+  h.images_per_second = f.read_doubles(group + "/images_per_second");
+  return h;
+}
+
+void write_run_file(const std::string& path, const RunRecord& r) {
+  H5Writer f(path);
+  f.set_attr("", "schema_version", kRunSchemaVersion);
+  f.set_attr("", "midge_version", midge_version());
+  f.set_attr("", "config", r.config);
+  f.set_attr("", "status", r.status);
+  f.set_attr("", "error", r.error);
+  f.set_attr("", "world_size", r.world_size);
+  f.set_attr("", "started", r.started);
+  f.set_attr("", "finished", r.finished);
+  f.set_attr("", "host", r.host);
+  f.write("classes", r.classes);
+  f.write("split/train/paths", r.train_paths);
+  f.write("split/train/labels", r.train_labels);
+  f.write("split/val/paths", r.val_paths);
+  f.write("split/val/labels", r.val_labels);
+  f.write("data/skipped", r.skipped);
+  f.write("data/skipped_reasons", r.skipped_reasons);
+  write_history(f, "stage1/history", r.stage1);
+  write_history(f, "stage2/history", r.stage2);
+  if (r.has_eval) {
+    const auto c = static_cast<std::uint64_t>(r.classes.size());
+    const auto n = static_cast<std::uint64_t>(r.eval.labels.size());
+    f.write("eval/confusion", r.eval.confusion, {c, c});
+    f.write("eval/per_class_accuracy", r.eval.per_class_accuracy);
+    f.write("eval/precision", r.eval.precision);
+    f.write("eval/f1", r.eval.f1);
+    f.write("eval/support", r.eval.support);
+    f.write_scalar("eval/accuracy", r.eval.accuracy);
+    f.write_scalar("eval/balanced_accuracy", r.eval.balanced_accuracy);
+    f.write_scalar("eval/loss", r.eval.loss);
+    f.write("eval/labels", r.eval.labels);
+    f.write("eval/predicted", r.eval.predicted);
+    f.write("eval/probabilities", r.eval.probabilities, {n, c});
+    f.write("eval/paths", r.eval.paths);
+  }
+  if (r.has_gradcam) {
+    const auto& g = r.gradcam;
+    const auto n = static_cast<std::uint64_t>(g.paths.size());
+    f.write("gradcam/heatmaps", g.heatmaps,
+            {n, static_cast<std::uint64_t>(g.height), static_cast<std::uint64_t>(g.width)});
+    f.set_attr("gradcam/heatmaps", "layer", g.layer);
+    f.set_attr("gradcam/heatmaps", "input_size", g.input_size);
+    f.write("gradcam/paths", g.paths);
+    f.write("gradcam/labels", g.labels);
+    f.write("gradcam/predicted", g.predicted);
+  }
+  f.commit();
+}
+
+RunRecord read_run_file(const std::string& path) {
+  H5Reader f(path);
+  RunRecord r;
+  if (!f.has_attr("", "status")) throw IoError(path + " is not a midge run file (no status)");
+  r.config = f.attr_string("", "config");
+  r.status = f.attr_string("", "status");
+  r.error = f.attr_string("", "error");
+  r.world_size = f.attr_int64("", "world_size");
+  r.started = f.attr_string("", "started");
+  r.finished = f.attr_string("", "finished");
+  r.host = f.attr_string("", "host");
+  r.classes = f.read_strings("classes");
+  r.train_paths = f.read_strings("split/train/paths");
+  r.train_labels = f.read_int64s("split/train/labels");
+  r.val_paths = f.read_strings("split/val/paths");
+  r.val_labels = f.read_int64s("split/val/labels");
+  r.skipped = f.read_strings("data/skipped");
+  r.skipped_reasons = f.read_strings("data/skipped_reasons");
+  r.stage1 = read_history(f, "stage1/history");
+  r.stage2 = read_history(f, "stage2/history");
+  r.has_eval = f.exists("eval/confusion");
+  if (r.has_eval) {
+    r.eval.confusion = f.read_int64s("eval/confusion");
+    r.eval.per_class_accuracy = f.read_doubles("eval/per_class_accuracy");
+    r.eval.precision = f.read_doubles("eval/precision");
+    r.eval.f1 = f.read_doubles("eval/f1");
+    r.eval.support = f.read_int64s("eval/support");
+    r.eval.accuracy = f.read_double("eval/accuracy");
+    r.eval.balanced_accuracy = f.read_double("eval/balanced_accuracy");
+    r.eval.loss = f.read_double("eval/loss");
+    r.eval.labels = f.read_int64s("eval/labels");
+    r.eval.predicted = f.read_int64s("eval/predicted");
+    r.eval.probabilities = f.read_floats("eval/probabilities");
+    r.eval.paths = f.read_strings("eval/paths");
+  }
+  r.has_gradcam = f.exists("gradcam/heatmaps");
+  if (r.has_gradcam) {
+    auto dims = f.shape("gradcam/heatmaps");
+    r.gradcam.heatmaps = f.read_floats("gradcam/heatmaps");
+    r.gradcam.height = dims.size() == 3 ? static_cast<std::int64_t>(dims[1]) : 0;
+    r.gradcam.width = dims.size() == 3 ? static_cast<std::int64_t>(dims[2]) : 0;
+    r.gradcam.layer = f.attr_string("gradcam/heatmaps", "layer");
+    r.gradcam.input_size = f.attr_int64("gradcam/heatmaps", "input_size");
+    r.gradcam.paths = f.read_strings("gradcam/paths");
+    r.gradcam.labels = f.read_int64s("gradcam/labels");
+    r.gradcam.predicted = f.read_int64s("gradcam/predicted");
+  }
+  return r;
+}
+
+std::string utc_timestamp() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string host_name() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
+  return buf;
+}
+
+}  // namespace midge::io

@@ -1,0 +1,96 @@
+// run.h5: everything one training run produced, in the schema of DESIGN.md
+// (documented field by field in docs/results-schema.md).
+//
+// The trainer fills a RunRecord and rewrites run.h5 after every epoch
+// (atomically: write to a temporary file, rename), so at any moment the file
+// on disk is complete and its root attribute `status` says how far the run
+// got: running, complete or failed (with `error`). Plain vectors only: io
+// knows nothing of models or tensors.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace midge::io {
+
+inline constexpr std::int64_t kRunSchemaVersion = 1;
+
+// Per-epoch columns of one stage.
+struct History {
+  std::vector<std::int64_t> epoch;
+  std::vector<double> train_loss;
+  std::vector<double> train_acc;
+  std::vector<double> val_loss;
+  std::vector<double> val_acc;
+  std::vector<double> lr;
+  std::vector<double> seconds;
+  std::vector<double> images_per_second;
+  std::size_t size() const { return epoch.size(); }
+};
+
+struct EvalRecord {
+  std::vector<std::int64_t> confusion;     // C x C, rows = true taxon
+  std::vector<double> per_class_accuracy;  // recall
+  std::vector<double> precision;
+  std::vector<double> f1;
+  std::vector<std::int64_t> support;
+  double accuracy = 0;
+  double balanced_accuracy = 0;
+  double loss = 0;
+  std::vector<std::int64_t> labels;     // N, file order of /split/val
+  std::vector<std::int64_t> predicted;  // N
+  std::vector<float> probabilities;     // N x C
+  std::vector<std::string> paths;       // N
+};
+
+struct GradcamRecord {
+  std::string layer;
+  std::int64_t input_size = 0;
+  std::int64_t height = 0;  // heatmap size
+  std::int64_t width = 0;
+  std::vector<float> heatmaps;  // N x height x width, in [0, 1]
+  std::vector<std::string> paths;
+  std::vector<std::int64_t> labels;
+  std::vector<std::int64_t> predicted;
+};
+
+struct RunRecord {
+  // Root attributes.
+  std::string config;  // resolved INI text
+  std::string status = "running";
+  std::string error;
+  std::int64_t world_size = 1;
+  std::string started;   // ISO 8601 UTC
+  std::string finished;  // empty while running
+  std::string host;
+  // Data.
+  std::vector<std::string> classes;
+  std::vector<std::string> train_paths;
+  std::vector<std::int64_t> train_labels;
+  std::vector<std::string> val_paths;
+  std::vector<std::int64_t> val_labels;
+  std::vector<std::string> skipped;          // paths of unreadable images
+  std::vector<std::string> skipped_reasons;  // same order
+  // Training.
+  History stage1;
+  History stage2;
+  bool has_eval = false;
+  EvalRecord eval;
+  bool has_gradcam = false;
+  GradcamRecord gradcam;
+};
+
+class H5Node;
+// A History as a group of column datasets (also used by checkpoints).
+void write_history(H5Node& node, const std::string& group, const History& history);
+History read_history(const H5Node& node, const std::string& group);
+
+void write_run_file(const std::string& path, const RunRecord& run);
+RunRecord read_run_file(const std::string& path);
+
+// "2026-11-27T07:14:24Z"
+std::string utc_timestamp();
+std::string host_name();
+
+}  // namespace midge::io

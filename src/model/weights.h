@@ -1,0 +1,62 @@
+// Moving weights in and out of a ResNet by torchvision name.
+//
+// model.h5 (DESIGN.md): group /weights with one dataset per parameter and
+// buffer named exactly as torchvision's state_dict keys, and root
+// attributes arch, classes, image_size, mean, std (plus dropout,
+// schema_version, midge_version). A TorchScript archive (torch.jit.save of a
+// scripted or traced torchvision ResNet; analysis/export_torchvision.py
+// writes one) is read with torch::jit::load and copied by name.
+//
+// Import policy: as a pretrained backbone (model.pretrained) the source's
+// fc.* is dropped and the new head keeps its fresh initialization; for
+// prediction or resuming everything must match. Any other missing,
+// unexpected or mis-shaped tensor is an error listing them all, so a wrong
+// architecture or a checkpoint for another set of taxa never loads
+// silently.
+#pragma once
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "model/resnet.h"
+
+namespace midge::model {
+
+struct ModelMeta {
+  std::string arch;
+  std::vector<std::string> classes;
+  int image_size = 0;
+  std::array<double, 3> mean{};
+  std::array<double, 3> std{};
+  double dropout = 0;
+};
+
+enum class ImportPolicy { kExact, kDropHead };
+
+using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+
+// Every parameter and buffer of `model`, in registration order.
+NamedTensors named_state(ResNet& model);
+
+// Copies `source` into `model` under `policy`; `origin` names the source in
+// errors. Tensors are converted to the model's dtype and device.
+void import_state(ResNet& model, const NamedTensors& source, ImportPolicy policy,
+                  const std::string& origin);
+
+// model.h5 (written atomically).
+void save_model_h5(ResNet& model, const ModelMeta& meta, const std::string& path);
+ModelMeta read_model_meta(const std::string& path);
+NamedTensors read_model_h5_state(const std::string& path);
+
+// A TorchScript archive's parameters and buffers.
+NamedTensors read_torchscript_state(const std::string& path);
+
+// Loads model.pretrained (none, .pt/.pth TorchScript, or .h5) into `model`,
+// dropping the source's head.
+void load_pretrained(ResNet& model, const std::string& path);
+
+// A model rebuilt from a model.h5: architecture and taxa from the file.
+ResNet load_model(const std::string& path, ModelMeta* meta);
+
+}  // namespace midge::model

@@ -1,0 +1,109 @@
+#include "train/checkpoint.h"
+
+#include "core/errors.h"
+#include "io/hdf5.h"
+
+namespace midge::train {
+namespace {
+
+void write_tensors(io::H5Node& f, const std::string& group, const model::NamedTensors& tensors) {
+  for (const auto& [name, t] : tensors) {
+    torch::Tensor c = t.detach().to(torch::kCPU).contiguous();
+    std::vector<std::uint64_t> dims(c.sizes().begin(), c.sizes().end());
+    if (dims.empty()) dims = {1};
+    if (c.scalar_type() == torch::kLong) {
+      f.write(group + "/" + name,
+              std::vector<std::int64_t>(c.data_ptr<std::int64_t>(),
+                                        c.data_ptr<std::int64_t>() + c.numel()),
+              dims);
+    } else {
+      c = c.to(torch::kFloat);
+      f.write(group + "/" + name,
+              std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel()), dims);
+    }
+  }
+}
+
+model::NamedTensors read_tensors(const io::H5Node& f, const std::string& group,
+                                 const model::NamedTensors& like) {
+  model::NamedTensors out;
+  for (const auto& [name, t] : like) {
+    const std::string key = group + "/" + name;
+    if (!f.exists(key)) throw TrainError(f.file() + ": checkpoint lacks " + key);
+    if (t.scalar_type() == torch::kLong) {
+      out.emplace_back(name, torch::tensor(f.read_int64s(key), torch::kLong).reshape(t.sizes()));
+    } else {
+      auto v = f.read_floats(key);
+      if (static_cast<std::int64_t>(v.size()) != t.numel()) {
+        throw TrainError(f.file() + ": " + key + " has " + std::to_string(v.size()) +
+                         " values, the model expects " + std::to_string(t.numel()));
+      }
+      out.emplace_back(name, torch::tensor(v, torch::kFloat).reshape(t.sizes()));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool key_may_change_on_resume(const std::string& key) {
+  return key == "data.workers" || key == "data.prefetch" || key == "run.threads" ||
+         key == "run.checkpoint_every";
+}
+
+void save_state(const std::string& path, model::ResNet& model, const TrainState& s) {
+  io::H5Writer f(path);
+  f.set_attr("", "format", std::string("midge-state"));
+  f.set_attr("", "config", s.config);
+  f.set_attr("", "classes", s.classes);
+  f.write_scalar("stage", static_cast<std::int64_t>(s.stage));
+  f.write_scalar("epoch", s.epoch);
+  f.write_scalar("schedule/plateau_lr", s.schedule.plateau_lr);
+  f.write_scalar("schedule/plateau_best", s.schedule.plateau_best);
+  f.write_scalar("schedule/plateau_bad", s.schedule.plateau_bad);
+  f.write_scalar("schedule/plateau_started", static_cast<std::int64_t>(s.schedule.plateau_started));
+  f.write_scalar("early/has_best", static_cast<std::int64_t>(s.early.has_best));
+  f.write_scalar("early/best", s.early.best);
+  f.write_scalar("early/best_epoch", s.early.best_epoch);
+  f.write_scalar("early/bad_epochs", s.early.bad_epochs);
+  f.write("optimizer", s.optimizer);
+  io::write_history(f, "history/stage1", s.stage1);
+  io::write_history(f, "history/stage2", s.stage2);
+  write_tensors(f, "model", model::named_state(model));
+  if (s.has_best) write_tensors(f, "best", s.best);
+  f.commit();
+}
+
+TrainState load_state(const std::string& path, model::ResNet& model) {
+  io::H5Reader f(path);
+  if (!f.has_attr("", "format") || f.attr_string("", "format") != "midge-state") {
+    throw TrainError(path + " is not a midge training state file");
+  }
+  TrainState s;
+  s.config = f.attr_string("", "config");
+  s.classes = f.attr_strings("", "classes");
+  if (static_cast<int>(s.classes.size()) != model->num_classes()) {
+    throw TrainError(path + " was written for " + std::to_string(s.classes.size()) +
+                     " taxa, this run has " + std::to_string(model->num_classes()));
+  }
+  s.stage = static_cast<int>(f.read_int64("stage"));
+  s.epoch = f.read_int64("epoch");
+  s.schedule.plateau_lr = f.read_double("schedule/plateau_lr");
+  s.schedule.plateau_best = f.read_double("schedule/plateau_best");
+  s.schedule.plateau_bad = f.read_int64("schedule/plateau_bad");
+  s.schedule.plateau_started = f.read_int64("schedule/plateau_started") != 0;
+  s.early.has_best = f.read_int64("early/has_best") != 0;
+  s.early.best = f.read_double("early/best");
+  s.early.best_epoch = f.read_int64("early/best_epoch");
+  s.early.bad_epochs = f.read_int64("early/bad_epochs");
+  s.optimizer = f.read_bytes("optimizer");
+  s.stage1 = io::read_history(f, "history/stage1");
+  s.stage2 = io::read_history(f, "history/stage2");
+  const model::NamedTensors like = model::named_state(model);
+  model::import_state(model, read_tensors(f, "model", like), model::ImportPolicy::kExact, path);
+  s.has_best = f.exists("best");
+  if (s.has_best) s.best = read_tensors(f, "best", like);
+  return s;
+}
+
+}  // namespace midge::train

@@ -1,0 +1,45 @@
+// `midge train`: one two-stage fine-tuning run, on one rank or many.
+//
+// Stage 1 trains the head on a frozen backbone (BatchNorm statistics kept);
+// stage 2 trains the whole network at its own (smaller) rate. Each stage
+// has its own optimizer, schedule and early stopping (train/schedule.h).
+// Validation after every epoch; at the end a full evaluation of the
+// validation set (confusion matrix, per-taxon metrics, probabilities).
+//
+// Files in the output folder (only rank 0 writes; all atomically):
+//   run.h5    results (io/run_file.h), rewritten after every epoch with
+//             status running, finally complete or failed (+ error)
+//   model.h5  weights with torchvision names + taxa and preprocessing
+//   state.h5  everything needed to resume after the last completed epoch
+// Rerunning the same command after a crash or kill resumes from state.h5
+// (the configuration must match, apart from data.workers, data.prefetch,
+// run.threads and run.checkpoint_every); a folder whose run.h5 is complete
+// is left alone. With run.deterministic = true a resumed CPU run ends with
+// exactly the results of an uninterrupted one.
+//
+// With R ranks each reads 1/R of every batch (stage.batch_size is global and
+// must be divisible by R); gradients are averaged over ranks, BatchNorm
+// statistics averaged before every evaluation and checkpoint, validation
+// metrics reduced exactly.
+#pragma once
+
+#include <string>
+
+#include "core/config.h"
+#include "dist/communicator.h"
+
+namespace midge::train {
+
+struct TrainOutcome {
+  bool already_complete = false;
+  bool resumed = false;
+  double accuracy = 0;
+  double balanced_accuracy = 0;
+  std::string run_file;
+  std::string model_file;
+  std::string table;  // per-taxon validation accuracy, for printing
+};
+
+TrainOutcome train_run(const Config& config, dist::Communicator& world, const std::string& out);
+
+}  // namespace midge::train

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Kill -9 mid-epoch, rerun the same command: the run resumes from the last
+# completed epoch, and with run.deterministic=true ends with exactly the
+# results of an uninterrupted run.
+source "$(dirname "$0")/lib.sh"
+cd "$WORK"
+H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
+"$MIDGE" synth --out S --classes 4 --per-class 20 --size 64 >/dev/null || fail "synth"
+args=(train --set data.root=S --set data.image_size=48 --set model.arch=resnet18 --set data.workers=2
+      --set stage1.epochs=2 --set stage2.epochs=4 --set stage1.batch_size=8 --set stage2.batch_size=8
+      --set stage2.optimizer=adam --set stage2.lr=0.0005 --set stage2.schedule=plateau
+      --set stage2.early_stop_patience=3 --set run.deterministic=true --set run.threads=2)
+
+run "$MIDGE" "${args[@]}" --out whole
+expect_rc 0
+
+# Interrupted run: kill it shortly after its first checkpoint of stage 2.
+"$MIDGE" "${args[@]}" --out cut > cut.log 2>&1 &
+pid=$!
+for _ in $(seq 1 1200); do
+  grep -q "stage 2 epoch 1/4" cut.log 2>/dev/null && break
+  sleep 0.05
+done
+sleep 0.4
+kill -9 "$pid" 2>/dev/null || fail "the run finished before it could be killed"
+wait "$pid" 2>/dev/null
+CHECKS=$((CHECKS + 1))
+[ -f cut/state.h5 ] || fail "no state.h5 after the kill"
+[ "$($H5 attr cut/run.h5 status)" = running ] || fail "run.h5 of the killed run should say running"
+CHECKS=$((CHECKS + 2))
+
+run "$MIDGE" "${args[@]}" --out cut
+expect_rc 0
+expect_err "resuming from cut/state.h5: stage 2"
+[ "$($H5 attr cut/run.h5 status)" = complete ] || fail "resumed run not complete"
+ls cut | grep -q tmp && fail "a temporary file of the killed run was left behind: $(ls cut)"
+$H5 same whole/run.h5 cut/run.h5 eval/probabilities eval/confusion eval/predicted \
+  stage1/history/train_loss stage2/history/train_loss stage2/history/val_loss stage2/history/lr \
+  || fail "resumed results differ from the uninterrupted run"
+[ -z "$($H5 changed whole/model.h5 cut/model.h5)" ] || fail "resumed weights differ"
+CHECKS=$((CHECKS + 3))
+
+# Another configuration in the same folder is refused, naming the key.
+rm cut/run.h5
+run "$MIDGE" "${args[@]}" --set stage2.lr=0.001 --out cut
+expect_rc 1
+expect_err "belongs to a run with another configuration: stage2.lr (0.0005 -> 0.001)"
+done_ok

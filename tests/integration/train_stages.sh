@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Two-stage semantics through the real binary: stage 1 changes only the head
+# (every backbone parameter and BatchNorm buffer bitwise unchanged), stage 2
+# changes the backbone; a NaN loss fails the run with a readable run.h5; a
+# checkpoint for another set of taxa is refused.
+source "$(dirname "$0")/lib.sh"
+cd "$WORK"
+H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
+"$MIDGE" synth --out S --classes 3 --per-class 10 --size 48 >/dev/null || fail "synth"
+common=(--set data.root=S --set data.image_size=32 --set model.arch=resnet18 --set data.workers=1
+        --set stage1.batch_size=8 --set stage2.batch_size=8 --set run.threads=2)
+
+# A starting model to compare against: stage 2 for one epoch from scratch.
+run "$MIDGE" train "${common[@]}" --set stage1.epochs=0 --set stage2.epochs=1 --out base
+expect_rc 0
+expect_out "validation, per taxon:"
+[ -f base/model.h5 ] || fail "no model.h5"
+[ "$($H5 attr base/run.h5 status)" = complete ] || fail "status not complete"
+CHECKS=$((CHECKS + 2))
+
+# Stage 1 only, from base/model.h5: only fc.* may change.
+run "$MIDGE" train "${common[@]}" --set model.pretrained=base/model.h5 --set stage1.epochs=2 \
+  --set stage2.epochs=0 --out s1
+expect_rc 0
+changed=$($H5 changed base/model.h5 s1/model.h5)
+[ "$changed" = "$(printf 'fc.bias\nfc.weight')" ] || fail "stage 1 changed more than the head: $changed"
+CHECKS=$((CHECKS + 1))
+
+# Stage 2 only: the backbone changes too.
+run "$MIDGE" train "${common[@]}" --set model.pretrained=base/model.h5 --set stage1.epochs=0 \
+  --set stage2.epochs=1 --out s2
+expect_rc 0
+changed=$($H5 changed base/model.h5 s2/model.h5)
+grep -q '^conv1.weight$' <<<"$changed" || fail "stage 2 left conv1.weight unchanged"
+grep -q '^layer4.1.bn2.running_mean$' <<<"$changed" || fail "stage 2 left BN statistics unchanged"
+CHECKS=$((CHECKS + 2))
+
+# A second run into a complete folder does nothing.
+run "$MIDGE" train "${common[@]}" --set model.pretrained=base/model.h5 --set stage1.epochs=0 \
+  --set stage2.epochs=1 --out s2
+expect_rc 0
+expect_out "already holds a complete run"
+
+# NaN loss: a damaged pretrained checkpoint (a negative BatchNorm variance,
+# finite but invalid) makes the frozen backbone produce NaN.
+cp base/model.h5 damaged.h5
+/usr/bin/python3 -c "
+import h5py
+with h5py.File('damaged.h5', 'r+') as f:
+    f['weights/layer1.0.bn1.running_var'][0] = -5.0
+"
+run "$MIDGE" train "${common[@]}" --set model.pretrained=damaged.h5 --set stage1.epochs=2 \
+  --set stage2.epochs=0 --out nan
+expect_rc 1
+expect_err "in stage 1, epoch"
+grep -qE "loss is NaN in stage 1, epoch 1, batch 1 on rank 0" <<<"$ERR" || fail "NaN message"
+[ "$($H5 attr nan/run.h5 status)" = failed ] || fail "NaN run not marked failed"
+$H5 attr nan/run.h5 error | grep -q "loss is" || fail "error not recorded in run.h5"
+CHECKS=$((CHECKS + 3))
+
+# A checkpoint written for 3 taxa is refused when the data now has 4.
+run "$MIDGE" train "${common[@]}" --set stage1.epochs=1 --set stage2.epochs=2 --out grow
+expect_rc 0
+rm grow/run.h5  # pretend the run was interrupted after its last checkpoint
+"$MIDGE" synth --out S4 --classes 4 --per-class 10 --size 48 >/dev/null
+mv S S3 && mv S4 S
+run "$MIDGE" train "${common[@]}" --set stage1.epochs=1 --set stage2.epochs=2 --out grow
+expect_rc 1
+expect_err "state.h5 was written for 3 taxa, this run has 4"
+done_ok
