@@ -10,6 +10,9 @@ int run_synth(const std::vector<std::string>& args, dist::Communicator& world);
 int run_split(const std::vector<std::string>& args, dist::Communicator& world);
 int run_train(const std::vector<std::string>& args, dist::Communicator& world);
 int run_sweep(const std::vector<std::string>& args, dist::Communicator& world);
+int run_predict(const std::vector<std::string>& args, dist::Communicator& world);
+int run_gradcam(const std::vector<std::string>& args, dist::Communicator& world);
+int run_collect(const std::vector<std::string>& args, dist::Communicator& world);
 int run_options(const std::vector<std::string>& args, dist::Communicator& world);
 
 }  // namespace midge::apps

@@ -27,9 +27,9 @@ const Command kCommands[] = {
      midge::apps::run_split},
     {"train", "one two-stage fine-tuning run", midge::apps::run_train},
     {"sweep", "hyperparameter sweep over groups of ranks", midge::apps::run_sweep},
-    {"collect", "per-taxon accuracy summary across runs", nullptr},
-    {"gradcam", "Grad-CAM heatmaps for a model and images", nullptr},
-    {"predict", "identify new specimens with a trained model", nullptr},
+    {"collect", "per-taxon accuracy summary across runs", midge::apps::run_collect},
+    {"gradcam", "Grad-CAM heatmaps for a model and images", midge::apps::run_gradcam},
+    {"predict", "identify new specimens with a trained model", midge::apps::run_predict},
     {"options", "list every configuration key (--markdown for docs/config.md)",
      midge::apps::run_options},
 };

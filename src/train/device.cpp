@@ -3,6 +3,10 @@
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
+#include <malloc.h>
+
+#include <cstdlib>
+#include <limits>
 #include <thread>
 
 #include "core/errors.h"
@@ -31,6 +35,16 @@ DeviceChoice choose_device(const RunConfig& run, int local_rank, int local_size)
   d.threads = run.threads > 0 ? static_cast<int>(run.threads)
                               : std::max(1, cores / std::max(1, local_size));
   torch::set_num_threads(d.threads);
+  if (!d.cuda && std::getenv("MIDGE_KEEP_MALLOC") == nullptr) {
+    // CPU training allocates and frees activation buffers of hundreds of MB
+    // every step. glibc serves those with mmap and returns them with munmap,
+    // so every step page-faults its whole working set in again (at 512 px
+    // this took 40% of the time). Keeping freed memory in the heap instead
+    // makes ResNet-50 training ~1.8x faster at the cost of holding the peak
+    // working set. MIDGE_KEEP_MALLOC=1 leaves glibc's defaults alone.
+    mallopt(M_MMAP_MAX, 0);
+    mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+  }
   if (run.deterministic) {
     at::globalContext().setDeterministicAlgorithms(true, false);
     if (d.cuda) at::globalContext().setBenchmarkCuDNN(false);

@@ -15,6 +15,7 @@
 #include "core/text.h"
 #include "data/loader.h"
 #include "data/taxonomy.h"
+#include "explain/gradcam.h"
 #include "io/atomic_file.h"
 #include "io/run_file.h"
 #include "model/resnet.h"
@@ -170,6 +171,7 @@ class Trainer {
   void write_run();
   void checkpoint(int next_stage, std::int64_t epoch, torch::optim::Optimizer* opt);
   void finish();
+  void explain_validation();
   torch::Tensor to_input(const data::Batch& b) const;
 
   Config config_;
@@ -597,9 +599,48 @@ void Trainer::finish() {
     meta.dropout = config_.model.dropout;
     model::save_model_h5(net_, meta, path("model.h5"));
   }
+  explain_validation();
   record_.status = "complete";
   record_.finished = io::utc_timestamp();
   write_run();
+}
+
+// Grad-CAM heatmaps of the first gradcam.max_images validation images, for
+// the predicted taxon, computed on rank 0 (the other ranks have finished).
+void Trainer::explain_validation() {
+  const auto n = static_cast<std::size_t>(
+      std::min<long long>(config_.gradcam.max_images, static_cast<long long>(split_.val.size())));
+  if (n == 0 || !rank0()) return;
+  data::LoaderOptions o;
+  o.spec = data::image_spec_from(config_.data);
+  o.train = false;
+  o.batch_size = 16;
+  o.workers = static_cast<int>(std::min<long long>(config_.data.workers, 2));
+  o.max_bad_fraction = 1.0;  // already enforced by the evaluation
+  data::Loader loader(
+      std::vector<data::Sample>(split_.val.begin(), split_.val.begin() + static_cast<long>(n)),
+      classes_, o);
+  io::GradcamRecord& g = record_.gradcam;
+  g = io::GradcamRecord{};
+  g.layer = config_.gradcam.layer;
+  g.input_size = config_.data.image_size;
+  g.height = g.width = config_.data.image_size;
+  loader.start_epoch(0);
+  data::Batch b;
+  while (loader.next(&b)) {
+    if (b.size == 0) continue;
+    explain::GradcamResult r = explain::gradcam(net_, to_input(b), config_.gradcam.layer);
+    torch::Tensor maps = r.heatmaps.to(torch::kCPU).contiguous();
+    g.heatmaps.insert(g.heatmaps.end(), maps.data_ptr<float>(),
+                      maps.data_ptr<float>() + maps.numel());
+    for (int i = 0; i < b.size; ++i) {
+      const auto sample = static_cast<std::size_t>(b.samples[static_cast<std::size_t>(i)]);
+      g.paths.push_back(split_.val[sample].path);
+      g.labels.push_back(split_.val[sample].label);
+      g.predicted.push_back(r.predicted[i].item<std::int64_t>());
+    }
+  }
+  record_.has_gradcam = !g.paths.empty();
 }
 
 TrainOutcome Trainer::run() {

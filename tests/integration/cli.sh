@@ -5,9 +5,8 @@ source "$(dirname "$0")/lib.sh"
 run "$MIDGE" --help
 expect_rc 0
 for c in synth split train sweep collect gradcam predict; do expect_out "  $c "; done
-for c in collect gradcam predict; do
-  grep -E "^  $c .*\(not built yet\)" <<<"$OUT" >/dev/null || fail "$c not marked unbuilt"
-done
+grep -q "(not built yet)" <<<"$OUT" && fail "a command is still marked unbuilt"
+CHECKS=$((CHECKS + 1))
 
 run "$MIDGE"
 expect_rc 2 "no command is bad usage"
@@ -21,9 +20,9 @@ run "$MIDGE" frobnicate
 expect_rc 2
 expect_err "unknown command 'frobnicate'"
 
-run "$MIDGE" collect results
+run "$MIDGE" sweep --config "$SRC/configs/demo.ini" --sweep "$SRC/jobs/lr_grid.ini" --set data.root=.
 expect_rc 2
-expect_err "midge collect: not built in this version yet"
+expect_err "midge sweep: sweeps are not built in this version yet"
 
 run "$MIDGE" --log-level chatty --help
 expect_rc 2

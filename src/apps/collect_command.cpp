@@ -1,0 +1,45 @@
+#include <filesystem>
+
+#include "apps/commands.h"
+#include "collect/summary.h"
+#include "core/errors.h"
+
+namespace midge::apps {
+
+int run_collect(const std::vector<std::string>& args, dist::Communicator& world) {
+  po::options_description desc(
+      "midge collect DIR... [--out FILE] [--taxonomy CSV]\n\n"
+      "Per-taxon validation accuracy over every complete run.h5 below DIR...: each run with\n"
+      "its 95% Wilson interval, mean and standard deviation over repeats (runs whose\n"
+      "configurations differ only in run.seed), overall and balanced accuracy, and\n"
+      "accuracy at higher taxonomic levels. Writes FILE (summary.h5) and FILE with .csv.\n\n"
+      "Options");
+  desc.add_options()("help,h", "show this help")(
+      "dirs", po::value<std::vector<std::string>>()->multitoken(), "folders with runs")(
+      "out", po::value<std::string>()->default_value("summary.h5"), "summary HDF5 to write")(
+      "taxonomy", po::value<std::string>()->default_value(""),
+      "species,genus,... CSV for runs without data.taxonomy");
+  po::positional_options_description pos;
+  pos.add("dirs", -1);
+  auto vm = parse_args("collect", args, desc, &pos);
+  if (vm.count("help") != 0U) {
+    print_once(world, describe(desc));
+    return kExitSuccess;
+  }
+  if (vm.count("dirs") == 0U) throw UsageError("midge collect: give at least one folder");
+  if (world.rank() != 0) return kExitSuccess;
+  const auto c = collect::collect_runs(vm["dirs"].as<std::vector<std::string>>(),
+                                       vm["taxonomy"].as<std::string>());
+  if (c.groups.empty()) {
+    print_once(world, collect::format_tables(c));
+    throw DataError("midge collect: no complete run.h5 found");
+  }
+  const std::string out = vm["out"].as<std::string>();
+  const std::string csv = std::filesystem::path(out).replace_extension(".csv").string();
+  collect::write_summary_h5(c, out);
+  collect::write_summary_csv(c, csv);
+  print_once(world, collect::format_tables(c) + "\nsummary: " + out + "\n         " + csv + "\n");
+  return kExitSuccess;
+}
+
+}  // namespace midge::apps

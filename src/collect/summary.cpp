@@ -1,0 +1,289 @@
+#include "collect/summary.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include "core/config.h"
+#include "core/errors.h"
+#include "data/taxonomy.h"
+#include "io/atomic_file.h"
+#include "io/csv.h"
+#include "io/hdf5.h"
+#include "io/run_file.h"
+
+namespace midge::collect {
+namespace fs = std::filesystem;
+
+Interval wilson(std::int64_t k, std::int64_t n, double z) {
+  if (n <= 0) return {0, 1};
+  const double nn = static_cast<double>(n);
+  const double p = static_cast<double>(k) / nn;
+  const double z2 = z * z;
+  const double denom = 1 + z2 / nn;
+  const double centre = (p + z2 / (2 * nn)) / denom;
+  const double half = z * std::sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn)) / denom;
+  return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
+}
+
+double merged_accuracy(const std::vector<std::int64_t>& confusion,
+                       const std::vector<std::string>& mapping) {
+  const std::size_t c = mapping.size();
+  std::int64_t right = 0;
+  std::int64_t total = 0;
+  for (std::size_t t = 0; t < c; ++t) {
+    for (std::size_t p = 0; p < c; ++p) {
+      const std::int64_t n = confusion[t * c + p];
+      total += n;
+      if (mapping[t] == mapping[p]) right += n;
+    }
+  }
+  return total > 0 ? static_cast<double>(right) / static_cast<double>(total) : 0;
+}
+
+namespace {
+
+// The resolved config with run.seed removed: runs equal in this are repeats.
+std::string without_seed(const std::string& config_text, long long* seed) {
+  Config c = resolve_config_text(config_text, "run.h5 config", {});
+  *seed = c.run.seed;
+  std::string out;
+  for (const auto& [k, v] : c.values) {
+    if (k != "run.seed") out += k + "=" + v + "\n";
+  }
+  return out;
+}
+
+std::int64_t diag(const RunSummary& r, std::size_t k) {
+  return r.confusion[k * r.classes.size() + k];
+}
+
+std::int64_t support(const RunSummary& r, std::size_t k) {
+  std::int64_t n = 0;
+  for (std::size_t p = 0; p < r.classes.size(); ++p) n += r.confusion[k * r.classes.size() + p];
+  return n;
+}
+
+double mean_of(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return v.empty() ? 0 : s / static_cast<double>(v.size());
+}
+
+double sd_of(const std::vector<double>& v) {
+  if (v.size() < 2) return 0;
+  const double m = mean_of(v);
+  double s = 0;
+  for (double x : v) s += (x - m) * (x - m);
+  return std::sqrt(s / static_cast<double>(v.size() - 1));
+}
+
+std::string pct(double x) {
+  char b[16];
+  std::snprintf(b, sizeof(b), "%.1f", 100 * x);
+  return b;
+}
+
+}  // namespace
+
+Collection collect_runs(const std::vector<std::string>& dirs, const std::string& taxonomy) {
+  std::vector<std::string> files;
+  for (const auto& d : dirs) {
+    std::error_code ec;
+    if (!fs::exists(d, ec)) throw UsageError("midge collect: folder not found: " + d);
+    if (fs::is_regular_file(d) && fs::path(d).filename() == "run.h5") {
+      files.push_back(d);
+      continue;
+    }
+    for (const auto& e : fs::recursive_directory_iterator(d)) {
+      if (e.is_regular_file() && e.path().filename() == "run.h5")
+        files.push_back(e.path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  Collection out;
+  std::map<std::string, std::size_t> group_of;
+  for (const auto& f : files) {
+    io::RunRecord rec;
+    try {
+      rec = io::read_run_file(f);
+    } catch (const Error& e) {
+      out.skipped.push_back(f + ": unreadable (" + std::string(e.what()) + ")");
+      continue;
+    }
+    if (rec.status != "complete" || !rec.has_eval) {
+      out.skipped.push_back(f + ": " + rec.status +
+                            (rec.error.empty() ? "" : " (" + rec.error + ")"));
+      continue;
+    }
+    RunSummary r;
+    r.path = f;
+    r.group_key = without_seed(rec.config, &r.seed);
+    r.classes = rec.classes;
+    r.confusion = rec.eval.confusion;
+    r.accuracy = rec.eval.accuracy;
+    r.balanced_accuracy = rec.eval.balanced_accuracy;
+    r.taxonomy = resolve_config_text(rec.config, f, {}).data.taxonomy;
+    if (r.taxonomy.empty()) r.taxonomy = taxonomy;
+    auto it = group_of.find(r.group_key);
+    if (it == group_of.end()) {
+      group_of[r.group_key] = out.groups.size();
+      Group g;
+      g.key = r.group_key;
+      g.classes = r.classes;
+      out.groups.push_back(g);
+      it = group_of.find(r.group_key);
+    }
+    out.groups[it->second].runs.push_back(r);
+  }
+  // Higher taxonomic levels, from each run's confusion matrix.
+  for (auto& g : out.groups) {
+    const std::string& tax = g.runs.front().taxonomy;
+    if (tax.empty() || !fs::exists(tax)) continue;
+    data::Taxonomy t = data::read_taxonomy(tax);
+    for (std::size_t level = 1; level < t.levels.size(); ++level) {
+      std::vector<std::string> mapping;
+      bool complete = true;
+      for (const auto& c : g.classes) {
+        auto row = t.rows.find(c);
+        if (row == t.rows.end()) {
+          complete = false;
+          break;
+        }
+        mapping.push_back(row->second[level]);
+      }
+      if (!complete) continue;
+      LevelAccuracy la;
+      la.level = t.levels[level];
+      for (const auto& r : g.runs) la.per_run.push_back(merged_accuracy(r.confusion, mapping));
+      g.levels.push_back(la);
+    }
+  }
+  return out;
+}
+
+std::string format_tables(const Collection& c) {
+  std::ostringstream os;
+  for (const auto& s : c.skipped) os << "skipped " << s << "\n";
+  for (std::size_t gi = 0; gi < c.groups.size(); ++gi) {
+    const Group& g = c.groups[gi];
+    os << "\ngroup " << gi + 1 << ": " << g.runs.size() << " run(s) (seeds";
+    for (const auto& r : g.runs) os << " " << r.seed;
+    os << ")\n";
+    for (std::size_t i = 0; i < g.runs.size(); ++i)
+      os << "  run " << i + 1 << ": " << g.runs[i].path << "\n";
+    std::size_t width = 5;
+    for (const auto& n : g.classes) width = std::max(width, n.size());
+    os << "taxon" << std::string(width - 5 + 2, ' ') << "support";
+    for (std::size_t i = 0; i < g.runs.size(); ++i) os << "   run " << i + 1 << " % [95% CI]  ";
+    os << "  mean %   sd\n";
+    for (std::size_t k = 0; k < g.classes.size(); ++k) {
+      os << g.classes[k] << std::string(width - g.classes[k].size() + 2, ' ');
+      char b[64];
+      std::snprintf(b, sizeof(b), "%7lld", static_cast<long long>(support(g.runs.front(), k)));
+      os << b;
+      std::vector<double> accs;
+      for (const auto& r : g.runs) {
+        const std::int64_t n = support(r, k);
+        const double a = n > 0 ? static_cast<double>(diag(r, k)) / static_cast<double>(n) : 0;
+        accs.push_back(a);
+        const Interval ci = wilson(diag(r, k), n);
+        std::snprintf(b, sizeof(b), "   %5s [%5s, %5s]", pct(a).c_str(), pct(ci.low).c_str(),
+                      pct(ci.high).c_str());
+        os << b;
+      }
+      std::snprintf(b, sizeof(b), "   %6s %5s\n", pct(mean_of(accs)).c_str(),
+                    pct(sd_of(accs)).c_str());
+      os << b;
+    }
+    std::vector<double> acc;
+    std::vector<double> bal;
+    for (const auto& r : g.runs) {
+      acc.push_back(r.accuracy);
+      bal.push_back(r.balanced_accuracy);
+    }
+    os << "accuracy " << pct(mean_of(acc)) << "% (sd " << pct(sd_of(acc)) << "), balanced accuracy "
+       << pct(mean_of(bal)) << "% (sd " << pct(sd_of(bal)) << ")\n";
+    for (const auto& l : g.levels) {
+      os << "accuracy at " << l.level << " level " << pct(mean_of(l.per_run)) << "% (sd "
+         << pct(sd_of(l.per_run)) << ")\n";
+    }
+  }
+  return os.str();
+}
+
+void write_summary_csv(const Collection& c, const std::string& path) {
+  std::string t = io::csv_line(
+      {"group", "run", "seed", "taxon", "support", "correct", "accuracy", "ci_low", "ci_high"});
+  for (std::size_t gi = 0; gi < c.groups.size(); ++gi) {
+    const Group& g = c.groups[gi];
+    for (const auto& r : g.runs) {
+      for (std::size_t k = 0; k < g.classes.size(); ++k) {
+        const std::int64_t n = support(r, k);
+        const Interval ci = wilson(diag(r, k), n);
+        char a[3][32];
+        std::snprintf(a[0], 32, "%.6f",
+                      n > 0 ? static_cast<double>(diag(r, k)) / static_cast<double>(n) : 0.0);
+        std::snprintf(a[1], 32, "%.6f", ci.low);
+        std::snprintf(a[2], 32, "%.6f", ci.high);
+        t += io::csv_line({std::to_string(gi + 1), r.path, std::to_string(r.seed), g.classes[k],
+                           std::to_string(n), std::to_string(diag(r, k)), a[0], a[1], a[2]});
+      }
+    }
+  }
+  io::write_file_atomic(path, t);
+}
+
+void write_summary_h5(const Collection& c, const std::string& path) {
+  io::H5Writer f(path);
+  f.set_attr("", "schema_version", std::int64_t{1});
+  std::vector<std::string> skipped = c.skipped;
+  f.write("skipped", skipped);
+  for (std::size_t gi = 0; gi < c.groups.size(); ++gi) {
+    const Group& g = c.groups[gi];
+    const std::string base = "groups/" + std::to_string(gi + 1);
+    const auto cn = static_cast<std::uint64_t>(g.classes.size());
+    const auto rn = static_cast<std::uint64_t>(g.runs.size());
+    f.write(base + "/classes", g.classes);
+    std::vector<std::string> paths;
+    std::vector<std::int64_t> seeds;
+    std::vector<double> acc;
+    std::vector<double> bal;
+    std::vector<double> per_class;
+    std::vector<double> low;
+    std::vector<double> high;
+    std::vector<std::int64_t> supports;
+    std::vector<std::int64_t> confusion;
+    for (const auto& r : g.runs) {
+      paths.push_back(r.path);
+      seeds.push_back(r.seed);
+      acc.push_back(r.accuracy);
+      bal.push_back(r.balanced_accuracy);
+      confusion.insert(confusion.end(), r.confusion.begin(), r.confusion.end());
+      for (std::size_t k = 0; k < g.classes.size(); ++k) {
+        const std::int64_t n = support(r, k);
+        per_class.push_back(n > 0 ? static_cast<double>(diag(r, k)) / static_cast<double>(n) : 0);
+        const Interval ci = wilson(diag(r, k), n);
+        low.push_back(ci.low);
+        high.push_back(ci.high);
+        supports.push_back(n);
+      }
+    }
+    f.write(base + "/runs", paths);
+    f.write(base + "/seeds", seeds);
+    f.write(base + "/accuracy", acc);
+    f.write(base + "/balanced_accuracy", bal);
+    f.write(base + "/per_class_accuracy", per_class, {rn, cn});
+    f.write(base + "/ci_low", low, {rn, cn});
+    f.write(base + "/ci_high", high, {rn, cn});
+    f.write(base + "/support", supports, {rn, cn});
+    f.write(base + "/confusion", confusion, {rn, cn, cn});
+    f.set_attr(base, "config", g.key);
+    for (const auto& l : g.levels) f.write(base + "/level_accuracy/" + l.level, l.per_run);
+  }
+  f.commit();
+}
+
+}  // namespace midge::collect

@@ -1,0 +1,247 @@
+#include "explain/identify.h"
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <thread>
+
+#include "core/errors.h"
+#include "data/decode.h"
+#include "data/image_set.h"
+#include "data/transform.h"
+#include "explain/gradcam.h"
+#include "io/csv.h"
+#include "io/hdf5.h"
+#include "model/weights.h"
+
+namespace midge::explain {
+namespace fs = std::filesystem;
+
+std::vector<std::string> collect_images(const std::vector<std::string>& inputs) {
+  std::vector<std::string> out;
+  for (const auto& in : inputs) {
+    std::error_code ec;
+    if (fs::is_directory(in, ec)) {
+      for (const auto& e : fs::recursive_directory_iterator(in)) {
+        if (e.is_regular_file() && data::has_image_extension(e.path().filename().string())) {
+          out.push_back(e.path().string());
+        }
+      }
+    } else if (fs::exists(in, ec)) {
+      out.push_back(in);
+    } else {
+      throw UsageError("input not found: " + in);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+namespace {
+
+struct LoadedModel {
+  model::ResNet net{nullptr};
+  model::ModelMeta meta;
+  data::ImageSpec spec;
+};
+
+LoadedModel load(const std::string& model_file, int threads) {
+  if (threads <= 0) threads = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  torch::set_num_threads(threads);
+  LoadedModel m;
+  m.net = model::load_model(model_file, &m.meta);
+  m.net->eval();
+  m.spec.size = m.meta.image_size;
+  for (int c = 0; c < 3; ++c) {
+    m.spec.mean[c] = static_cast<float>(m.meta.mean[c]);
+    m.spec.std[c] = static_cast<float>(m.meta.std[c]);
+  }
+  return m;
+}
+
+// Decodes and shapes images[first, first + n); failures go to `errors`.
+struct Prepared {
+  torch::Tensor batch;             // [k, 3, S, S]
+  std::vector<std::size_t> index;  // which images made it
+  std::vector<cv::Mat> shaped;     // 8-bit BGR at S x S (for overlays)
+};
+
+Prepared prepare(const LoadedModel& m, const std::vector<std::string>& images, std::size_t first,
+                 std::size_t n, std::vector<std::string>* errors, bool keep_shaped) {
+  Prepared p;
+  const int s = m.spec.size;
+  std::vector<float> buf;
+  for (std::size_t i = first; i < first + n; ++i) {
+    try {
+      data::DecodedImage img = data::decode_image(images[i], s, m.spec.resize);
+      std::vector<float> one(3U * s * s);
+      data::render_sample(img.bgr, m.spec, nullptr, one.data());
+      buf.insert(buf.end(), one.begin(), one.end());
+      p.index.push_back(i);
+      if (keep_shaped) {
+        cv::Mat shaped;
+        cv::warpAffine(
+            img.bgr, shaped, data::output_from_source(img.bgr.cols, img.bgr.rows, m.spec, nullptr),
+            cv::Size(s, s), cv::INTER_LINEAR, cv::BORDER_CONSTANT,
+            cv::Scalar(m.spec.mean[2] * 255, m.spec.mean[1] * 255, m.spec.mean[0] * 255));
+        p.shaped.push_back(shaped);
+      }
+    } catch (const DataError& e) {
+      (*errors)[i] = e.what();
+      spdlog::warn("{}", e.what());
+    }
+  }
+  if (!p.index.empty()) {
+    p.batch =
+        torch::from_blob(buf.data(), {static_cast<std::int64_t>(p.index.size()), 3, s, s}).clone();
+  }
+  return p;
+}
+
+}  // namespace
+
+std::vector<Prediction> predict(const std::string& model_file,
+                                const std::vector<std::string>& images,
+                                const PredictOptions& options) {
+  LoadedModel m = load(model_file, options.threads);
+  const int c = static_cast<int>(m.meta.classes.size());
+  const int k = std::clamp(options.top_k, 1, c);
+  std::vector<Prediction> out(images.size());
+  std::vector<std::string> errors(images.size());
+  torch::NoGradGuard no_grad;
+  for (std::size_t first = 0; first < images.size();
+       first += static_cast<std::size_t>(options.batch_size)) {
+    const std::size_t n =
+        std::min<std::size_t>(static_cast<std::size_t>(options.batch_size), images.size() - first);
+    Prepared p = prepare(m, images, first, n, &errors, false);
+    if (p.index.empty()) continue;
+    torch::Tensor probs = torch::softmax(m.net->forward(p.batch), 1);
+    auto [values, indices] = probs.topk(k, 1);
+    for (std::size_t j = 0; j < p.index.size(); ++j) {
+      Prediction& pr = out[p.index[j]];
+      for (int r = 0; r < k; ++r) {
+        pr.taxa.push_back(m.meta.classes[static_cast<std::size_t>(
+            indices[static_cast<long>(j)][r].item<std::int64_t>())]);
+        pr.probabilities.push_back(values[static_cast<long>(j)][r].item<double>());
+      }
+    }
+  }
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    out[i].path = images[i];
+    out[i].error = errors[i];
+  }
+  return out;
+}
+
+void write_predictions_csv(const std::vector<Prediction>& predictions, const std::string& path) {
+  std::string text = io::csv_line({"path", "rank", "taxon", "probability", "error"});
+  for (const auto& p : predictions) {
+    if (!p.error.empty()) {
+      text += io::csv_line({p.path, "", "", "", p.error});
+      continue;
+    }
+    for (std::size_t r = 0; r < p.taxa.size(); ++r) {
+      char prob[32];
+      std::snprintf(prob, sizeof(prob), "%.6f", p.probabilities[r]);
+      text += io::csv_line({p.path, std::to_string(r + 1), p.taxa[r], prob, ""});
+    }
+  }
+  io::write_file_atomic(path, text);
+}
+
+void write_predictions_h5(const std::vector<Prediction>& predictions, const std::string& model_file,
+                          const std::string& path) {
+  const model::ModelMeta meta = model::read_model_meta(model_file);
+  std::size_t k = 0;
+  for (const auto& p : predictions) k = std::max(k, p.taxa.size());
+  std::vector<std::string> paths;
+  std::vector<std::string> errors;
+  std::vector<std::string> taxa;
+  std::vector<double> probs;
+  for (const auto& p : predictions) {
+    paths.push_back(p.path);
+    errors.push_back(p.error);
+    for (std::size_t r = 0; r < k; ++r) {
+      taxa.push_back(r < p.taxa.size() ? p.taxa[r] : "");
+      probs.push_back(r < p.probabilities.size() ? p.probabilities[r] : 0.0);
+    }
+  }
+  io::H5Writer f(path);
+  f.set_attr("", "model", model_file);
+  f.set_attr("", "classes", meta.classes);
+  f.write("paths", paths);
+  f.write("errors", errors);
+  f.write("top_taxa", taxa);
+  f.write("top_probabilities", probs, {paths.size(), k});
+  f.commit();
+}
+
+GradcamSummary gradcam_images(const std::string& model_file, const std::vector<std::string>& images,
+                              const std::string& out, const GradcamOptions& options) {
+  LoadedModel m = load(model_file, 0);
+  const int s = m.spec.size;
+  const int c = static_cast<int>(m.meta.classes.size());
+  GradcamSummary summary;
+  std::vector<std::string> errors(images.size());
+  std::vector<float> heatmaps;
+  std::vector<float> probabilities;
+  std::vector<std::string> paths;
+  std::vector<std::int64_t> predicted;
+  if (!options.png_dir.empty()) fs::create_directories(options.png_dir);
+  for (std::size_t first = 0; first < images.size();
+       first += static_cast<std::size_t>(options.batch_size)) {
+    const std::size_t n =
+        std::min<std::size_t>(static_cast<std::size_t>(options.batch_size), images.size() - first);
+    Prepared p = prepare(m, images, first, n, &errors, !options.png_dir.empty());
+    if (p.index.empty()) continue;
+    GradcamResult r = gradcam(m.net, p.batch, options.layer);
+    torch::Tensor maps = r.heatmaps.contiguous();
+    torch::Tensor pr = r.probabilities.contiguous();
+    heatmaps.insert(heatmaps.end(), maps.data_ptr<float>(), maps.data_ptr<float>() + maps.numel());
+    probabilities.insert(probabilities.end(), pr.data_ptr<float>(),
+                         pr.data_ptr<float>() + pr.numel());
+    for (std::size_t j = 0; j < p.index.size(); ++j) {
+      const std::string& path = images[p.index[j]];
+      paths.push_back(path);
+      const std::int64_t pred = r.predicted[static_cast<long>(j)].item<std::int64_t>();
+      predicted.push_back(pred);
+      if (options.png_dir.empty()) continue;
+      // Colour map (jet) of the heatmap blended 45:55 on the shaped input.
+      cv::Mat heat(s, s, CV_32F, maps[static_cast<long>(j)].data_ptr<float>());
+      cv::Mat heat8;
+      heat.convertTo(heat8, CV_8U, 255.0);
+      cv::Mat colour;
+      cv::applyColorMap(heat8, colour, cv::COLORMAP_JET);
+      cv::Mat overlay;
+      cv::addWeighted(colour, 0.45, p.shaped[j], 0.55, 0.0, overlay);
+      const std::string name = fs::path(path).stem().string() + "_" +
+                               m.meta.classes[static_cast<std::size_t>(pred)] + ".png";
+      const std::string png = (fs::path(options.png_dir) / name).string();
+      if (!cv::imwrite(png, overlay)) throw IoError("cannot write " + png);
+      summary.pngs.push_back(png);
+    }
+  }
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    if (!errors[i].empty()) summary.failed.push_back(errors[i]);
+  }
+  summary.images = paths.size();
+  io::H5Writer f(out);
+  f.set_attr("", "model", model_file);
+  f.set_attr("", "classes", m.meta.classes);
+  f.write("gradcam/heatmaps", heatmaps,
+          {paths.size(), static_cast<std::uint64_t>(s), static_cast<std::uint64_t>(s)});
+  f.set_attr("gradcam/heatmaps", "layer", options.layer);
+  f.set_attr("gradcam/heatmaps", "input_size", static_cast<std::int64_t>(s));
+  f.write("gradcam/paths", paths);
+  f.write("gradcam/predicted", predicted);
+  f.write("gradcam/probabilities", probabilities, {paths.size(), static_cast<std::uint64_t>(c)});
+  f.commit();
+  return summary;
+}
+
+}  // namespace midge::explain

@@ -1,0 +1,62 @@
+// Applying a trained model.h5 to new images: `midge predict` (top-k taxa
+// with probabilities) and `midge gradcam` (heatmaps and overlays).
+//
+// Inputs are files or folders (searched recursively for images, sorted).
+// Each image is decoded and shaped exactly as in training (the model file
+// records image size, mean and std; resize mode pad). An image that cannot
+// be read is reported with its path and reason and left out; the others are
+// still processed.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace midge::explain {
+
+// Files named by `inputs`: image files as given, folders searched
+// recursively for images; sorted and de-duplicated. Throws UsageError for a
+// path that does not exist.
+std::vector<std::string> collect_images(const std::vector<std::string>& inputs);
+
+struct Prediction {
+  std::string path;
+  std::string error;                  // non-empty: not processed
+  std::vector<std::string> taxa;      // top k, most probable first
+  std::vector<double> probabilities;  // same order
+};
+
+struct PredictOptions {
+  int top_k = 3;
+  int batch_size = 16;
+  int threads = 0;  // 0 = all cores
+};
+
+std::vector<Prediction> predict(const std::string& model_file,
+                                const std::vector<std::string>& images,
+                                const PredictOptions& options);
+
+// CSV (path,rank,taxon,probability,error) and HDF5 (/paths, /top_taxa
+// [N,k], /top_probabilities [N,k], /errors, attribute classes) renderings.
+void write_predictions_csv(const std::vector<Prediction>& predictions, const std::string& path);
+void write_predictions_h5(const std::vector<Prediction>& predictions, const std::string& model_file,
+                          const std::string& path);
+
+struct GradcamOptions {
+  std::string layer = "layer4";
+  int batch_size = 16;
+  std::string png_dir;  // empty: no overlays
+};
+
+struct GradcamSummary {
+  std::size_t images = 0;
+  std::vector<std::string> failed;  // "path: reason"
+  std::vector<std::string> pngs;
+};
+
+// Heatmaps for the predicted taxon of every image into `out` (HDF5, the
+// /gradcam layout of run.h5 plus /gradcam/probabilities), and optionally
+// colour-map overlays blended on the shaped input as PNGs.
+GradcamSummary gradcam_images(const std::string& model_file, const std::vector<std::string>& images,
+                              const std::string& out, const GradcamOptions& options);
+
+}  // namespace midge::explain

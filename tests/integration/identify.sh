@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# midge predict, midge gradcam and midge collect on a real (small) trained
+# model and real runs.
+source "$(dirname "$0")/lib.sh"
+cd "$WORK"
+H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
+"$MIDGE" synth --out S --classes 3 --per-class 10 --size 48 >/dev/null || fail "synth"
+common=(train --set data.root=S --set data.image_size=32 --set model.arch=resnet18 --set data.workers=1
+        --set stage1.epochs=1 --set stage2.epochs=1 --set stage1.batch_size=8 --set stage2.batch_size=8
+        --set gradcam.max_images=4)
+run "$MIDGE" "${common[@]}" --out runs/a --set run.seed=1
+expect_rc 0
+run "$MIDGE" "${common[@]}" --out runs/b --set run.seed=2
+expect_rc 0
+[ "$($H5 get runs/a/run.h5 gradcam/heatmaps | wc -w)" -eq $((4 * 32 * 32)) ] || fail "gradcam in run.h5"
+CHECKS=$((CHECKS + 1))
+
+# predict: top-k per image; a broken file is reported, the rest identified.
+mkdir -p new && cp S/Nodimentum_alpha/Nodimentum_alpha_000[0-2].png new/
+echo "not an image" > new/broken.png
+run "$MIDGE" predict --model runs/a/model.h5 --input new --out pred.csv --top-k 2
+expect_rc 1
+expect_out "identified 3 of 4 images"
+expect_err "cannot decode image new/broken.png"
+[ "$(head -1 pred.csv)" = "path,rank,taxon,probability,error" ] || fail "predict CSV header"
+[ "$(grep -c ',1,' pred.csv)" -eq 3 ] && [ "$(grep -c ',2,' pred.csv)" -eq 3 ] || fail "top-2 rows"
+grep -q "broken.png,,,,\"cannot decode image" pred.csv || fail "broken image not listed"
+[ "$($H5 get pred.h5 top_probabilities | wc -w)" -eq 8 ] || fail "predict HDF5"
+CHECKS=$((CHECKS + 4))
+run "$MIDGE" predict --model runs/a/run.h5 --input new --out bad.csv
+expect_rc 1
+expect_err "is not a midge model file"
+
+# gradcam: heatmaps in [0,1] and overlay PNGs that decode.
+run "$MIDGE" gradcam --model runs/a/model.h5 --input S/Dentimentum_alpha --out cam.h5 --png overlays --layer layer3
+expect_rc 0
+expect_out "heatmaps of 10 images"
+/usr/bin/python3 -c "
+import h5py, numpy as np, sys
+m = h5py.File('cam.h5')['gradcam/heatmaps'][:]
+sys.exit(0 if m.shape == (10, 32, 32) and m.min() >= 0 and m.max() <= 1 and m.max() > 0 else 1)" || fail "heatmaps"
+[ "$(ls overlays/*.png | wc -l)" -eq 10 ] || fail "overlay PNGs"
+/usr/bin/python3 -c "
+from PIL import Image; import glob
+for p in glob.glob('overlays/*.png'):
+    assert Image.open(p).size == (32, 32)" || fail "overlays do not decode"
+CHECKS=$((CHECKS + 3))
+
+# collect: two seeds form one group; a failed run is skipped with a line.
+mkdir -p runs/failed && cp runs/a/run.h5 runs/failed/run.h5
+/usr/bin/python3 -c "
+import h5py
+with h5py.File('runs/failed/run.h5', 'r+') as f:
+    f.attrs['status'] = 'failed'; f.attrs['error'] = 'loss is NaN'"
+run "$MIDGE" collect runs --out summary.h5 --taxonomy S/taxonomy.csv
+expect_rc 0
+expect_out "skipped runs/failed/run.h5: failed (loss is NaN)"
+expect_out "group 1: 2 run(s) (seeds 1 2)"
+expect_out "accuracy at genus level"
+expect_out "accuracy at subfamily level"
+[ -f summary.csv ] || fail "summary.csv"
+[ "$(tail -n +2 summary.csv | wc -l)" -eq 6 ] || fail "summary.csv rows (2 runs x 3 taxa)"
+CHECKS=$((CHECKS + 2))
+run "$MIDGE" collect nowhere
+expect_rc 2
+done_ok
