@@ -27,9 +27,30 @@ mpiexec -n 2 "$midge" train --config configs/demo.ini --set data.root="$out/data
   --set model.pretrained="$out/backbone/model.h5" --set run.threads=1 --set data.workers=1 \
   --out "$out/run"
 
+echo "== Grad-CAM overlays of 8 validation images (midge gradcam)"
+mapfile -t val < <(awk -F, '$3 == "val" {print $1}' "$out/split.csv" | head -8)
+"$midge" gradcam --model "$out/run/model.h5" --input "${val[@]}" --layer layer2 \
+  --out "$out/gradcam.h5" --png "$out/gradcam"
+
+echo "== plots (analysis/, pinned Python venv)"
+plots="skipped (analysis/setup.sh could not create its venv)"
+if py=$(analysis/setup.sh); then
+  mkdir -p "$out/plots"
+  "$py" analysis/plot_curves.py "$out/run/run.h5" "$out/plots/curves.png"
+  "$py" analysis/plot_confusion.py "$out/run/run.h5" "$out/plots/confusion.png"
+  "$py" analysis/plot_gradcam.py "$out/run/run.h5" "$out/plots/gradcam.png"
+  plots="$out/plots/{curves,confusion,gradcam}.png"
+fi
+
+echo "== per-taxon validation accuracy (midge collect)"
+"$midge" collect "$out/run" --taxonomy "$out/data/taxonomy.csv" --out "$out/summary.h5"
+
 echo
 echo "Results are in $(pwd)/$out/:"
-echo "  run/run.h5       metrics, confusion matrix, predictions (docs/results-schema.md)"
+echo "  run/run.h5       metrics, confusion matrix, predictions, Grad-CAM (docs/results-schema.md)"
 echo "  run/model.h5     fine-tuned weights (torchvision names)"
+echo "  summary.h5/.csv  the collect table above"
+echo "  gradcam/         Grad-CAM overlays: $(ls "$out"/gradcam/*.png | head -3 | tr '\n' ' ')..."
+echo "  plots            $plots"
 echo "  backbone/        the pretraining run"
 echo "  data/, pretrain-data/   synthetic images, regions.csv, taxonomy.csv"

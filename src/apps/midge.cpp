@@ -1,8 +1,6 @@
 // `midge`: subcommand dispatch only. Starts the (possibly MPI) runtime and
 // logging, finds the subcommand, and lets dist::run_rank turn failures into
 // exit codes (0 ok, 1 run failed, 2 bad usage) and whole-job aborts.
-#include <torch/version.h>
-
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -16,6 +14,7 @@
 #include "dist/failure.h"
 #include "dist/runtime.h"
 #include "io/hdf5_library.h"
+#include "model/torch_info.h"
 
 namespace {
 
@@ -53,9 +52,9 @@ std::string usage() {
 }
 
 std::string version_report() {
-  return "midge " + midge::midge_version() + "\nLibTorch " + TORCH_VERSION + "\nOpenCV " +
-         midge::data::opencv_library_version() + "\nHDF5 " + midge::io::hdf5_library_version() +
-         "\nMPI " + midge::dist::mpi_library_version() + "\n";
+  return "midge " + midge::midge_version() + "\nLibTorch " + midge::model::torch_library_version() +
+         "\nOpenCV " + midge::data::opencv_library_version() + "\nHDF5 " +
+         midge::io::hdf5_library_version() + "\nMPI " + midge::dist::mpi_library_version() + "\n";
 }
 
 // Takes --log-level out of the arguments wherever it appears.

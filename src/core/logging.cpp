@@ -3,6 +3,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include "core/errors.h"
+#include "core/log.h"
 
 namespace midge {
 
@@ -25,3 +26,12 @@ void init_logging(int rank, int size, const std::string& level) {
 }
 
 }  // namespace midge
+
+namespace midge::log {
+
+void debug(const std::string& message) { spdlog::debug("{}", message); }
+void info(const std::string& message) { spdlog::info("{}", message); }
+void warn(const std::string& message) { spdlog::warn("{}", message); }
+void error(const std::string& message) { spdlog::error("{}", message); }
+
+}  // namespace midge::log

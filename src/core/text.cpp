@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdarg>
+#include <cstdio>
 #include <cstdlib>
 
 namespace midge::text {
@@ -78,6 +80,19 @@ std::string format_double(double v) {
   if (fixed.ec == std::errc() && fixed.ptr - buf <= 12) return std::string(buf, fixed.ptr);
   auto shortest = std::to_chars(buf, buf + sizeof(buf), v);
   return std::string(buf, shortest.ptr);
+}
+
+std::string format(const char* fmt, ...) {
+  va_list args;
+  va_start(args, fmt);
+  va_list copy;
+  va_copy(copy, args);
+  const int n = std::vsnprintf(nullptr, 0, fmt, copy);
+  va_end(copy);
+  std::string out(static_cast<std::size_t>(std::max(n, 0)), '\0');
+  std::vsnprintf(out.data(), out.size() + 1, fmt, args);
+  va_end(args);
+  return out;
 }
 
 bool parse_int64(std::string_view s, long long* out) {

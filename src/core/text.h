@@ -23,6 +23,10 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 // Shortest decimal text that parses back to exactly `v` (e.g. 0.1 -> "0.1").
 std::string format_double(double v);
 
+// printf-style formatting into a std::string (for log lines in translation
+// units that cannot include spdlog/fmt; see core/log.h).
+std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+
 // Strict parsers: the whole string must be consumed; false on any junk,
 // overflow, NaN or infinity.
 bool parse_int64(std::string_view s, long long* out);

@@ -1,6 +1,5 @@
 #include "explain/identify.h"
 
-#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 #include <thread>
 
 #include "core/errors.h"
+#include "core/log.h"
 #include "data/decode.h"
 #include "data/image_set.h"
 #include "data/transform.h"
@@ -93,7 +93,7 @@ Prepared prepare(const LoadedModel& m, const std::vector<std::string>& images, s
       }
     } catch (const DataError& e) {
       (*errors)[i] = e.what();
-      spdlog::warn("{}", e.what());
+      log::warn(e.what());
     }
   }
   if (!p.index.empty()) {

@@ -1,6 +1,5 @@
 #include "train/trainer.h"
 
-#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -11,6 +10,7 @@
 #include <sstream>
 
 #include "core/errors.h"
+#include "core/log.h"
 #include "core/random.h"
 #include "core/text.h"
 #include "data/loader.h"
@@ -270,8 +270,9 @@ void Trainer::setup() {
     record_.stage2 = state_.stage2;
     epochs_done_ = static_cast<std::int64_t>(state_.stage1.size() + state_.stage2.size());
     if (rank0()) {
-      spdlog::info("resuming from {}: stage {}, {} epoch(s) of it done", state_file, state_.stage,
-                   state_.epoch);
+      log::info(text::format("resuming from %s: stage %d, %lld epoch(s) of it done",
+                             state_file.c_str(), state_.stage,
+                             static_cast<long long>(state_.epoch)));
     }
   }
 }
@@ -476,10 +477,11 @@ void Trainer::run_stage(int stage) {
     state_.best.clear();
   }
   if (rank0()) {
-    spdlog::info("stage {}: {} for up to {} epochs, {} lr {}, batch {} ({} per rank)", stage,
-                 stage == 1 ? "head only, backbone frozen" : "whole network", sc.epochs,
-                 sc.optimizer, text::format_double(sc.lr), sc.batch_size,
-                 sc.batch_size / world_.size());
+    log::info(
+        text::format("stage %d: %s for up to %lld epochs, %s lr %s, batch %lld (%lld per rank)",
+                     stage, stage == 1 ? "head only, backbone frozen" : "whole network", sc.epochs,
+                     sc.optimizer.c_str(), text::format_double(sc.lr).c_str(), sc.batch_size,
+                     sc.batch_size / world_.size()));
   }
   const std::int64_t total_epochs = config_.stage1.epochs + config_.stage2.epochs;
   for (std::int64_t epoch = first; epoch < sc.epochs; ++epoch) {
@@ -511,11 +513,11 @@ void Trainer::run_stage(int stage) {
     }
     if (rank0()) {
       const double eta = epoch_seconds_ * static_cast<double>(total_epochs - epochs_done_);
-      spdlog::info(
-          "stage {} epoch {}/{}  train loss {:.4f} acc {:.3f} | val loss {:.4f} acc {:.3f} | "
-          "lr {:.3g} | {:.0f} img/s | {} | ETA {}",
-          stage, epoch + 1, sc.epochs, train_loss, train_acc, val_loss, m.accuracy, lr, img_s,
-          duration_text(secs), duration_text(eta));
+      log::info(text::format(
+          "stage %d epoch %lld/%lld  train loss %.4f acc %.3f | val loss %.4f acc %.3f | "
+          "lr %.3g | %.0f img/s | %s | ETA %s",
+          stage, static_cast<long long>(epoch + 1), sc.epochs, train_loss, train_acc, val_loss,
+          m.accuracy, lr, img_s, duration_text(secs).c_str(), duration_text(eta).c_str()));
     }
     const bool stop = early_stop_due(sc, state_.early);
     const bool last = stop || epoch + 1 == sc.epochs;
@@ -526,8 +528,8 @@ void Trainer::run_stage(int stage) {
     }
     if (stop) {
       if (rank0()) {
-        spdlog::info("stage {}: no improvement of {} for {} epochs, stopping early", stage,
-                     sc.early_stop_metric, sc.early_stop_patience);
+        log::info(text::format("stage %d: no improvement of %s for %lld epochs, stopping early",
+                               stage, sc.early_stop_metric.c_str(), sc.early_stop_patience));
       }
       break;
     }
@@ -535,9 +537,10 @@ void Trainer::run_stage(int stage) {
   if (sc.early_stop_patience > 0 && state_.has_best) {
     model::import_state(net_, state_.best, model::ImportPolicy::kExact,
                         "best weights of stage " + std::to_string(stage));
-    if (rank0())
-      spdlog::info("stage {}: restored the weights of epoch {}", stage,
-                   state_.early.best_epoch + 1);
+    if (rank0()) {
+      log::info(text::format("stage %d: restored the weights of epoch %lld", stage,
+                             static_cast<long long>(state_.early.best_epoch + 1)));
+    }
   }
   net_->set_backbone_frozen(false);
   state_.has_best = false;
@@ -662,16 +665,18 @@ TrainOutcome Trainer::run() {
   if (rank0()) {
     fs::create_directories(out_);
     if (int n = io::remove_stale_temporaries(out_); n > 0) {
-      spdlog::info("removed {} temporary file(s) of an interrupted writer in {}", n, out_);
+      log::info(text::format("removed %d temporary file(s) of an interrupted writer in %s", n,
+                             out_.c_str()));
     }
   }
   try {
     setup();
     outcome_.resumed = resumed_;
     if (rank0()) {
-      spdlog::info("{} taxa, {} training and {} validation images; {} on {}, {} rank(s)", classes_,
-                   split_.train.size(), split_.val.size(), config_.model.arch, device_.describe(),
-                   world_.size());
+      log::info(
+          text::format("%d taxa, %zu training and %zu validation images; %s on %s, %d rank(s)",
+                       classes_, split_.train.size(), split_.val.size(), config_.model.arch.c_str(),
+                       device_.describe().c_str(), world_.size()));
     }
     write_run();
     run_stage(1);
@@ -685,7 +690,7 @@ TrainOutcome Trainer::run() {
       try {
         write_run();
       } catch (const std::exception& again) {
-        spdlog::error("could not record the failure in {}: {}", outcome_.run_file, again.what());
+        log::error("could not record the failure in " + outcome_.run_file + ": " + again.what());
       }
     }
     throw;
