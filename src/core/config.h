@@ -87,6 +87,7 @@ struct DistConfig {
 
 struct GradcamConfig {
   std::string layer;
+  std::string target;  // predicted|true
   long long max_images = 0;
 };
 

@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "core/versions.h"
 #include "io/hdf5.h"
+#include "io/hdf5_library.h"
 
 namespace midge::io {
 
@@ -46,6 +47,7 @@ void write_run_file(const std::string& path, const RunRecord& r) {
   f.set_attr("", "started", r.started);
   f.set_attr("", "finished", r.finished);
   f.set_attr("", "host", r.host);
+  f.set_attr("", "versions", r.versions);
   f.write("classes", r.classes);
   f.write("split/train/paths", r.train_paths);
   f.write("split/train/labels", r.train_labels);
@@ -96,6 +98,7 @@ RunRecord read_run_file(const std::string& path) {
   r.started = f.attr_string("", "started");
   r.finished = f.attr_string("", "finished");
   r.host = f.attr_string("", "host");
+  if (f.has_attr("", "versions")) r.versions = f.attr_string("", "versions");
   r.classes = f.read_strings("classes");
   r.train_paths = f.read_strings("split/train/paths");
   r.train_labels = f.read_int64s("split/train/labels");

@@ -64,6 +64,7 @@ struct RunRecord {
   std::string started;   // ISO 8601 UTC
   std::string finished;  // empty while running
   std::string host;
+  std::string versions;  // "LibTorch 1.13.0; OpenCV 4.6.0; HDF5 1.10.8; MPI ..."
   // Data.
   std::vector<std::string> classes;
   std::vector<std::string> train_paths;

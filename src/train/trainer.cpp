@@ -13,12 +13,15 @@
 #include "core/log.h"
 #include "core/random.h"
 #include "core/text.h"
+#include "data/image_set.h"
 #include "data/loader.h"
 #include "data/taxonomy.h"
 #include "explain/gradcam.h"
 #include "io/atomic_file.h"
+#include "io/hdf5_library.h"
 #include "io/run_file.h"
 #include "model/resnet.h"
+#include "model/torch_info.h"
 #include "model/weights.h"
 #include "train/checkpoint.h"
 #include "train/device.h"
@@ -632,7 +635,10 @@ void Trainer::explain_validation() {
   data::Batch b;
   while (loader.next(&b)) {
     if (b.size == 0) continue;
-    explain::GradcamResult r = explain::gradcam(net_, to_input(b), config_.gradcam.layer);
+    // gradcam.target = true explains the true taxon, else the predicted one.
+    std::vector<std::int64_t> targets;
+    if (config_.gradcam.target == "true") targets = b.labels;
+    explain::GradcamResult r = explain::gradcam(net_, to_input(b), config_.gradcam.layer, targets);
     torch::Tensor maps = r.heatmaps.to(torch::kCPU).contiguous();
     g.heatmaps.insert(g.heatmaps.end(), maps.data_ptr<float>(),
                       maps.data_ptr<float>() + maps.numel());
@@ -662,6 +668,9 @@ TrainOutcome Trainer::run() {
   record_.world_size = world_.size();
   record_.started = io::utc_timestamp();
   record_.host = io::host_name();
+  record_.versions = "LibTorch " + model::torch_library_version() + "; OpenCV " +
+                     data::opencv_library_version() + "; HDF5 " + io::hdf5_library_version() +
+                     "; MPI " + dist::mpi_library_version();
   if (rank0()) {
     fs::create_directories(out_);
     if (int n = io::remove_stale_temporaries(out_); n > 0) {

@@ -13,7 +13,19 @@ expect_rc 0
 run "$MIDGE" "${common[@]}" --out runs/b --set run.seed=2
 expect_rc 0
 [ "$($H5 get runs/a/run.h5 gradcam/heatmaps | wc -w)" -eq $((4 * 32 * 32)) ] || fail "gradcam in run.h5"
-CHECKS=$((CHECKS + 1))
+# h5dump of a real run shows every path of the schema (docs/results-schema.md).
+listing=$(h5dump -n runs/a/run.h5)
+for p in /classes /split/train/paths /split/val/labels /data/skipped /stage1/history/train_loss \
+         /stage2/history/images_per_second /eval/confusion /eval/per_class_accuracy /eval/accuracy \
+         /eval/balanced_accuracy /eval/labels /eval/predicted /eval/probabilities /eval/paths \
+         /gradcam/heatmaps /gradcam/paths /gradcam/labels /gradcam/predicted; do
+  grep -q "dataset    $p\$" <<<"$listing" || fail "h5dump shows no $p"
+done
+attrs=$(h5dump -A -g / runs/a/run.h5)
+for a in schema_version midge_version config status error world_size started finished host; do
+  grep -q "ATTRIBUTE \"$a\"" <<<"$attrs" || fail "no root attribute $a"
+done
+CHECKS=$((CHECKS + 3))
 
 # predict: top-k per image; a broken file is reported, the rest identified.
 mkdir -p new && cp S/Nodimentum_alpha/Nodimentum_alpha_000[0-2].png new/

@@ -1,0 +1,136 @@
+#include <gtest/gtest.h>
+
+#include "core/errors.h"
+#include "io/hdf5.h"
+#include "io/run_file.h"
+#include "support/temp_dir.h"
+
+namespace midge::io {
+namespace {
+
+RunRecord example() {
+  RunRecord r;
+  r.config = "[run]\nseed = 3\n";
+  r.status = "complete";
+  r.world_size = 2;
+  r.started = "2026-11-27T07:00:00Z";
+  r.finished = "2026-11-27T07:05:00Z";
+  r.host = "node17";
+  r.classes = {"Chironomus", "Procladius"};
+  r.train_paths = {"a/1.png", "a/2.png", "b/1.png"};
+  r.train_labels = {0, 0, 1};
+  r.val_paths = {"a/3.png", "b/2.png"};
+  r.val_labels = {0, 1};
+  r.skipped = {"b/broken.jpg"};
+  r.skipped_reasons = {"cannot decode image b/broken.jpg: truncated JPEG"};
+  r.stage1.epoch = {1, 2};
+  r.stage1.train_loss = {1.5, 1.2};
+  r.stage1.train_acc = {0.5, 0.6};
+  r.stage1.val_loss = {1.4, 1.1};
+  r.stage1.val_acc = {0.5, 0.75};
+  r.stage1.lr = {0.001, 0.001};
+  r.stage1.seconds = {3, 3.5};
+  r.stage1.images_per_second = {100, 98};
+  r.has_eval = true;
+  r.eval.confusion = {1, 0, 1, 0};
+  r.eval.per_class_accuracy = {1, 0};
+  r.eval.precision = {0.5, 0};
+  r.eval.f1 = {2.0 / 3, 0};
+  r.eval.support = {1, 1};
+  r.eval.accuracy = 0.5;
+  r.eval.balanced_accuracy = 0.5;
+  r.eval.loss = 0.9;
+  r.eval.labels = {0, 1};
+  r.eval.predicted = {0, 0};
+  r.eval.probabilities = {0.9F, 0.1F, 0.6F, 0.4F};
+  r.eval.paths = r.val_paths;
+  r.has_gradcam = true;
+  r.gradcam.layer = "layer4";
+  r.gradcam.input_size = 2;
+  r.gradcam.height = 2;
+  r.gradcam.width = 2;
+  r.gradcam.heatmaps = {0, 0.5F, 1, 0.25F, 1, 0, 0, 0};
+  r.gradcam.paths = r.val_paths;
+  r.gradcam.labels = {0, 1};
+  r.gradcam.predicted = {0, 0};
+  return r;
+}
+
+TEST(RunFile, EverySchemaPathIsWrittenAndReadBack) {
+  testing::TempDir dir;
+  const RunRecord r = example();
+  write_run_file(dir.str("run.h5"), r);
+  H5Reader f(dir.str("run.h5"));
+  for (const char* path : {"classes",
+                           "split/train/paths",
+                           "split/train/labels",
+                           "split/val/paths",
+                           "split/val/labels",
+                           "data/skipped",
+                           "stage1/history/epoch",
+                           "stage1/history/images_per_second",
+                           "stage2/history/val_acc",
+                           "eval/confusion",
+                           "eval/per_class_accuracy",
+                           "eval/precision",
+                           "eval/f1",
+                           "eval/support",
+                           "eval/accuracy",
+                           "eval/balanced_accuracy",
+                           "eval/labels",
+                           "eval/predicted",
+                           "eval/probabilities",
+                           "eval/paths",
+                           "gradcam/heatmaps",
+                           "gradcam/paths",
+                           "gradcam/labels",
+                           "gradcam/predicted"}) {
+    EXPECT_TRUE(f.exists(path)) << path;
+  }
+  for (const char* attr : {"schema_version", "midge_version", "config", "status", "error",
+                           "world_size", "started", "finished", "host"}) {
+    EXPECT_TRUE(f.has_attr("", attr)) << attr;
+  }
+  EXPECT_EQ(f.shape("eval/confusion"), (std::vector<std::uint64_t>{2, 2}));
+  EXPECT_EQ(f.shape("eval/probabilities"), (std::vector<std::uint64_t>{2, 2}));
+  EXPECT_EQ(f.shape("gradcam/heatmaps"), (std::vector<std::uint64_t>{2, 2, 2}));
+  EXPECT_EQ(f.attr_string("gradcam/heatmaps", "layer"), "layer4");
+
+  RunRecord back = read_run_file(dir.str("run.h5"));
+  EXPECT_EQ(back.status, "complete");
+  EXPECT_EQ(back.config, r.config);
+  EXPECT_EQ(back.world_size, 2);
+  EXPECT_EQ(back.classes, r.classes);
+  EXPECT_EQ(back.train_labels, r.train_labels);
+  EXPECT_EQ(back.skipped_reasons, r.skipped_reasons);
+  EXPECT_EQ(back.stage1.val_acc, r.stage1.val_acc);
+  EXPECT_EQ(back.stage2.size(), 0U);
+  EXPECT_EQ(back.eval.confusion, r.eval.confusion);
+  EXPECT_EQ(back.eval.probabilities, r.eval.probabilities);
+  EXPECT_DOUBLE_EQ(back.eval.balanced_accuracy, 0.5);
+  EXPECT_EQ(back.gradcam.heatmaps, r.gradcam.heatmaps);
+  EXPECT_EQ(back.gradcam.height, 2);
+}
+
+TEST(RunFile, ARunningRunHasNoEvaluationAndForeignFilesAreRefused) {
+  testing::TempDir dir;
+  RunRecord r = example();
+  r.status = "running";
+  r.has_eval = false;
+  r.has_gradcam = false;
+  write_run_file(dir.str("run.h5"), r);
+  RunRecord back = read_run_file(dir.str("run.h5"));
+  EXPECT_EQ(back.status, "running");
+  EXPECT_FALSE(back.has_eval);
+  EXPECT_FALSE(back.has_gradcam);
+  {
+    H5Writer other(dir.str("other.h5"));
+    other.write("x", std::vector<double>{1.0});
+    other.commit();
+  }
+  EXPECT_THROW(read_run_file(dir.str("other.h5")), IoError);
+  EXPECT_THROW(read_run_file(dir.str("missing.h5")), IoError);
+}
+
+}  // namespace
+}  // namespace midge::io
