@@ -319,6 +319,10 @@ OptionTable build_table() {
       "gradcam.layer", "layer4", {"layer1", "layer2", "layer3", "layer4"},
       "ResNet block whose output activations Grad-CAM weights.",
       [](Config & c) -> auto& { return c.gradcam.layer; });
+  d.choice(
+      "gradcam.target", "predicted", {"predicted", "true"},
+      "Taxon whose evidence Grad-CAM shows in run.h5: the predicted or the true one.",
+      [](Config & c) -> auto& { return c.gradcam.target; });
   d.integer(
       "gradcam.max_images", 64, 0, 1000000,
       "Validation images with a Grad-CAM heatmap in run.h5; 0 = none.",
