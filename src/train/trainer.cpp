@@ -176,6 +176,8 @@ class Trainer {
   void finish();
   void explain_validation();
   torch::Tensor to_input(const data::Batch& b) const;
+  torch::Tensor labels_of(const data::Batch& b) const;
+  torch::Tensor logits_of(const data::Batch& b);
 
   Config config_;
   dist::Communicator& world_;
@@ -293,6 +295,20 @@ torch::Tensor Trainer::to_input(const data::Batch& b) const {
   return x;
 }
 
+torch::Tensor Trainer::labels_of(const data::Batch& b) const {
+  return torch::tensor(b.labels, torch::kLong).to(device_.device);
+}
+
+// Forward pass under run.amp's autocast; logits always come back as float.
+torch::Tensor Trainer::logits_of(const data::Batch& b) {
+  torch::Tensor logits;
+  {
+    AutocastScope autocast(config_.run.amp, device_);
+    logits = net_->forward(to_input(b));
+  }
+  return logits.to(torch::kFloat);
+}
+
 double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimizer& opt,
                             const std::vector<torch::Tensor>& params, double* acc,
                             double* img_per_s) {
@@ -333,14 +349,8 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
   while (train_loader_->next(&b)) {
     opt.zero_grad();
     if (b.size > 0) {
-      torch::Tensor x = to_input(b);
-      torch::Tensor y = torch::tensor(b.labels, torch::kLong).to(device_.device);
-      torch::Tensor logits;
-      {
-        AutocastScope autocast(config_.run.amp, device_);
-        logits = net_->forward(x);
-      }
-      logits = logits.to(torch::kFloat);
+      torch::Tensor y = labels_of(b);
+      torch::Tensor logits = logits_of(b);
       torch::Tensor loss = torch::nn::functional::cross_entropy(
           logits, y, torch::nn::functional::CrossEntropyFuncOptions().weight(class_weights_));
       const double lv = loss.item<double>();
@@ -397,14 +407,8 @@ EvalResult Trainer::evaluate(bool collect) {
   data::Batch b;
   while (eval_loader_->next(&b)) {
     if (b.size == 0) continue;
-    torch::Tensor x = to_input(b);
-    torch::Tensor y = torch::tensor(b.labels, torch::kLong).to(device_.device);
-    torch::Tensor logits;
-    {
-      AutocastScope autocast(config_.run.amp, device_);
-      logits = net_->forward(x);
-    }
-    logits = logits.to(torch::kFloat);
+    torch::Tensor y = labels_of(b);
+    torch::Tensor logits = logits_of(b);
     r.loss_sum +=
         torch::nn::functional::cross_entropy(
             logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
