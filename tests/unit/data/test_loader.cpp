@@ -207,7 +207,9 @@ TEST(Loader, UnreadableImagesAreSkippedListedAndBounded) {
   read_epoch(loader, 1);
   EXPECT_EQ(loader.skipped().size(), 2U);
 
-  o.max_bad_fraction = 0.01;  // 2 of 38 is too many
+  // 1 of 38 (2.6%) is tolerated, 2 (5.3%) are too many. (Which batch first
+  // sees the second failure depends on worker timing; the verdict does not.)
+  o.max_bad_fraction = 0.04;
   Loader strict(samples, 3, o);
   try {
     read_epoch(strict, 0);
