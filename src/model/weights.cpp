@@ -76,6 +76,45 @@ void import_state(ResNet& model, const NamedTensors& source, ImportPolicy policy
   }
 }
 
+void write_tensors(io::H5Node& node, const std::string& group, const NamedTensors& tensors) {
+  for (const auto& [name, t] : tensors) {
+    torch::Tensor c = t.detach().to(torch::kCPU).contiguous();
+    std::vector<std::uint64_t> dims(c.sizes().begin(), c.sizes().end());
+    const std::string key = group + "/" + name;
+    if (c.dim() == 0) {  // num_batches_tracked: a scalar dataset, as torchvision/h5py have it
+      if (c.scalar_type() == torch::kLong) {
+        node.write_scalar(key, c.item<std::int64_t>());
+      } else {
+        node.write_scalar(key, c.item<double>());
+      }
+    } else if (c.scalar_type() == torch::kLong) {
+      node.write(key,
+                 std::vector<std::int64_t>(c.data_ptr<std::int64_t>(),
+                                           c.data_ptr<std::int64_t>() + c.numel()),
+                 dims);
+    } else {
+      c = c.to(torch::kFloat);
+      node.write(key, std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel()),
+                 dims);
+    }
+  }
+}
+
+NamedTensors read_tensors(const io::H5Node& node, const std::string& group) {
+  NamedTensors out;
+  for (const auto& name : node.children(group)) {
+    const std::string key = group + "/" + name;
+    auto dims = node.shape(key);
+    std::vector<std::int64_t> sizes(dims.begin(), dims.end());
+    if (text::ends_with(name, "num_batches_tracked")) {
+      out.emplace_back(name, torch::tensor(node.read_int64s(key), torch::kLong).reshape(sizes));
+    } else {
+      out.emplace_back(name, torch::tensor(node.read_floats(key), torch::kFloat).reshape(sizes));
+    }
+  }
+  return out;
+}
+
 void save_model_h5(ResNet& model, const ModelMeta& meta, const std::string& path) {
   io::H5Writer f(path);
   f.set_attr("", "schema_version", std::int64_t{1});
@@ -87,26 +126,7 @@ void save_model_h5(ResNet& model, const ModelMeta& meta, const std::string& path
   f.set_attr("", "mean", std::vector<double>(meta.mean.begin(), meta.mean.end()));
   f.set_attr("", "std", std::vector<double>(meta.std.begin(), meta.std.end()));
   f.set_attr("", "dropout", meta.dropout);
-  for (const auto& [name, t] : named_state(model)) {
-    torch::Tensor c = t.detach().to(torch::kCPU).contiguous();
-    std::vector<std::uint64_t> dims(c.sizes().begin(), c.sizes().end());
-    const std::string key = "weights/" + name;
-    if (c.dim() == 0) {  // num_batches_tracked: a scalar dataset, as torchvision/h5py have it
-      if (c.scalar_type() == torch::kLong) {
-        f.write_scalar(key, c.item<std::int64_t>());
-      } else {
-        f.write_scalar(key, c.item<double>());
-      }
-    } else if (c.scalar_type() == torch::kLong) {
-      f.write(key,
-              std::vector<std::int64_t>(c.data_ptr<std::int64_t>(),
-                                        c.data_ptr<std::int64_t>() + c.numel()),
-              dims);
-    } else {
-      c = c.to(torch::kFloat);
-      f.write(key, std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel()), dims);
-    }
-  }
+  write_tensors(f, "weights", named_state(model));
   f.commit();
 }
 
@@ -133,20 +153,7 @@ ModelMeta read_model_meta(const std::string& path) {
 NamedTensors read_model_h5_state(const std::string& path) {
   io::H5Reader f(path);
   if (!f.exists("weights")) throw DataError(path + ": no /weights group");
-  NamedTensors out;
-  for (const auto& name : f.children("weights")) {
-    const std::string key = "weights/" + name;
-    auto dims = f.shape(key);
-    std::vector<std::int64_t> sizes(dims.begin(), dims.end());
-    if (text::ends_with(name, "num_batches_tracked")) {
-      auto v = f.read_int64s(key);
-      out.emplace_back(name, torch::tensor(v, torch::kLong).reshape(sizes));
-    } else {
-      auto v = f.read_floats(key);
-      out.emplace_back(name, torch::tensor(v, torch::kFloat).reshape(sizes));
-    }
-  }
-  return out;
+  return read_tensors(f, "weights");
 }
 
 void load_pretrained(ResNet& model, const std::string& path) {

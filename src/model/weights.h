@@ -21,6 +21,10 @@
 
 #include "model/resnet.h"
 
+namespace midge::io {
+class H5Node;
+}
+
 namespace midge::model {
 
 struct ModelMeta {
@@ -43,6 +47,12 @@ NamedTensors named_state(ResNet& model);
 // errors. Tensors are converted to the model's dtype and device.
 void import_state(ResNet& model, const NamedTensors& source, ImportPolicy policy,
                   const std::string& origin);
+
+// Tensors as datasets <group>/<name> of an HDF5 file (float32; int64 for
+// num_batches_tracked; 0-d tensors as scalar datasets), and back with the
+// stored shapes. model.h5 and state.h5 both store weights this way.
+void write_tensors(io::H5Node& node, const std::string& group, const NamedTensors& tensors);
+NamedTensors read_tensors(const io::H5Node& node, const std::string& group);
 
 // model.h5 (written atomically).
 void save_model_h5(ResNet& model, const ModelMeta& meta, const std::string& path);

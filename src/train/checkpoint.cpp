@@ -4,48 +4,6 @@
 #include "io/hdf5.h"
 
 namespace midge::train {
-namespace {
-
-void write_tensors(io::H5Node& f, const std::string& group, const model::NamedTensors& tensors) {
-  for (const auto& [name, t] : tensors) {
-    torch::Tensor c = t.detach().to(torch::kCPU).contiguous();
-    std::vector<std::uint64_t> dims(c.sizes().begin(), c.sizes().end());
-    if (dims.empty()) dims = {1};
-    if (c.scalar_type() == torch::kLong) {
-      f.write(group + "/" + name,
-              std::vector<std::int64_t>(c.data_ptr<std::int64_t>(),
-                                        c.data_ptr<std::int64_t>() + c.numel()),
-              dims);
-    } else {
-      c = c.to(torch::kFloat);
-      f.write(group + "/" + name,
-              std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel()), dims);
-    }
-  }
-}
-
-model::NamedTensors read_tensors(const io::H5Node& f, const std::string& group,
-                                 const model::NamedTensors& like) {
-  model::NamedTensors out;
-  for (const auto& [name, t] : like) {
-    const std::string key = group + "/" + name;
-    if (!f.exists(key)) throw TrainError(f.file() + ": checkpoint lacks " + key);
-    if (t.scalar_type() == torch::kLong) {
-      out.emplace_back(name, torch::tensor(f.read_int64s(key), torch::kLong).reshape(t.sizes()));
-    } else {
-      auto v = f.read_floats(key);
-      if (static_cast<std::int64_t>(v.size()) != t.numel()) {
-        throw TrainError(f.file() + ": " + key + " has " + std::to_string(v.size()) +
-                         " values, the model expects " + std::to_string(t.numel()));
-      }
-      out.emplace_back(name, torch::tensor(v, torch::kFloat).reshape(t.sizes()));
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 bool key_may_change_on_resume(const std::string& key) {
   return key == "data.workers" || key == "data.prefetch" || key == "run.threads" ||
          key == "run.checkpoint_every";
@@ -69,8 +27,8 @@ void save_state(const std::string& path, model::ResNet& model, const TrainState&
   f.write("optimizer", s.optimizer);
   io::write_history(f, "history/stage1", s.stage1);
   io::write_history(f, "history/stage2", s.stage2);
-  write_tensors(f, "model", model::named_state(model));
-  if (s.has_best) write_tensors(f, "best", s.best);
+  model::write_tensors(f, "model", model::named_state(model));
+  if (s.has_best) model::write_tensors(f, "best", s.best);
   f.commit();
 }
 
@@ -99,10 +57,9 @@ TrainState load_state(const std::string& path, model::ResNet& model) {
   s.optimizer = f.read_bytes("optimizer");
   s.stage1 = io::read_history(f, "history/stage1");
   s.stage2 = io::read_history(f, "history/stage2");
-  const model::NamedTensors like = model::named_state(model);
-  model::import_state(model, read_tensors(f, "model", like), model::ImportPolicy::kExact, path);
+  model::import_state(model, model::read_tensors(f, "model"), model::ImportPolicy::kExact, path);
   s.has_best = f.exists("best");
-  if (s.has_best) s.best = read_tensors(f, "best", like);
+  if (s.has_best) s.best = model::read_tensors(f, "best");
   return s;
 }
 

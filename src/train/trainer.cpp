@@ -177,6 +177,7 @@ class Trainer {
   void explain_validation();
   torch::Tensor to_input(const data::Batch& b) const;
   torch::Tensor labels_of(const data::Batch& b) const;
+  data::LoaderOptions loader_options(bool train, int per_rank_batch) const;
   torch::Tensor logits_of(const data::Batch& b);
 
   Config config_;
@@ -189,6 +190,7 @@ class Trainer {
   std::unique_ptr<data::Loader> eval_loader_;
   std::unique_ptr<data::Loader> train_loader_;
   int loader_stage_ = 0;
+  LossScaler scaler_{false};  // fp16 loss scale, kept across epochs and stages
   torch::Tensor class_weights_;
   io::RunRecord record_;
   TrainState state_;
@@ -222,19 +224,10 @@ void Trainer::setup() {
     auto w = data::class_weights(labels, classes_);
     class_weights_ = torch::tensor(w).to(device_.device);
   }
-  data::LoaderOptions eo;
-  eo.spec = data::image_spec_from(config_.data);
-  eo.train = false;
-  eo.batch_size =
-      static_cast<int>(std::max<long long>(1, config_.stage2.batch_size / world_.size()));
-  eo.workers = static_cast<int>(config_.data.workers);
-  eo.prefetch = static_cast<int>(config_.data.prefetch);
-  eo.seed = static_cast<std::uint64_t>(config_.run.seed);
-  eo.rank = world_.rank();
-  eo.world = world_.size();
-  eo.max_bad_fraction = config_.data.max_bad_fraction;
-  eo.allocator = batch_allocator(device_);
+  data::LoaderOptions eo = loader_options(
+      false, static_cast<int>(std::max<long long>(1, config_.stage2.batch_size / world_.size())));
   eval_loader_ = std::make_unique<data::Loader>(split_.val, classes_, eo);
+  scaler_ = LossScaler(config_.run.amp == "fp16");
 
   record_.classes = split_.classes;
   for (const auto& s : split_.train) {
@@ -295,6 +288,27 @@ torch::Tensor Trainer::to_input(const data::Batch& b) const {
   return x;
 }
 
+// Loader settings from [data] and this rank; `train` adds augmentation and
+// class balance.
+data::LoaderOptions Trainer::loader_options(bool train, int per_rank_batch) const {
+  data::LoaderOptions o;
+  o.spec = data::image_spec_from(config_.data);
+  o.train = train;
+  if (train) {
+    o.augment = config_.augment;
+    o.balance = data::parse_balance(config_.data.balance);
+  }
+  o.batch_size = per_rank_batch;
+  o.workers = static_cast<int>(config_.data.workers);
+  o.prefetch = static_cast<int>(config_.data.prefetch);
+  o.seed = static_cast<std::uint64_t>(config_.run.seed);
+  o.rank = world_.rank();
+  o.world = world_.size();
+  o.max_bad_fraction = config_.data.max_bad_fraction;
+  o.allocator = batch_allocator(device_);
+  return o;
+}
+
 torch::Tensor Trainer::labels_of(const data::Batch& b) const {
   return torch::tensor(b.labels, torch::kLong).to(device_.device);
 }
@@ -313,21 +327,11 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
                             const std::vector<torch::Tensor>& params, double* acc,
                             double* img_per_s) {
   const StageConfig& sc = stage == 1 ? config_.stage1 : config_.stage2;
-  data::LoaderOptions o;
-  o.spec = data::image_spec_from(config_.data);
-  o.augment = config_.augment;
-  o.train = true;
-  o.batch_size = static_cast<int>(sc.batch_size / world_.size());
-  o.workers = static_cast<int>(config_.data.workers);
-  o.prefetch = static_cast<int>(config_.data.prefetch);
-  o.seed = derive_seed(static_cast<std::uint64_t>(config_.run.seed),
-                       {static_cast<std::uint64_t>(stage)});
-  o.rank = world_.rank();
-  o.world = world_.size();
-  o.balance = data::parse_balance(config_.data.balance);
-  o.max_bad_fraction = config_.data.max_bad_fraction;
-  o.allocator = batch_allocator(device_);
   if (!train_loader_ || loader_stage_ != stage) {
+    data::LoaderOptions o = loader_options(true, static_cast<int>(sc.batch_size / world_.size()));
+    // Each stage has its own epoch orders and augmentations.
+    o.seed = derive_seed(static_cast<std::uint64_t>(config_.run.seed),
+                         {static_cast<std::uint64_t>(stage)});
     train_loader_ = std::make_unique<data::Loader>(split_.train, classes_, o);
     loader_stage_ = stage;
   }
@@ -337,7 +341,6 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
       derive_seed(static_cast<std::uint64_t>(config_.run.seed),
                   {static_cast<std::uint64_t>(stage), static_cast<std::uint64_t>(epoch), 7}));
   net_->train();
-  LossScaler scaler(config_.run.amp == "fp16");
   const bool live = rank0() && ::isatty(STDERR_FILENO) != 0;
   train_loader_->start_epoch(epoch);
   const std::int64_t batches = train_loader_->batches_per_epoch();
@@ -361,17 +364,17 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
                          " on rank " + std::to_string(world_.rank()) +
                          " (try a lower learning rate)");
       }
-      (scaler.enabled() ? loss * scaler.scale() : loss).backward();
+      (scaler_.enabled() ? loss * scaler_.scale() : loss).backward();
       loss_sum += lv * b.size;
       correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
       seen += b.size;
     }
     average_gradients(world_, params);
-    bool finite = scaler.unscale(params);
-    if (scaler.enabled() && world_.size() > 1) {
+    bool finite = scaler_.unscale(params);
+    if (scaler_.enabled() && world_.size() > 1) {
       finite = world_.allreduce_value<std::int64_t>(finite ? 0 : 1, dist::ReduceOp::kMax) == 0;
     }
-    scaler.update(finite);
+    scaler_.update(finite);
     if (finite) opt.step();
     if (live) {
       std::fprintf(stderr, "\r  stage %d epoch %lld batch %lld/%lld  loss %.4f   ", stage,
@@ -621,11 +624,9 @@ void Trainer::explain_validation() {
   const auto n = static_cast<std::size_t>(
       std::min<long long>(config_.gradcam.max_images, static_cast<long long>(split_.val.size())));
   if (n == 0 || !rank0()) return;
-  data::LoaderOptions o;
-  o.spec = data::image_spec_from(config_.data);
-  o.train = false;
-  o.batch_size = 16;
-  o.workers = static_cast<int>(std::min<long long>(config_.data.workers, 2));
+  data::LoaderOptions o = loader_options(false, 16);
+  o.rank = 0;  // rank 0 alone explains the first images
+  o.world = 1;
   o.max_bad_fraction = 1.0;  // already enforced by the evaluation
   data::Loader loader(
       std::vector<data::Sample>(split_.val.begin(), split_.val.begin() + static_cast<long>(n)),
