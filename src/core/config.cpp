@@ -306,13 +306,16 @@ OptionTable build_table() {
       [](Config & c) -> auto& { return c.run.checkpoint_every; });
   // [dist]
   d.number(
-      "dist.bucket_mb", 25, 0.01, 4096,
-      "Gradient allreduce bucket size in MiB (several small tensors fused per call).",
+      "dist.bucket_mb", 25, 0.001, 4096,
+      "Gradient allreduce bucket size in MiB: gradients are fused into buckets of about "
+      "this size, one allreduce each (fewer, larger messages; smaller ones overlap "
+      "sooner). Only parameters being trained take part.",
       [](Config & c) -> auto& { return c.dist.bucket_mb; });
   d.boolean(
       "dist.overlap", true,
-      "Start each bucket's allreduce during backward as soon as its gradients are "
-      "ready.",
+      "Start each bucket's allreduce on a background thread during backward, as soon as "
+      "its gradients (and the buckets before it) are ready; false reduces all buckets "
+      "after backward.",
       [](Config & c) -> auto& { return c.dist.overlap; });
   // [gradcam]
   d.choice(

@@ -38,6 +38,13 @@ class Communicator {
   virtual int local_size() const = 0;
   // "self" or "mpi", for logs.
   virtual std::string backend() const = 0;
+  // Whether collectives may be issued from a thread other than the one that
+  // created the communicator (one thread at a time): MPI thread level
+  // SERIALIZED or better. Gradient overlap (dist/async_allreduce.h) needs it.
+  virtual bool background_thread_ok() const = 0;
+  // Whether allreduce accepts pointers to GPU memory (CUDA-aware MPI); when
+  // false, GPU gradients are staged through pinned host memory.
+  virtual bool accepts_device_memory() const = 0;
 
   // In-place reductions over `count` elements at `data`.
   void allreduce(float* data, std::size_t count, ReduceOp op = ReduceOp::kSum);
@@ -82,6 +89,10 @@ class SelfComm final : public Communicator {
   int local_rank() const override { return 0; }
   int local_size() const override { return 1; }
   std::string backend() const override { return "self"; }
+  bool background_thread_ok() const override { return true; }
+  // Collectives are no-ops here, but callers that stage through host
+  // memory for MPI get the same path with one rank (tested on GPU).
+  bool accepts_device_memory() const override { return false; }
   void barrier() override {}
   std::unique_ptr<Communicator> split(int color, int key) override;
   [[noreturn]] void abort(int code) override;

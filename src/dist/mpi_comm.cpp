@@ -1,6 +1,10 @@
 #include "dist/mpi_comm.h"
 
 #include <mpi.h>
+// OpenMPI declares MPIX_Query_cuda_support() here when built with CUDA.
+#if __has_include(<mpi-ext.h>)
+#include <mpi-ext.h>
+#endif
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -113,6 +117,26 @@ class MpiComm final : public Communicator {
   int local_rank() const override { return local_rank_; }
   int local_size() const override { return local_size_; }
   std::string backend() const override { return "mpi"; }
+
+  bool background_thread_ok() const override {
+    int provided = MPI_THREAD_SINGLE;
+    check(MPI_Query_thread(&provided), "MPI_Query_thread");
+    return provided >= MPI_THREAD_SERIALIZED;
+  }
+
+  // OpenMPI answers at run time (a CUDA build may run without CUDA
+  // transports). Other MPIs (MPICH, Cray, Intel) have no portable query:
+  // MIDGE_MPI_CUDA_AWARE=1 declares the MPI CUDA-aware, =0 forbids it.
+  bool accepts_device_memory() const override {
+    if (const char* force = std::getenv("MIDGE_MPI_CUDA_AWARE")) {
+      return std::string(force) == "1";
+    }
+#if defined(MPIX_CUDA_AWARE_SUPPORT) && MPIX_CUDA_AWARE_SUPPORT
+    return MPIX_Query_cuda_support() == 1;
+#else
+    return false;
+#endif
+  }
 
   void barrier() override { check(MPI_Barrier(handle_.get()), "MPI_Barrier"); }
 

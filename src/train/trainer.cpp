@@ -25,6 +25,7 @@
 #include "model/weights.h"
 #include "train/checkpoint.h"
 #include "train/device.h"
+#include "train/gradient_sync.h"
 #include "train/metrics.h"
 #include "train/schedule.h"
 
@@ -66,32 +67,6 @@ void broadcast_state(dist::Communicator& world, model::ResNet& net) {
       world.broadcast(c.data_ptr<float>(), static_cast<std::size_t>(c.numel()), 0);
       t.copy_(c);
     }
-  }
-}
-
-// Averages gradients over ranks with one fused allreduce. (Parameters
-// without a gradient on this rank contribute zeros.)
-void average_gradients(dist::Communicator& world, const std::vector<torch::Tensor>& params) {
-  if (world.size() == 1) return;
-  std::vector<torch::Tensor> grads;
-  for (const auto& p : params) {
-    grads.push_back(p.grad().defined() ? p.grad().detach().to(torch::kCPU, torch::kFloat).flatten()
-                                       : torch::zeros({p.numel()}, torch::kFloat));
-  }
-  torch::Tensor flat = torch::cat(grads).contiguous();
-  world.allreduce(flat.data_ptr<float>(), static_cast<std::size_t>(flat.numel()));
-  flat.div_(static_cast<double>(world.size()));
-  std::int64_t offset = 0;
-  torch::NoGradGuard no_grad;
-  for (const auto& p : params) {
-    torch::Tensor g =
-        flat.slice(0, offset, offset + p.numel()).view(p.sizes()).to(p.device(), p.scalar_type());
-    if (p.grad().defined()) {
-      p.mutable_grad().copy_(g);
-    } else {
-      p.mutable_grad() = g.clone();
-    }
-    offset += p.numel();
   }
 }
 
@@ -190,7 +165,10 @@ class Trainer {
   std::unique_ptr<data::Loader> eval_loader_;
   std::unique_ptr<data::Loader> train_loader_;
   int loader_stage_ = 0;
-  LossScaler scaler_{false};  // fp16 loss scale, kept across epochs and stages
+  LossScaler scaler_{false};            // fp16 loss scale, kept across epochs and stages
+  std::unique_ptr<GradientSync> sync_;  // during a stage, with more than one rank
+  double exposed_comm_seconds_ = 0;     // last epoch: gradient sync not hidden by backward
+  double comm_seconds_ = 0;             // last epoch: time spent reducing gradients
   torch::Tensor class_weights_;
   io::RunRecord record_;
   TrainState state_;
@@ -348,6 +326,8 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
   std::int64_t correct = 0;
   std::int64_t seen = 0;
   const auto t0 = Clock::now();
+  exposed_comm_seconds_ = 0;
+  const double comm_before = sync_ ? sync_->communication_seconds() : 0.0;
   data::Batch b;
   while (train_loader_->next(&b)) {
     opt.zero_grad();
@@ -369,7 +349,7 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
       correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
       seen += b.size;
     }
-    average_gradients(world_, params);
+    if (sync_) exposed_comm_seconds_ += sync_->finish();
     bool finite = scaler_.unscale(params);
     if (scaler_.enabled() && world_.size() > 1) {
       finite = world_.allreduce_value<std::int64_t>(finite ? 0 : 1, dist::ReduceOp::kMax) == 0;
@@ -386,6 +366,7 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
   }
   if (live) std::fprintf(stderr, "\r%80s\r", "");
   const double elapsed = seconds_since(t0);
+  comm_seconds_ = sync_ ? sync_->communication_seconds() - comm_before : 0.0;
   double stats[3] = {loss_sum, static_cast<double>(correct), static_cast<double>(seen)};
   world_.allreduce(stats, 3);
   *acc = stats[2] > 0 ? stats[1] / stats[2] : 0;
@@ -476,6 +457,16 @@ void Trainer::run_stage(int stage) {
   net_->set_backbone_frozen(stage == 1);
   std::vector<torch::Tensor> params = stage == 1 ? net_->head_parameters() : net_->parameters();
   auto opt = make_optimizer(sc, params);
+  if (world_.size() > 1) {
+    sync_ = std::make_unique<GradientSync>(
+        world_, params, GradientSyncOptions{config_.dist.bucket_mb, config_.dist.overlap});
+    if (rank0()) {
+      log::info(text::format(
+          "stage %d: gradients of %lld parameters in %zu buckets (%s memory, overlap %s)", stage,
+          static_cast<long long>(sync_->numel()), sync_->bucket_count(), sync_->staging(),
+          sync_->overlapping() ? "on" : "off"));
+    }
+  }
   std::int64_t first = 0;
   if (state_.stage == stage && state_.epoch > 0) {
     first = state_.epoch;
@@ -521,6 +512,11 @@ void Trainer::run_stage(int stage) {
       state_.best = clone_state(net_);
       state_.has_best = true;
     }
+    if (sync_ && rank0()) {
+      log::debug(text::format(
+          "stage %d epoch %lld: gradient allreduce %.3f s, of which %.3f s not hidden by backward",
+          stage, static_cast<long long>(epoch + 1), comm_seconds_, exposed_comm_seconds_));
+    }
     if (rank0()) {
       const double eta = epoch_seconds_ * static_cast<double>(total_epochs - epochs_done_);
       log::info(text::format(
@@ -552,6 +548,7 @@ void Trainer::run_stage(int stage) {
                              static_cast<long long>(state_.early.best_epoch + 1)));
     }
   }
+  sync_.reset();
   net_->set_backbone_frozen(false);
   state_.has_best = false;
   state_.best.clear();

@@ -1,0 +1,130 @@
+#include "dist/async_allreduce.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <utility>
+
+namespace midge::dist {
+namespace {
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+struct Span {
+  float* data;
+  std::size_t count;
+  std::function<void()> ready;
+};
+}  // namespace
+
+struct AsyncAllreduce::State {
+  std::mutex mutex;
+  std::condition_variable work_ready;
+  std::condition_variable work_done;
+  std::deque<Span> queue;
+  std::size_t in_flight = 0;  // queued + being reduced
+  bool stop = false;
+  std::exception_ptr error;
+  double busy_seconds = 0;
+};
+
+AsyncAllreduce::AsyncAllreduce(Communicator& comm, bool background)
+    : comm_(comm),
+      background_(background && comm.background_thread_ok()),
+      state_(std::make_shared<State>()) {
+  if (background_) {
+    thread_ = std::thread([&comm, st = state_] { reduce_loop(comm, st); });
+  }
+}
+
+AsyncAllreduce::~AsyncAllreduce() {
+  if (!background_) return;
+  bool abandon = false;
+  {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    abandon = state_->in_flight > 0;
+    state_->queue.clear();
+    state_->stop = true;
+  }
+  state_->work_ready.notify_all();
+  if (abandon) {
+    thread_.detach();
+  } else {
+    thread_.join();
+  }
+}
+
+void AsyncAllreduce::submit(float* data, std::size_t count, std::function<void()> ready) {
+  if (!background_) {
+    const auto t0 = Clock::now();
+    if (ready) ready();
+    comm_.allreduce(data, count);
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->busy_seconds += seconds_since(t0);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->queue.push_back({data, count, std::move(ready)});
+    ++state_->in_flight;
+  }
+  state_->work_ready.notify_one();
+}
+
+void AsyncAllreduce::wait_all() {
+  if (!background_) return;
+  std::unique_lock<std::mutex> lock(state_->mutex);
+  state_->work_done.wait(lock, [this] { return state_->in_flight == 0; });
+  if (state_->error) {
+    std::exception_ptr e = state_->error;
+    state_->error = nullptr;
+    std::rethrow_exception(e);
+  }
+}
+
+bool AsyncAllreduce::idle() const {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return state_->in_flight == 0;
+}
+
+double AsyncAllreduce::busy_seconds() const {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return state_->busy_seconds;
+}
+
+void AsyncAllreduce::reduce_loop(Communicator& comm, const std::shared_ptr<State>& st) {
+  for (;;) {
+    Span span{};
+    bool skip = false;
+    {
+      std::unique_lock<std::mutex> lock(st->mutex);
+      st->work_ready.wait(lock, [&st] { return st->stop || !st->queue.empty(); });
+      if (st->stop) return;
+      span = std::move(st->queue.front());
+      st->queue.pop_front();
+      skip = st->error != nullptr;
+    }
+    std::exception_ptr failure;
+    const auto t0 = Clock::now();
+    if (!skip) {
+      try {
+        if (span.ready) span.ready();
+        comm.allreduce(span.data, span.count);
+      } catch (...) {
+        failure = std::current_exception();
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(st->mutex);
+      if (failure && !st->error) st->error = failure;
+      st->busy_seconds += seconds_since(t0);
+      --st->in_flight;
+    }
+    st->work_done.notify_all();
+  }
+}
+
+}  // namespace midge::dist

@@ -1,0 +1,105 @@
+// GradientSync: averages the gradients of data-parallel ranks in fused
+// buckets, launched from autograd hooks while backward is still running
+// (dist.overlap = true) or all after backward (dist.overlap = false).
+//
+// How (the scheme of PyTorch DDP and Horovod, written for midge):
+//  - Only parameters that require gradients take part (stage 1: the head;
+//    stage 2: everything), so a frozen backbone is never synchronized.
+//  - Parameters are packed into buckets of about dist.bucket_mb MiB in
+//    reverse registration order, which is roughly the order backward
+//    produces their gradients (fc first, conv1 last).
+//  - A hook on each parameter copies its gradient into its bucket's flat
+//    buffer; when a bucket is complete it goes to dist::AsyncAllreduce,
+//    whose thread sums it over ranks while backward continues. Buckets are
+//    launched strictly in index order on every rank (a complete bucket
+//    waits for its predecessors), so the collectives match across ranks
+//    whatever order the hooks fire in.
+//  - finish() (after backward, before the optimizer step) launches what is
+//    left (a parameter that got no gradient contributes zeros), waits, and
+//    writes sum / world_size into every parameter's .grad.
+//  - GPU: buckets live on the GPU; with a CUDA-aware MPI
+//    (Communicator::accepts_device_memory) the device buffer is reduced in
+//    place, otherwise it is copied to page-locked host memory with an
+//    asynchronous copy plus an event that the reducing thread waits on, so
+//    the backward thread never blocks on the copy. An NCCL communicator
+//    would accept device memory and take the first path.
+//
+// Invariants: every rank constructs GradientSync with the same parameter
+// list and options; each parameter receives at most one gradient per step
+// (no gradient accumulation across backward calls before finish()).
+// Hooks are removed in the destructor.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "dist/async_allreduce.h"
+#include "dist/communicator.h"
+
+namespace midge::train {
+
+struct GradientSyncOptions {
+  double bucket_mb = 25;  // dist.bucket_mb
+  bool overlap = true;    // dist.overlap
+};
+
+class GradientSync {
+ public:
+  GradientSync(dist::Communicator& world, std::vector<torch::Tensor> params,
+               GradientSyncOptions options);
+  ~GradientSync();
+  GradientSync(const GradientSync&) = delete;
+  GradientSync& operator=(const GradientSync&) = delete;
+
+  // After backward: completes the reduction and writes the averaged
+  // gradients. Returns the seconds spent in it, i.e. the communication not
+  // hidden behind backward ("exposed").
+  double finish();
+
+  std::size_t bucket_count() const { return buckets_.size(); }
+  // Number of floats reduced per step.
+  std::int64_t numel() const { return numel_; }
+  // True when buckets are reduced on a background thread during backward.
+  bool overlapping() const;
+  // Buckets of the last step that were launched from hooks, i.e. before
+  // backward ended (a bucket waits for all its gradients and for its
+  // predecessors).
+  std::size_t launched_during_backward() const { return last_launched_early_; }
+  // Seconds spent in reductions so far, hidden behind backward or not.
+  double communication_seconds() const;
+  // "host", "pinned host" or "device": where buckets are reduced.
+  const char* staging() const;
+
+ private:
+  struct Bucket;
+  struct Slot {
+    std::size_t bucket = 0;
+    std::int64_t offset = 0;
+    bool arrived = false;
+  };
+
+  void on_gradient(std::size_t index, const torch::Tensor& grad);
+  void launch_ready();
+  void launch(Bucket& bucket);
+
+  dist::Communicator& world_;
+  std::vector<torch::Tensor> params_;
+  GradientSyncOptions options_;
+  std::vector<Slot> slots_;
+  std::vector<std::unique_ptr<Bucket>> buckets_;
+  std::vector<unsigned> hooks_;
+  std::mutex mutex_;  // hooks may run on autograd's device threads
+  std::size_t next_launch_ = 0;
+  std::size_t launched_early_ = 0;       // this step so far
+  std::size_t last_launched_early_ = 0;  // the last finished step
+  std::int64_t numel_ = 0;
+  bool cuda_ = false;
+  bool device_buffers_ = false;
+  std::unique_ptr<dist::AsyncAllreduce> reducer_;
+};
+
+}  // namespace midge::train
