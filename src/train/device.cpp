@@ -1,6 +1,5 @@
 #include "train/device.h"
 
-#include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
 #include <malloc.h>
@@ -61,69 +60,6 @@ data::Allocator batch_allocator(const DeviceChoice& device) {
                                    torch::TensorOptions().dtype(torch::kFloat).pinned_memory(true));
     return std::shared_ptr<float>(t.data_ptr<float>(), [t](float*) mutable { t.reset(); });
   };
-}
-
-// LibTorch 2.4 replaced the per-device autocast functions by ones taking a
-// device type.
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-#define MIDGE_AUTOCAST_V2 1
-#endif
-
-AutocastScope::AutocastScope(const std::string& amp, const DeviceChoice& device) {
-  if (amp == "off") return;
-  const at::ScalarType dtype = amp == "fp16" ? at::kHalf : at::kBFloat16;
-  active_ = true;
-  cuda_ = device.cuda;
-#ifdef MIDGE_AUTOCAST_V2
-  const auto type = cuda_ ? at::kCUDA : at::kCPU;
-  at::autocast::set_autocast_dtype(type, dtype);
-  at::autocast::set_autocast_enabled(type, true);
-#else
-  if (cuda_) {
-    at::autocast::set_autocast_gpu_dtype(dtype);
-    at::autocast::set_enabled(true);
-  } else {
-    at::autocast::set_autocast_cpu_dtype(dtype);
-    at::autocast::set_cpu_enabled(true);
-  }
-#endif
-}
-
-AutocastScope::~AutocastScope() {
-  if (!active_) return;
-#ifdef MIDGE_AUTOCAST_V2
-  at::autocast::set_autocast_enabled(cuda_ ? at::kCUDA : at::kCPU, false);
-#else
-  if (cuda_) {
-    at::autocast::set_enabled(false);
-  } else {
-    at::autocast::set_cpu_enabled(false);
-  }
-#endif
-  at::autocast::clear_cache();
-}
-
-bool LossScaler::unscale(const std::vector<torch::Tensor>& params) {
-  if (!enabled_) return true;
-  bool finite = true;
-  torch::NoGradGuard no_grad;
-  for (const auto& p : params) {
-    if (!p.grad().defined()) continue;
-    p.grad().mul_(1.0 / scale_);
-    if (!torch::isfinite(p.grad()).all().item<bool>()) finite = false;
-  }
-  return finite;
-}
-
-void LossScaler::update(bool finite) {
-  if (!enabled_) return;
-  if (!finite) {
-    scale_ = std::max(1.0, scale_ / 2);
-    clean_steps_ = 0;
-  } else if (++clean_steps_ >= 2000) {
-    scale_ *= 2;
-    clean_steps_ = 0;
-  }
 }
 
 }  // namespace midge::train

@@ -1,6 +1,6 @@
-// Where training runs and in which precision: device choice (run.device,
-// one GPU per node-local rank), CPU threads, determinism, autocast and
-// fp16 loss scaling. Hides the LibTorch 1.13 / 2.x API differences.
+// Where training runs: device choice (run.device, one GPU per node-local
+// rank), CPU threads, determinism, batch buffers. Precision (autocast, loss
+// scaling) is in train/precision.h.
 #pragma once
 
 #include <torch/torch.h>
@@ -28,38 +28,5 @@ DeviceChoice choose_device(const RunConfig& run, int local_rank, int local_size)
 // Batch buffers for the loader: page-locked on CUDA (fast, asynchronous
 // host-to-device copies), plain otherwise.
 data::Allocator batch_allocator(const DeviceChoice& device);
-
-// Autocast for the forward pass while alive (run.amp = bf16|fp16; nothing
-// for off).
-class AutocastScope {
- public:
-  AutocastScope(const std::string& amp, const DeviceChoice& device);
-  ~AutocastScope();
-  AutocastScope(const AutocastScope&) = delete;
-  AutocastScope& operator=(const AutocastScope&) = delete;
-
- private:
-  bool active_ = false;
-  bool cuda_ = false;
-};
-
-// Dynamic loss scaling for fp16 (LibTorch has no GradScaler): the loss is
-// multiplied by scale() before backward; unscale() divides the gradients
-// and reports whether all are finite; update() halves the scale after an
-// overflow (the step is skipped) and doubles it after 2000 clean steps.
-class LossScaler {
- public:
-  explicit LossScaler(bool enabled) : enabled_(enabled) {}
-  bool enabled() const { return enabled_; }
-  double scale() const { return enabled_ ? scale_ : 1.0; }
-  // Returns false when a gradient is not finite.
-  bool unscale(const std::vector<torch::Tensor>& params);
-  void update(bool finite);
-
- private:
-  bool enabled_;
-  double scale_ = 65536.0;
-  int clean_steps_ = 0;
-};
 
 }  // namespace midge::train

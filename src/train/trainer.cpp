@@ -27,6 +27,7 @@
 #include "train/device.h"
 #include "train/gradient_sync.h"
 #include "train/metrics.h"
+#include "train/precision.h"
 #include "train/schedule.h"
 
 namespace midge::train {
@@ -295,7 +296,7 @@ torch::Tensor Trainer::labels_of(const data::Batch& b) const {
 torch::Tensor Trainer::logits_of(const data::Batch& b) {
   torch::Tensor logits;
   {
-    AutocastScope autocast(config_.run.amp, device_);
+    AutocastScope autocast(config_.run.amp, device_.cuda);
     logits = net_->forward(to_input(b));
   }
   return logits.to(torch::kFloat);

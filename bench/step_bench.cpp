@@ -1,0 +1,104 @@
+#include "step_bench.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "model/resnet.h"
+#include "train/gradient_sync.h"
+#include "train/precision.h"
+
+namespace midge::bench {
+
+std::string StepBenchResult::json(const StepBenchOptions& o) const {
+  char buf[1024];
+  std::snprintf(buf, sizeof(buf),
+                "{\"arch\": \"%s\", \"image_size\": %d, \"global_batch\": %d, \"ranks\": %d, "
+                "\"device\": \"%s\", \"amp\": \"%s\", \"threads\": %d, \"sync\": \"%s\", "
+                "\"overlap\": %s, \"bucket_mb\": %g, \"buckets\": %zu, "
+                "\"launched_during_backward\": %zu, \"staging\": \"%s\", \"step_s\": %.5f, "
+                "\"exposed_comm_s\": %.5f, \"comm_s\": %.5f, \"exposed_share\": %.4f, "
+                "\"images_per_second\": %.3f, \"loss\": %.4f}",
+                o.arch.c_str(), o.image_size, o.global_batch, ranks, o.device.c_str(),
+                o.amp.c_str(), torch::get_num_threads(), o.sync.c_str(),
+                o.overlap ? "true" : "false", o.bucket_mb, buckets, launched_during_backward,
+                staging.c_str(), step_seconds, exposed_seconds, comm_seconds,
+                step_seconds > 0 ? exposed_seconds / step_seconds : 0.0, images_per_second, loss);
+  return buf;
+}
+
+StepBenchResult run_step_bench(dist::Communicator& world, const StepBenchOptions& o) {
+  using Clock = std::chrono::steady_clock;
+  const bool cuda = o.device == "cuda";
+  const torch::Device device = cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  const int per_rank = o.global_batch / world.size();
+
+  // Same weights and the same global batch on every rank and in every run.
+  torch::manual_seed(1);
+  model::ResNet net(o.arch, o.classes, 0.5);
+  net->to(device);
+  net->train();
+  torch::Tensor x = torch::randn({o.global_batch, 3, o.image_size, o.image_size});
+  torch::Tensor y = torch::randint(0, o.classes, {o.global_batch});
+  x = x.narrow(0, static_cast<std::int64_t>(world.rank()) * per_rank, per_rank).to(device);
+  if (cuda) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+  y = y.narrow(0, static_cast<std::int64_t>(world.rank()) * per_rank, per_rank).to(device);
+
+  std::vector<torch::Tensor> params = net->parameters();
+  torch::optim::SGD opt(params, torch::optim::SGDOptions(1e-4).momentum(0.9));
+  train::LossScaler scaler(o.amp == "fp16");
+  std::unique_ptr<train::GradientSync> sync;
+  if (o.sync == "on" || (o.sync == "auto" && world.size() > 1)) {
+    sync = std::make_unique<train::GradientSync>(
+        world, params, train::GradientSyncOptions{o.bucket_mb, o.overlap});
+  }
+
+  StepBenchResult r;
+  r.ranks = world.size();
+  double exposed = 0;
+  double comm_start = 0;
+  Clock::time_point t0;
+  for (int step = 0; step < o.warmup + o.steps; ++step) {
+    if (step == o.warmup) {
+      world.barrier();
+      t0 = Clock::now();
+      exposed = 0;
+      comm_start = sync ? sync->communication_seconds() : 0.0;
+    }
+    opt.zero_grad();
+    torch::Tensor logits;
+    {
+      train::AutocastScope autocast(o.amp, cuda);
+      logits = net->forward(x);
+    }
+    torch::Tensor loss = torch::nn::functional::cross_entropy(logits.to(torch::kFloat), y);
+    r.loss = loss.item<double>();  // as midge train: checked for NaN before backward
+    (scaler.enabled() ? loss * scaler.scale() : loss).backward();
+    if (sync) {
+      const double e = sync->finish();
+      if (step >= o.warmup) exposed += e;
+    }
+    const bool finite = scaler.unscale(params);
+    scaler.update(finite);
+    if (finite) opt.step();
+  }
+  // The GPU queue drains before the clock stops.
+  if (cuda) (void)params.front().sum().item<float>();
+  world.barrier();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  r.step_seconds = elapsed / o.steps;
+  r.exposed_seconds = exposed / o.steps;
+  if (sync) {
+    r.comm_seconds = (sync->communication_seconds() - comm_start) / o.steps;
+    r.buckets = sync->bucket_count();
+    r.launched_during_backward = sync->launched_during_backward();
+    r.staging = sync->staging();
+  }
+  r.images_per_second = o.global_batch / r.step_seconds;
+  r.loss = world.allreduce_value(r.loss) / world.size();
+  return r;
+}
+
+}  // namespace midge::bench

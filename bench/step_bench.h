@@ -1,0 +1,48 @@
+// One data-parallel training step, timed: the loop of `midge train`
+// (autocast forward, cross-entropy, backward, GradientSync::finish, SGD
+// step) on a fixed random global batch, of which each rank takes its
+// contiguous share. Without the data loader, so that the figures are the
+// step and its communication only. Shared by bench/dist_bench.cpp (CPU,
+// MPI ranks) and bench/gpu/gpu_check.cpp (one GPU, no MPI).
+#pragma once
+
+#include <string>
+
+#include "dist/communicator.h"
+
+namespace midge::bench {
+
+struct StepBenchOptions {
+  std::string arch = "resnet50";
+  int image_size = 224;
+  int global_batch = 8;  // split evenly over the ranks
+  int classes = 10;
+  int warmup = 2;
+  int steps = 6;
+  std::string device = "cpu";  // cpu | cuda (cuda: channels-last input, as midge train)
+  std::string amp = "off";     // off | bf16 | fp16
+  // Gradient sync: "auto" = with more than one rank (as midge train),
+  // "on" = always (one rank: the staging path with nothing to add), "off".
+  std::string sync = "auto";
+  double bucket_mb = 25;
+  bool overlap = true;
+};
+
+struct StepBenchResult {
+  int ranks = 1;
+  double step_seconds = 0;     // mean wall time per timed step (rank 0)
+  double exposed_seconds = 0;  // mean time per step in GradientSync::finish
+  double comm_seconds = 0;     // mean time per step inside allreduce (hidden or not)
+  double images_per_second = 0;
+  std::size_t buckets = 0;
+  std::size_t launched_during_backward = 0;
+  std::string staging = "none";
+  double loss = 0;  // last step's mean loss over ranks (sanity)
+  // One JSON object on one line.
+  std::string json(const StepBenchOptions& o) const;
+};
+
+// Collective: every rank of `world` calls it with the same options.
+StepBenchResult run_step_bench(dist::Communicator& world, const StepBenchOptions& options);
+
+}  // namespace midge::bench
