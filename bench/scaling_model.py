@@ -34,7 +34,7 @@ def main():
     p.add_argument("--batch", type=int, default=32, help="images per GPU per step")
     p.add_argument("--params", type=int, default=23_528_522, help="ResNet-50, 10 taxa")
     p.add_argument("--bucket-mb", type=float, default=25)
-    p.add_argument("--mpi-busbw", type=float, default=4.41, help="GB/s, bench/dist.sh 25 MiB, 2 ranks")
+    p.add_argument("--mpi-busbw", type=float, default=3.97, help="GB/s, bench/dist.sh 25 MiB, 2 ranks")
     p.add_argument("--nic-gbps", type=float, default=25.0, help="GB/s per node between nodes")
     p.add_argument("--latency-us", type=float, default=10.0)
     p.add_argument("--nvlink-busbw", type=float, default=350.0)
@@ -52,7 +52,8 @@ def main():
         ar = t_ar(n, busbw) if n > 1 else 0.0
         exposed = max(ar - 2 / 3 * tc, ar * last / s) if n > 1 else 0.0
         t = tc + (staging if n > 1 else 0.0) + exposed
-        print(f"| {name} | {n} | {busbw:g} | {ar * 1e3:.1f} | {exposed * 1e3:.1f} | "
+        bw = f"{busbw:g}" if n > 1 else "-"
+        print(f"| {name} | {n} | {bw} | {ar * 1e3:.1f} | {exposed * 1e3:.1f} | "
               f"{t * 1e3:.1f} | {tc / t:.0%} | {n * a.batch / t:,.0f} |")
 
     print(f"gradients: {s / 1e6:.1f} MB in {buckets} buckets of {a.bucket_mb:g} MiB "

@@ -83,7 +83,11 @@ def main():
         x = x.contiguous(memory_format=torch.channels_last)
     y = torch.randint(0, a.classes, (a.batch,)).to(dev)
     opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
-    scaler = torch.cuda.amp.GradScaler(enabled=a.amp == "fp16" and dev.type == "cuda")
+    use_scaler = a.amp == "fp16" and dev.type == "cuda"
+    if hasattr(torch, "amp") and hasattr(torch.amp, "GradScaler"):  # torch >= 2.3
+        scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
+    else:
+        scaler = torch.cuda.amp.GradScaler(enabled=use_scaler)
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(a.amp)
     for step in range(a.warmup + a.steps):
         if step == a.warmup:
