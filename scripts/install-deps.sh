@@ -20,6 +20,8 @@ PACKAGES=(
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   libspdlog-dev libfmt-dev
   libgtest-dev
+  # a real single-node Slurm for tests/slurm (scripts/slurm-local.sh)
+  slurmctld slurmd slurm-client munge
   # Python used by tests and analysis/ (torchvision parity, reading HDF5)
   python3 python3-numpy python3-h5py python3-torch python3-torchvision
 )
