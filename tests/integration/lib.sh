@@ -35,3 +35,30 @@ expect_err() {
 $ERR"
 }
 done_ok() { echo "OK: $CHECKS checks"; }
+
+# kill_rank LAUNCHER_PID LOG READY PATTERN ENV: once LOG contains READY (up
+# to 60 s), SIGKILLs the process whose command line matches PATTERN and whose
+# environment holds the line ENV (e.g. OMPI_COMM_WORLD_RANK=1), as the
+# out-of-memory killer or a failing node would, then waits up to 60 s for the
+# launcher to end. Sets KILL_RC (the launcher's exit code) and KILL_SECONDS
+# (from the kill to the launcher's end).
+kill_rank() {
+  local launcher=$1 log=$2 ready=$3 pattern=$4 env=$5 victim="" pid start
+  for _ in $(seq 1 600); do
+    grep -q "$ready" "$log" 2>/dev/null && break
+    sleep 0.1
+  done
+  for pid in $(pgrep -f "$pattern"); do
+    if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "$env"; then victim=$pid; fi
+  done
+  [ -n "$victim" ] || { kill "$launcher"; fail "no process of '$pattern' with $env found"; }
+  start=$(date +%s)
+  kill -9 "$victim"
+  for _ in $(seq 1 600); do
+    kill -0 "$launcher" 2>/dev/null || break
+    sleep 0.1
+  done
+  wait "$launcher"
+  KILL_RC=$?
+  KILL_SECONDS=$(( $(date +%s) - start ))
+}

@@ -9,22 +9,9 @@ MPIEXEC=${MPIEXEC:-mpiexec}
 "$MPIEXEC" -n 2 --oversubscribe "$MIDGE" train --set data.root=S --set data.image_size=32 \
   --set model.arch=resnet18 --set stage1.epochs=0 --set stage2.epochs=50 --set stage2.batch_size=8 \
   --set run.threads=1 --set data.workers=1 --out run > log 2>&1 &
-launcher=$!
-victim=""
-for _ in $(seq 1 600); do
-  grep -q "stage 2 epoch 1/50" log 2>/dev/null && break
-  sleep 0.1
-done
-for pid in $(pgrep -f "midge train --set data.root=S"); do
-  if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -q '^OMPI_COMM_WORLD_RANK=1$'; then victim=$pid; fi
-done
-[ -n "$victim" ] || fail "rank 1 not found"
-start=$(date +%s)
-kill -9 "$victim"
-for _ in $(seq 1 600); do kill -0 "$launcher" 2>/dev/null || break; sleep 0.1; done
-wait "$launcher"
-rc=$?
-elapsed=$(( $(date +%s) - start ))
+kill_rank $! log "stage 2 epoch 1/50" "midge train --set data.root=S" OMPI_COMM_WORLD_RANK=1
+rc=$KILL_RC
+elapsed=$KILL_SECONDS
 cat log | tail -5
 CHECKS=$((CHECKS + 3))
 grep -q "rank 1" log || fail "the log does not name rank 1"

@@ -60,22 +60,9 @@ grep -q "\[r0/2\]" "$WORK"/midge-train-*.out || fail "sbatch: the job's log is n
 srun -n 2 --kill-on-bad-exit=1 "$MIDGE" train --set data.root="$WORK/S" --set data.image_size=32 \
   --set model.arch=resnet18 --set stage1.epochs=0 --set stage2.epochs=200 --set stage2.batch_size=4 \
   --set run.threads=1 --set data.workers=1 --out "$WORK/killed" >kill.log 2>&1 &
-launcher=$!
-victim=""
-for _ in $(seq 1 600); do
-  grep -q "stage 2 epoch 1/200" kill.log 2>/dev/null && break
-  sleep 0.1
-done
-for pid in $(pgrep -f "midge train --set data.root=$WORK/S"); do
-  if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -q '^SLURM_PROCID=1$'; then victim=$pid; fi
-done
-[ -n "$victim" ] || { kill "$launcher"; fail "rank 1 of the srun step not found"; }
-start=$(date +%s)
-kill -9 "$victim"
-for _ in $(seq 1 600); do kill -0 "$launcher" 2>/dev/null || break; sleep 0.1; done
-wait "$launcher"
-rc=$?
-elapsed=$(( $(date +%s) - start ))
+kill_rank $! kill.log "stage 2 epoch 1/200" "midge train --set data.root=$WORK/S" SLURM_PROCID=1
+rc=$KILL_RC
+elapsed=$KILL_SECONDS
 CHECKS=$((CHECKS + 2))
 [ "$rc" -ne 0 ] || fail "srun exited 0 after rank 1 was killed"
 [ "$elapsed" -lt 30 ] || fail "srun took ${elapsed}s to end after rank 1 was killed"
