@@ -26,6 +26,8 @@ struct AsyncAllreduce::State {
   std::condition_variable work_done;
   std::deque<Span> queue;
   std::size_t in_flight = 0;  // queued + being reduced
+  std::size_t submitted = 0;
+  std::size_t completed = 0;
   bool stop = false;
   std::exception_ptr error;
   double busy_seconds = 0;
@@ -60,16 +62,22 @@ AsyncAllreduce::~AsyncAllreduce() {
 void AsyncAllreduce::submit(float* data, std::size_t count, std::function<void()> ready) {
   if (!background_) {
     const auto t0 = Clock::now();
+    {
+      std::lock_guard<std::mutex> lock(state_->mutex);
+      ++state_->submitted;
+    }
     if (ready) ready();
     comm_.allreduce(data, count);
     std::lock_guard<std::mutex> lock(state_->mutex);
     state_->busy_seconds += seconds_since(t0);
+    ++state_->completed;
     return;
   }
   {
     std::lock_guard<std::mutex> lock(state_->mutex);
     state_->queue.push_back({data, count, std::move(ready)});
     ++state_->in_flight;
+    ++state_->submitted;
   }
   state_->work_ready.notify_one();
 }
@@ -79,6 +87,24 @@ void AsyncAllreduce::wait_all() {
   std::unique_lock<std::mutex> lock(state_->mutex);
   state_->work_done.wait(lock, [this] { return state_->in_flight == 0; });
   if (state_->error) {
+    std::exception_ptr e = state_->error;
+    state_->error = nullptr;
+    std::rethrow_exception(e);
+  }
+}
+
+std::size_t AsyncAllreduce::submitted() const {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return state_->submitted;
+}
+
+void AsyncAllreduce::wait_done(std::size_t count) {
+  std::unique_lock<std::mutex> lock(state_->mutex);
+  state_->work_done.wait(
+      lock, [this, count] { return state_->completed >= count || state_->error != nullptr; });
+  if (state_->error) {
+    // Let the thread drain (later spans are skipped), then report.
+    state_->work_done.wait(lock, [this] { return state_->in_flight == 0; });
     std::exception_ptr e = state_->error;
     state_->error = nullptr;
     std::rethrow_exception(e);
@@ -122,6 +148,7 @@ void AsyncAllreduce::reduce_loop(Communicator& comm, const std::shared_ptr<State
       if (failure && !st->error) st->error = failure;
       st->busy_seconds += seconds_since(t0);
       --st->in_flight;
+      ++st->completed;
     }
     st->work_done.notify_all();
   }

@@ -53,6 +53,13 @@ class AsyncAllreduce {
   // Blocks until every submitted span is reduced; rethrows the thread's
   // first error.
   void wait_all();
+  // Spans submitted since construction; the k-th (from 0) is done once
+  // wait_done(k + 1) returns.
+  std::size_t submitted() const;
+  // Blocks until the first `count` spans ever submitted are reduced (they
+  // finish in submission order), so the caller can use early results while
+  // later spans are still in flight; rethrows the thread's first error.
+  void wait_done(std::size_t count);
   // True when nothing is queued or being reduced.
   bool idle() const;
   // True when spans are reduced on the background thread.

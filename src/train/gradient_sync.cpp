@@ -173,11 +173,10 @@ double GradientSync::finish() {
     }
     launch_ready();
   }
-  reducer_->wait_all();
-
   const double inv = 1.0 / static_cast<double>(world_.size());
-  for (auto& bp : buckets_) {
-    Bucket& b = *bp;
+  for (std::size_t i = 0; i < buckets_.size(); ++i) {
+    reducer_->wait_done(span_base_ + i + 1);
+    Bucket& b = *buckets_[i];
     if (cuda_ && !device_buffers_) b.flat.copy_(b.host, /*non_blocking=*/true);
     b.flat.mul_(inv);
     for (std::size_t k : b.members) {
@@ -194,6 +193,7 @@ double GradientSync::finish() {
     b.launched = false;
   }
   next_launch_ = 0;
+  span_base_ = reducer_->submitted();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 

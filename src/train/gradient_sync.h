@@ -15,8 +15,10 @@
 //    waits for its predecessors), so the collectives match across ranks
 //    whatever order the hooks fire in.
 //  - finish() (after backward, before the optimizer step) launches what is
-//    left (a parameter that got no gradient contributes zeros), waits, and
-//    writes sum / world_size into every parameter's .grad.
+//    left (a parameter that got no gradient contributes zeros) and writes
+//    sum / world_size into every parameter's .grad, bucket by bucket as each
+//    reduction completes (on a GPU the copies back of early buckets then run
+//    while the last one is still being reduced).
 //  - GPU: buckets live on the GPU; with a CUDA-aware MPI
 //    (Communicator::accepts_device_memory) the device buffer is reduced in
 //    place, otherwise it is copied to page-locked host memory with an
@@ -94,6 +96,7 @@ class GradientSync {
   std::vector<unsigned> hooks_;
   std::mutex mutex_;  // hooks may run on autograd's device threads
   std::size_t next_launch_ = 0;
+  std::size_t span_base_ = 0;  // reducer spans submitted before this step
   std::size_t launched_early_ = 0;       // this step so far
   std::size_t last_launched_early_ = 0;  // the last finished step
   std::int64_t numel_ = 0;

@@ -33,7 +33,16 @@ TEST(AsyncAllreduce, SumsQueuedSpansInOrderOnTheBackgroundThread) {
       EXPECT_TRUE(waited);
     }
   }
+  EXPECT_EQ(reducer.submitted(), spans.size());
+  // The first span is complete once wait_done(1) returns, later ones maybe not.
+  std::vector<float> first(spans[0].size(), static_cast<float>(w.rank() + 1));
+  reducer.submit(first.data(), first.size());
+  std::vector<float> big(1 << 22, 1.0F);
+  reducer.submit(big.data(), big.size());
+  reducer.wait_done(spans.size() + 1);
+  for (float v : first) ASSERT_EQ(v, static_cast<float>(w.size() * (w.size() + 1) / 2));
   reducer.wait_all();
+  EXPECT_EQ(big[12345], static_cast<float>(w.size()));
   EXPECT_TRUE(reducer.idle());
   const int n = w.size();
   for (std::size_t k = 0; k < spans.size(); ++k) {
