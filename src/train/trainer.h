@@ -18,9 +18,10 @@
 // exactly the results of an uninterrupted one.
 //
 // With R ranks each reads 1/R of every batch (stage.batch_size is global and
-// must be divisible by R); gradients are averaged over ranks, BatchNorm
-// statistics averaged before every evaluation and checkpoint, validation
-// metrics reduced exactly.
+// must be divisible by R); gradients are averaged over ranks in buckets
+// launched during backward (train/gradient_sync.h, dist.bucket_mb,
+// dist.overlap), BatchNorm statistics averaged before every evaluation and
+// checkpoint, validation metrics reduced exactly (docs/distributed.md).
 #pragma once
 
 #include <string>
