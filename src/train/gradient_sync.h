@@ -96,7 +96,7 @@ class GradientSync {
   std::vector<unsigned> hooks_;
   std::mutex mutex_;  // hooks may run on autograd's device threads
   std::size_t next_launch_ = 0;
-  std::size_t span_base_ = 0;  // reducer spans submitted before this step
+  std::size_t span_base_ = 0;            // reducer spans submitted before this step
   std::size_t launched_early_ = 0;       // this step so far
   std::size_t last_launched_early_ = 0;  // the last finished step
   std::int64_t numel_ = 0;
