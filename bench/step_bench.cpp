@@ -9,6 +9,7 @@
 #include "model/resnet.h"
 #include "train/gradient_sync.h"
 #include "train/precision.h"
+#include "train/update.h"
 
 namespace midge::bench {
 
@@ -76,13 +77,8 @@ StepBenchResult run_step_bench(dist::Communicator& world, const StepBenchOptions
     torch::Tensor loss = torch::nn::functional::cross_entropy(logits.to(torch::kFloat), y);
     r.loss = loss.item<double>();  // as midge train: checked for NaN before backward
     (scaler.enabled() ? loss * scaler.scale() : loss).backward();
-    if (sync) {
-      const double e = sync->finish();
-      if (step >= o.warmup) exposed += e;
-    }
-    const bool finite = scaler.unscale(params);
-    scaler.update(finite);
-    if (finite) opt.step();
+    const double e = train::apply_update(world, sync.get(), scaler, params, opt);
+    if (step >= o.warmup) exposed += e;
   }
   // The GPU queue drains before the clock stops.
   if (cuda) (void)params.front().sum().item<float>();

@@ -25,9 +25,9 @@ struct AsyncAllreduce::State {
   std::condition_variable work_ready;
   std::condition_variable work_done;
   std::deque<Span> queue;
-  std::size_t in_flight = 0;  // queued + being reduced
   std::size_t submitted = 0;
-  std::size_t completed = 0;
+  std::size_t completed = 0;  // in submission order; skipped ones count
+  std::size_t pending() const { return submitted - completed; }  // queued + being reduced
   bool stop = false;
   std::exception_ptr error;
   double busy_seconds = 0;
@@ -47,7 +47,7 @@ AsyncAllreduce::~AsyncAllreduce() {
   bool abandon = false;
   {
     std::lock_guard<std::mutex> lock(state_->mutex);
-    abandon = state_->in_flight > 0;
+    abandon = state_->pending() > 0;
     state_->queue.clear();
     state_->stop = true;
   }
@@ -62,36 +62,23 @@ AsyncAllreduce::~AsyncAllreduce() {
 void AsyncAllreduce::submit(float* data, std::size_t count, std::function<void()> ready) {
   if (!background_) {
     const auto t0 = Clock::now();
-    {
-      std::lock_guard<std::mutex> lock(state_->mutex);
-      ++state_->submitted;
-    }
     if (ready) ready();
-    comm_.allreduce(data, count);
+    comm_.allreduce(data, count);  // an error leaves the counts untouched
     std::lock_guard<std::mutex> lock(state_->mutex);
     state_->busy_seconds += seconds_since(t0);
+    ++state_->submitted;
     ++state_->completed;
     return;
   }
   {
     std::lock_guard<std::mutex> lock(state_->mutex);
     state_->queue.push_back({data, count, std::move(ready)});
-    ++state_->in_flight;
     ++state_->submitted;
   }
   state_->work_ready.notify_one();
 }
 
-void AsyncAllreduce::wait_all() {
-  if (!background_) return;
-  std::unique_lock<std::mutex> lock(state_->mutex);
-  state_->work_done.wait(lock, [this] { return state_->in_flight == 0; });
-  if (state_->error) {
-    std::exception_ptr e = state_->error;
-    state_->error = nullptr;
-    std::rethrow_exception(e);
-  }
-}
+void AsyncAllreduce::wait_all() { wait_done(submitted()); }
 
 std::size_t AsyncAllreduce::submitted() const {
   std::lock_guard<std::mutex> lock(state_->mutex);
@@ -104,7 +91,7 @@ void AsyncAllreduce::wait_done(std::size_t count) {
       lock, [this, count] { return state_->completed >= count || state_->error != nullptr; });
   if (state_->error) {
     // Let the thread drain (later spans are skipped), then report.
-    state_->work_done.wait(lock, [this] { return state_->in_flight == 0; });
+    state_->work_done.wait(lock, [this] { return state_->pending() == 0; });
     std::exception_ptr e = state_->error;
     state_->error = nullptr;
     std::rethrow_exception(e);
@@ -113,7 +100,7 @@ void AsyncAllreduce::wait_done(std::size_t count) {
 
 bool AsyncAllreduce::idle() const {
   std::lock_guard<std::mutex> lock(state_->mutex);
-  return state_->in_flight == 0;
+  return state_->pending() == 0;
 }
 
 double AsyncAllreduce::busy_seconds() const {
@@ -147,7 +134,6 @@ void AsyncAllreduce::reduce_loop(Communicator& comm, const std::shared_ptr<State
       std::lock_guard<std::mutex> lock(st->mutex);
       if (failure && !st->error) st->error = failure;
       st->busy_seconds += seconds_since(t0);
-      --st->in_flight;
       ++st->completed;
     }
     st->work_done.notify_all();

@@ -162,17 +162,31 @@ std::vector<std::uint64_t> H5Node::shape(const std::string& path) const {
 
 namespace {
 
+// A new dataset at `path` (missing parent groups created).
+Handle create_dataset(hid_t loc, const std::string& path, const std::string& where, hid_t type,
+                      hid_t space) {
+  Handle lcpl = parents_lcpl();
+  return Handle(
+      check_id(H5Dcreate2(loc, path.c_str(), type, space, lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
+               "cannot create " + where),
+      H5Dclose);
+}
+
+template <class T>
+void write_scalar_value(hid_t loc, const std::string& path, const std::string& where, T v) {
+  Handle space = scalar_space();
+  Handle ds = create_dataset(loc, path, where, native_type<T>(), space.get());
+  check(H5Dwrite(ds.get(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &v),
+        "cannot write " + where);
+}
+
 template <class T>
 void write_array(hid_t loc, const std::string& path, const std::string& where, const T* data,
                  std::size_t n, std::vector<std::uint64_t> dims) {
   if (dims.empty()) dims = {n};
   if (element_count(dims) != n) throw IoError("HDF5: shape does not match data for " + where);
   Handle space = simple_space(dims);
-  Handle lcpl = parents_lcpl();
-  Handle ds(check_id(H5Dcreate2(loc, path.c_str(), native_type<T>(), space.get(), lcpl.get(),
-                                H5P_DEFAULT, H5P_DEFAULT),
-                     "cannot create " + where),
-            H5Dclose);
+  Handle ds = create_dataset(loc, path, where, native_type<T>(), space.get());
   if (n > 0) {
     check(H5Dwrite(ds.get(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
           "cannot write " + where);
@@ -213,11 +227,7 @@ void H5Node::write(const std::string& path, const std::vector<std::uint8_t>& v) 
 void H5Node::write(const std::string& path, const std::vector<std::string>& v) {
   Handle type = string_type();
   Handle space = simple_space({v.size()});
-  Handle lcpl = parents_lcpl();
-  Handle ds(check_id(H5Dcreate2(id_, path.c_str(), type.get(), space.get(), lcpl.get(), H5P_DEFAULT,
-                                H5P_DEFAULT),
-                     "cannot create " + where(path)),
-            H5Dclose);
+  Handle ds = create_dataset(id_, path, where(path), type.get(), space.get());
   std::vector<const char*> ptrs;
   for (const auto& s : v) ptrs.push_back(s.c_str());
   if (!v.empty()) {
@@ -227,35 +237,20 @@ void H5Node::write(const std::string& path, const std::vector<std::string>& v) {
 }
 
 void H5Node::write_scalar(const std::string& path, double v) {
-  Handle space = scalar_space();
-  Handle lcpl = parents_lcpl();
-  Handle ds(check_id(H5Dcreate2(id_, path.c_str(), H5T_NATIVE_DOUBLE, space.get(), lcpl.get(),
-                                H5P_DEFAULT, H5P_DEFAULT),
-                     "cannot create " + where(path)),
-            H5Dclose);
-  check(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v), "write");
+  write_scalar_value(id_, path, where(path), v);
 }
 
 void H5Node::write_scalar(const std::string& path, std::int64_t v) {
-  Handle space = scalar_space();
-  Handle lcpl = parents_lcpl();
-  Handle ds(check_id(H5Dcreate2(id_, path.c_str(), H5T_NATIVE_INT64, space.get(), lcpl.get(),
-                                H5P_DEFAULT, H5P_DEFAULT),
-                     "cannot create " + where(path)),
-            H5Dclose);
-  check(H5Dwrite(ds.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v), "write");
+  write_scalar_value(id_, path, where(path), v);
 }
 
 void H5Node::write_scalar(const std::string& path, const std::string& v) {
   Handle type = string_type();
   Handle space = scalar_space();
-  Handle lcpl = parents_lcpl();
-  Handle ds(check_id(H5Dcreate2(id_, path.c_str(), type.get(), space.get(), lcpl.get(), H5P_DEFAULT,
-                                H5P_DEFAULT),
-                     "cannot create " + where(path)),
-            H5Dclose);
+  Handle ds = create_dataset(id_, path, where(path), type.get(), space.get());
   const char* p = v.c_str();
-  check(H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &p), "write");
+  check(H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &p),
+        "cannot write " + where(path));
 }
 
 std::vector<float> H5Node::read_floats(const std::string& path) const {

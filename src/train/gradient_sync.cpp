@@ -23,7 +23,7 @@ struct GradientSync::Bucket {
 
 GradientSync::GradientSync(dist::Communicator& world, std::vector<torch::Tensor> params,
                            GradientSyncOptions options)
-    : world_(world), options_(options) {
+    : world_(world) {
   for (auto& p : params) {
     if (p.requires_grad()) params_.push_back(p);
   }
@@ -41,7 +41,7 @@ GradientSync::GradientSync(dist::Communicator& world, std::vector<torch::Tensor>
   }
 
   // Reverse order: backward reaches the last layers first.
-  const auto limit = static_cast<std::int64_t>(options_.bucket_mb * 1024 * 1024 / sizeof(float));
+  const auto limit = static_cast<std::int64_t>(options.bucket_mb * 1024 * 1024 / sizeof(float));
   slots_.resize(params_.size());
   for (std::size_t k = params_.size(); k-- > 0;) {
     const std::int64_t n = params_[k].numel();
@@ -65,8 +65,8 @@ GradientSync::GradientSync(dist::Communicator& world, std::vector<torch::Tensor>
     if (cuda_) b->copied = std::make_unique<c10::Event>(c10::DeviceType::CUDA);
   }
 
-  reducer_ = std::make_unique<dist::AsyncAllreduce>(world_, options_.overlap);
-  if (options_.overlap) {
+  reducer_ = std::make_unique<dist::AsyncAllreduce>(world_, options.overlap);
+  if (options.overlap) {
     for (std::size_t k = 0; k < params_.size(); ++k) {
       hooks_.push_back(
           params_[k].register_hook([this, k](torch::Tensor grad) { on_gradient(k, grad); }));

@@ -90,7 +90,6 @@ class GradientSync {
 
   dist::Communicator& world_;
   std::vector<torch::Tensor> params_;
-  GradientSyncOptions options_;
   std::vector<Slot> slots_;
   std::vector<std::unique_ptr<Bucket>> buckets_;
   std::vector<unsigned> hooks_;

@@ -29,6 +29,7 @@
 #include "train/metrics.h"
 #include "train/precision.h"
 #include "train/schedule.h"
+#include "train/update.h"
 
 namespace midge::train {
 namespace fs = std::filesystem;
@@ -350,13 +351,7 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
       correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
       seen += b.size;
     }
-    if (sync_) exposed_comm_seconds_ += sync_->finish();
-    bool finite = scaler_.unscale(params);
-    if (scaler_.enabled() && world_.size() > 1) {
-      finite = world_.allreduce_value<std::int64_t>(finite ? 0 : 1, dist::ReduceOp::kMax) == 0;
-    }
-    scaler_.update(finite);
-    if (finite) opt.step();
+    exposed_comm_seconds_ += apply_update(world_, sync_.get(), scaler_, params, opt);
     if (live) {
       std::fprintf(stderr, "\r  stage %d epoch %lld batch %lld/%lld  loss %.4f   ", stage,
                    static_cast<long long>(epoch + 1), static_cast<long long>(b.index + 1),
