@@ -14,8 +14,7 @@ namespace midge::train {
 struct GradientSync::Bucket {
   std::vector<std::size_t> members;  // indices into params_
   std::int64_t numel = 0;
-  std::size_t pending = 0;  // members whose gradient has not arrived this step
-  bool launched = false;
+  std::size_t pending = 0;             // members whose gradient has not arrived this step
   torch::Tensor flat;                  // on the parameters' device
   torch::Tensor host;                  // page-locked staging (GPU without CUDA-aware MPI)
   std::unique_ptr<c10::Event> copied;  // GPU: recorded after the bucket is written
@@ -103,7 +102,7 @@ void GradientSync::on_gradient(std::size_t index, const torch::Tensor& grad) {
   std::lock_guard<std::mutex> lock(mutex_);
   Slot& s = slots_[index];
   Bucket& b = *buckets_[s.bucket];
-  if (s.arrived || b.launched) {
+  if (s.arrived) {
     throw TrainError("gradient of parameter " + std::to_string(index) +
                      " arrived twice in one step; gradient accumulation across backward calls "
                      "is not supported with dist.overlap = true");
@@ -127,15 +126,12 @@ void GradientSync::launch_ready() {
 }
 
 void GradientSync::launch(Bucket& b) {
-  b.launched = true;
-  float* data = nullptr;
   if (!cuda_) {
-    data = b.flat.data_ptr<float>();
-    reducer_->submit(data, static_cast<std::size_t>(b.numel));
+    reducer_->submit(b.flat.data_ptr<float>(), static_cast<std::size_t>(b.numel));
     return;
   }
   if (!device_buffers_) b.host.copy_(b.flat, /*non_blocking=*/true);
-  data = device_buffers_ ? b.flat.data_ptr<float>() : b.host.data_ptr<float>();
+  float* data = device_buffers_ ? b.flat.data_ptr<float>() : b.host.data_ptr<float>();
   // The copies above are queued on the current stream; the reducing thread
   // waits for them through the event instead of blocking backward here.
   const c10::impl::DeviceGuardImplInterface* impl =
@@ -190,7 +186,6 @@ double GradientSync::finish() {
       slots_[k].arrived = false;
     }
     b.pending = b.members.size();
-    b.launched = false;
   }
   next_launch_ = 0;
   span_base_ = reducer_->submitted();
