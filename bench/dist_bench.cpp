@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "core/config.h"
-#include "dist/runtime.h"
+#include "distributed/runtime.h"
 #include "step_bench.h"
 #include "train/device.h"
 
@@ -26,7 +26,7 @@ namespace {
 
 // Ring-allreduce convention (as nccl-tests): algbw = bytes / time;
 // busbw = algbw * 2 (p - 1) / p, the bandwidth each link must carry.
-void allreduce_bandwidth(midge::dist::Communicator& world, double mb, int repeat) {
+void allreduce_bandwidth(midge::distributed::Communicator& world, double mb, int repeat) {
   std::vector<float> v(static_cast<std::size_t>(mb * 1024 * 1024 / sizeof(float)), 1.0F);
   world.allreduce(v);  // warm-up: connections, page faults
   world.barrier();
@@ -48,8 +48,8 @@ void allreduce_bandwidth(midge::dist::Communicator& world, double mb, int repeat
 }  // namespace
 
 int main(int argc, char** argv) {
-  midge::dist::Runtime runtime(&argc, &argv);
-  midge::dist::Communicator& world = runtime.world();
+  midge::distributed::Runtime runtime(&argc, &argv);
+  midge::distributed::Communicator& world = runtime.world();
   po::options_description desc("midge_bench_dist");
   midge::bench::StepBenchOptions o;
   std::string overlap = "on";

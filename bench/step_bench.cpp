@@ -30,7 +30,7 @@ std::string StepBenchResult::json(const StepBenchOptions& o) const {
   return buf;
 }
 
-StepBenchResult run_step_bench(dist::Communicator& world, const StepBenchOptions& o) {
+StepBenchResult run_step_bench(distributed::Communicator& world, const StepBenchOptions& o) {
   using Clock = std::chrono::steady_clock;
   const bool cuda = o.device == "cuda";
   const torch::Device device = cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);

@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 
 namespace midge::bench {
 
@@ -43,6 +43,6 @@ struct StepBenchResult {
 };
 
 // Collective: every rank of `world` calls it with the same options.
-StepBenchResult run_step_bench(dist::Communicator& world, const StepBenchOptions& options);
+StepBenchResult run_step_bench(distributed::Communicator& world, const StepBenchOptions& options);
 
 }  // namespace midge::bench

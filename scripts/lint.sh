@@ -1,19 +1,35 @@
 #!/usr/bin/env bash
-# Style gate (DESIGN.md style 7): clang-format must leave every C++ file
+# Style gate (docs/architecture.md, Style): clang-format must leave every C++ file
 # unchanged, and clang-tidy's naming check must pass on every translation
 # unit. usage: scripts/lint.sh [BUILD_DIR]   (needs compile_commands.json)
+# A missing, crashing or failing tool fails the gate: "clean" is printed only
+# when both tools ran and found nothing. MIDGE_CLANG_FORMAT / MIDGE_CLANG_TIDY
+# name other binaries (tests/integration/lint_gate.sh uses them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
+format=${MIDGE_CLANG_FORMAT:-clang-format}
+tidy=${MIDGE_CLANG_TIDY:-clang-tidy}
 [ -f "$build/compile_commands.json" ] || { echo "lint: $build/compile_commands.json missing (configure first)"; exit 2; }
+for tool in "$format" "$tidy"; do
+  command -v "$tool" >/dev/null || { echo "lint: $tool not found (scripts/install-deps.sh installs it)"; exit 2; }
+done
 mapfile -t files < <(git ls-files -co --exclude-standard 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'tests/*.h' 'bench/*.cpp' 'bench/*.h')
 status=0
 echo "lint: clang-format on ${#files[@]} files"
-clang-format --dry-run -Werror "${files[@]}" || status=1
+"$format" --dry-run -Werror "${files[@]}" || status=1
 mapfile -t units < <(printf '%s\n' "${files[@]}" | grep '\.cpp$')
 echo "lint: clang-tidy (naming) on ${#units[@]} translation units"
-# Two at a time: the machine has two cores.
-tidy=$(printf '%s\n' "${units[@]}" | xargs -P 2 -n 4 clang-tidy -p "$build" --quiet 2>/dev/null) || true
-if grep -E "(warning|error):" <<<"$tidy"; then status=1; fi
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# Two at a time: the machine has two cores. xargs exits non-zero when any
+# clang-tidy run fails, crashes or is killed; its diagnostics are kept.
+if ! printf '%s\n' "${units[@]}" | xargs -P 2 -n 4 "$tidy" -p "$build" --quiet >"$log" 2>&1; then
+  echo "lint: clang-tidy failed:"
+  grep -v "warnings generated\.$" "$log" || echo "(no output)"
+  status=1
+elif grep -E "(warning|error):" "$log"; then
+  status=1
+fi
 [ $status -eq 0 ] && echo "lint: clean"
 exit $status

@@ -33,7 +33,7 @@
 
 namespace {
 
-using midge::dist::Communicator;
+using midge::distributed::Communicator;
 
 // Two ranks with identical data: the sum is twice the data.
 class IdenticalPairComm final : public Communicator {
@@ -50,12 +50,12 @@ class IdenticalPairComm final : public Communicator {
   [[noreturn]] void abort(int code) override { std::_Exit(code); }
 
  protected:
-  void allreduce_raw(void* data, std::size_t count, midge::dist::DataType,
-                     midge::dist::ReduceOp) override {
+  void allreduce_raw(void* data, std::size_t count, midge::distributed::DataType,
+                     midge::distributed::ReduceOp) override {
     auto* f = static_cast<float*>(data);
     for (std::size_t i = 0; i < count; ++i) f[i] *= 2.0F;
   }
-  void broadcast_raw(void*, std::size_t, midge::dist::DataType, int) override {}
+  void broadcast_raw(void*, std::size_t, midge::distributed::DataType, int) override {}
 };
 
 int failures = 0;
@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
   staging_check(1, true);
   staging_check(25, false);
   copy_bandwidth();
-  midge::dist::SelfComm self;
+  midge::distributed::SelfComm self;
   struct Run {
     const char* arch;
     int size;

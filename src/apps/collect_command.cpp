@@ -6,7 +6,7 @@
 
 namespace midge::apps {
 
-int run_collect(const std::vector<std::string>& args, dist::Communicator& world) {
+int run_collect(const std::vector<std::string>& args, distributed::Communicator& world) {
   po::options_description desc(
       "midge collect DIR... [--out FILE] [--taxonomy CSV]\n\n"
       "Per-taxon validation accuracy over every complete run.h5 below DIR...: each run with\n"

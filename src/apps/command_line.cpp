@@ -30,7 +30,7 @@ std::string describe(const po::options_description& desc) {
   return os.str();
 }
 
-void print_once(const dist::Communicator& world, const std::string& text) {
+void print_once(const distributed::Communicator& world, const std::string& text) {
   if (world.rank() == 0) std::cout << text << std::flush;
 }
 

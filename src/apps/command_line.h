@@ -7,14 +7,14 @@
 #include <string>
 #include <vector>
 
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 
 namespace midge::apps {
 
 namespace po = boost::program_options;
 
 // A subcommand: parses its own arguments (argv after the command name).
-using CommandFn = int (*)(const std::vector<std::string>& args, dist::Communicator& world);
+using CommandFn = int (*)(const std::vector<std::string>& args, distributed::Communicator& world);
 
 struct Command {
   const char* name;
@@ -32,7 +32,7 @@ po::variables_map parse_args(const std::string& command, const std::vector<std::
 std::string describe(const po::options_description& desc);
 
 // Writes to stdout on rank 0 only.
-void print_once(const dist::Communicator& world, const std::string& text);
+void print_once(const distributed::Communicator& world, const std::string& text);
 
 // The --config/--set/--dry-run group shared by train and sweep.
 po::options_description config_options();

@@ -6,13 +6,13 @@
 
 namespace midge::apps {
 
-int run_synth(const std::vector<std::string>& args, dist::Communicator& world);
-int run_split(const std::vector<std::string>& args, dist::Communicator& world);
-int run_train(const std::vector<std::string>& args, dist::Communicator& world);
-int run_sweep(const std::vector<std::string>& args, dist::Communicator& world);
-int run_predict(const std::vector<std::string>& args, dist::Communicator& world);
-int run_gradcam(const std::vector<std::string>& args, dist::Communicator& world);
-int run_collect(const std::vector<std::string>& args, dist::Communicator& world);
-int run_options(const std::vector<std::string>& args, dist::Communicator& world);
+int run_synth(const std::vector<std::string>& args, distributed::Communicator& world);
+int run_split(const std::vector<std::string>& args, distributed::Communicator& world);
+int run_train(const std::vector<std::string>& args, distributed::Communicator& world);
+int run_sweep(const std::vector<std::string>& args, distributed::Communicator& world);
+int run_predict(const std::vector<std::string>& args, distributed::Communicator& world);
+int run_gradcam(const std::vector<std::string>& args, distributed::Communicator& world);
+int run_collect(const std::vector<std::string>& args, distributed::Communicator& world);
+int run_options(const std::vector<std::string>& args, distributed::Communicator& world);
 
 }  // namespace midge::apps

@@ -6,7 +6,7 @@
 
 namespace midge::apps {
 
-int run_gradcam(const std::vector<std::string>& args, dist::Communicator& world) {
+int run_gradcam(const std::vector<std::string>& args, distributed::Communicator& world) {
   po::options_description desc(
       "midge gradcam --model FILE --input PATH... --out FILE [--png DIR] [--layer layer4]\n\n"
       "Grad-CAM heatmaps (in [0,1], input size) for the predicted taxon of each image,\n"

@@ -1,5 +1,5 @@
 // `midge`: subcommand dispatch only. Starts the (possibly MPI) runtime and
-// logging, finds the subcommand, and lets dist::run_rank turn failures into
+// logging, finds the subcommand, and lets distributed::run_rank turn failures into
 // exit codes (0 ok, 1 run failed, 2 bad usage) and whole-job aborts.
 #include <cstring>
 #include <iostream>
@@ -11,8 +11,8 @@
 #include "core/logging.h"
 #include "core/versions.h"
 #include "data/image_set.h"
-#include "dist/failure.h"
-#include "dist/runtime.h"
+#include "distributed/failure.h"
+#include "distributed/runtime.h"
 #include "io/hdf5_library.h"
 #include "model/torch_info.h"
 
@@ -54,7 +54,8 @@ std::string usage() {
 std::string version_report() {
   return "midge " + midge::midge_version() + "\nLibTorch " + midge::model::torch_library_version() +
          "\nOpenCV " + midge::data::opencv_library_version() + "\nHDF5 " +
-         midge::io::hdf5_library_version() + "\nMPI " + midge::dist::mpi_library_version() + "\n";
+         midge::io::hdf5_library_version() + "\nMPI " + midge::distributed::mpi_library_version() +
+         "\n";
 }
 
 // Takes --log-level out of the arguments wherever it appears.
@@ -75,7 +76,7 @@ std::string extract_log_level(std::vector<std::string>* args) {
   return level;
 }
 
-int dispatch(std::vector<std::string> args, midge::dist::Communicator& world) {
+int dispatch(std::vector<std::string> args, midge::distributed::Communicator& world) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     midge::apps::print_once(world, usage());
     return args.empty() ? midge::kExitUsage : midge::kExitSuccess;
@@ -100,9 +101,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string level = extract_log_level(&args);
   try {
-    midge::dist::Runtime runtime(&argc, &argv);
+    midge::distributed::Runtime runtime(&argc, &argv);
     auto& world = runtime.world();
-    int code = midge::dist::run_rank(world, [&]() {
+    int code = midge::distributed::run_rank(world, [&]() {
       midge::init_logging(world.rank(), world.size(), level);
       return dispatch(args, world);
     });

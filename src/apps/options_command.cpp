@@ -4,7 +4,7 @@
 
 namespace midge::apps {
 
-int run_options(const std::vector<std::string>& args, dist::Communicator& world) {
+int run_options(const std::vector<std::string>& args, distributed::Communicator& world) {
   po::options_description desc(
       "midge options [--markdown]\n\n"
       "Lists every configuration key with its default, allowed values and meaning.\n"

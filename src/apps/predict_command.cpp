@@ -2,23 +2,47 @@
 
 #include "apps/commands.h"
 #include "core/errors.h"
+#include "core/text.h"
 #include "explain/identify.h"
 
 namespace midge::apps {
 
-int run_predict(const std::vector<std::string>& args, dist::Communicator& world) {
+namespace {
+
+struct PredictOutputs {
+  std::string csv;
+  std::string h5;
+};
+
+// --out's extension says which format it is; the other format goes beside
+// it. Both paths always differ, so one output never overwrites the other.
+PredictOutputs prediction_outputs(const std::string& out) {
+  namespace fs = std::filesystem;
+  const std::string ext = text::to_lower(fs::path(out).extension().string());
+  if (ext == ".csv") return {out, fs::path(out).replace_extension(".h5").string()};
+  if (ext == ".h5" || ext == ".hdf5")
+    return {fs::path(out).replace_extension(".csv").string(), out};
+  throw UsageError(
+      "midge predict: --out must end in .csv, .h5 or .hdf5 (it chooses the format), got '" + out +
+      "'");
+}
+
+}  // namespace
+
+int run_predict(const std::vector<std::string>& args, distributed::Communicator& world) {
   po::options_description desc(
       "midge predict --model FILE --input PATH... --out FILE [--top-k K]\n\n"
       "Identifies specimens with a trained model.h5: the K most probable taxa per image.\n"
-      "Writes FILE as CSV (path,rank,taxon,probability,error) and the same next to it as\n"
-      "HDF5 (FILE with .h5). Unreadable images are reported and listed; the others are\n"
-      "still identified; the exit code is then 1.\n\n"
+      "FILE's extension chooses its format: .csv (path,rank,taxon,probability,error) or\n"
+      ".h5/.hdf5 (/paths, /top_taxa, /top_probabilities, /errors); the other format is\n"
+      "written next to it (same name, the other extension). Unreadable images are\n"
+      "reported and listed; the others are still identified; the exit code is then 1.\n\n"
       "Options");
   desc.add_options()("help,h", "show this help")("model", po::value<std::string>(),
                                                  "model.h5 written by midge train")(
       "input", po::value<std::vector<std::string>>()->multitoken(), "image files or folders")(
-      "out", po::value<std::string>(), "CSV to write")("top-k", po::value<int>()->default_value(3),
-                                                       "taxa per image")(
+      "out", po::value<std::string>(), "output file: .csv or .h5 (the other is written beside it)")(
+      "top-k", po::value<int>()->default_value(3), "taxa per image")(
       "threads", po::value<int>()->default_value(0), "CPU threads (0 = all cores)");
   po::positional_options_description pos;
   pos.add("input", -1);
@@ -31,6 +55,7 @@ int run_predict(const std::vector<std::string>& args, dist::Communicator& world)
     if (vm.count(k) == 0U) throw UsageError(std::string("midge predict: --") + k + " is required");
   }
   if (vm["top-k"].as<int>() < 1) throw UsageError("midge predict: --top-k must be at least 1");
+  const PredictOutputs outputs = prediction_outputs(vm["out"].as<std::string>());
   const std::string model = vm["model"].as<std::string>();
   if (!std::filesystem::is_regular_file(model))
     throw UsageError("midge predict: model not found: " + model);
@@ -41,15 +66,13 @@ int run_predict(const std::vector<std::string>& args, dist::Communicator& world)
   o.top_k = vm["top-k"].as<int>();
   o.threads = vm["threads"].as<int>();
   const auto predictions = explain::predict(model, images, o);
-  const std::string out = vm["out"].as<std::string>();
-  const std::string h5 = std::filesystem::path(out).replace_extension(".h5").string();
-  explain::write_predictions_csv(predictions, out);
-  explain::write_predictions_h5(predictions, model, h5);
+  explain::write_predictions_csv(predictions, outputs.csv);
+  explain::write_predictions_h5(predictions, model, outputs.h5);
   std::size_t failed = 0;
   for (const auto& p : predictions) failed += p.error.empty() ? 0 : 1;
   print_once(world, "identified " + std::to_string(predictions.size() - failed) + " of " +
-                        std::to_string(predictions.size()) + " images\nCSV:  " + out +
-                        "\nHDF5: " + h5 + "\n");
+                        std::to_string(predictions.size()) + " images\nCSV:  " + outputs.csv +
+                        "\nHDF5: " + outputs.h5 + "\n");
   return failed == 0 ? kExitSuccess : kExitRunFailed;
 }
 

@@ -9,7 +9,7 @@
 
 namespace midge::apps {
 
-int run_split(const std::vector<std::string>& args, dist::Communicator& world) {
+int run_split(const std::vector<std::string>& args, distributed::Communicator& world) {
   po::options_description desc(
       "midge split --data DIR [--every 5 --offset 4] [--out split.csv]\n\n"
       "Scans DIR/<taxon>/ for images, sorts each taxon's files by name and sends every\n"

@@ -25,7 +25,7 @@ void parse_size(const std::string& text, int* width, int* height) {
 
 }  // namespace
 
-int run_synth(const std::vector<std::string>& args, dist::Communicator& world) {
+int run_synth(const std::vector<std::string>& args, distributed::Communicator& world) {
   po::options_description desc(
       "midge synth --out DIR [--classes N --per-class N --size PX --seed S]\n\n"
       "Writes a synthetic taxon image set: DIR/<taxon>/*.png, DIR/regions.csv (box of the\n"

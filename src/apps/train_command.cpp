@@ -15,13 +15,15 @@ namespace {
 
 // Resolves and validates the configuration on every rank (each rank sees
 // the same files, so each reaches the same verdict before any work).
-Config load_validated(const po::variables_map& vm) {
+Config load_validated(const po::variables_map& vm, int ranks_per_run) {
   std::optional<std::string> file;
   if (vm.count("config") != 0U) file = vm["config"].as<std::string>();
   std::vector<std::string> sets;
   if (vm.count("set") != 0U) sets = vm["set"].as<std::vector<std::string>>();
   Config config = resolve_config(file, sets);
-  validate(config);
+  ValidateOptions options;
+  options.ranks = ranks_per_run;
+  validate(config, options);
   return config;
 }
 
@@ -31,7 +33,7 @@ std::string config_help(const po::options_description& desc) {
 
 }  // namespace
 
-int run_train(const std::vector<std::string>& args, dist::Communicator& world) {
+int run_train(const std::vector<std::string>& args, distributed::Communicator& world) {
   po::options_description desc(
       "midge train --config FILE [--set key=value]... [--out DIR] [--dry-run]\n\n"
       "One two-stage run (stage 1: backbone frozen; stage 2: whole network).\n"
@@ -45,7 +47,7 @@ int run_train(const std::vector<std::string>& args, dist::Communicator& world) {
     print_once(world, config_help(desc));
     return kExitSuccess;
   }
-  const Config config = load_validated(vm);
+  const Config config = load_validated(vm, world.size());
   if (vm["dry-run"].as<bool>()) {
     print_once(world, config.resolved_ini());
     spdlog::info("configuration valid; --dry-run: nothing trained");
@@ -64,7 +66,7 @@ int run_train(const std::vector<std::string>& args, dist::Communicator& world) {
   return kExitSuccess;
 }
 
-int run_sweep(const std::vector<std::string>& args, dist::Communicator& world) {
+int run_sweep(const std::vector<std::string>& args, distributed::Communicator& world) {
   po::options_description desc(
       "midge sweep --config FILE --sweep FILE [--ranks-per-trial K] [--out DIR] [--dry-run]\n\n"
       "Runs the trials of a sweep spec (jobs/*.ini) over groups of K ranks.\n\n"
@@ -89,7 +91,7 @@ int run_sweep(const std::vector<std::string>& args, dist::Communicator& world) {
     throw UsageError("midge sweep: --ranks-per-trial must divide the number of ranks (" +
                      std::to_string(world.size()) + "), got " + std::to_string(k));
   }
-  const Config config = load_validated(vm);
+  const Config config = load_validated(vm, k);
   if (vm["dry-run"].as<bool>()) {
     print_once(world, config.resolved_ini());
     spdlog::info(

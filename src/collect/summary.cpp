@@ -8,6 +8,7 @@
 
 #include "core/config.h"
 #include "core/errors.h"
+#include "core/table.h"
 #include "data/taxonomy.h"
 #include "io/atomic_file.h"
 #include "io/csv.h"
@@ -174,30 +175,27 @@ std::string format_tables(const Collection& c) {
     os << ")\n";
     for (std::size_t i = 0; i < g.runs.size(); ++i)
       os << "  run " << i + 1 << ": " << g.runs[i].path << "\n";
-    std::size_t width = 5;
-    for (const auto& n : g.classes) width = std::max(width, n.size());
-    os << "taxon" << std::string(width - 5 + 2, ' ') << "support";
-    for (std::size_t i = 0; i < g.runs.size(); ++i) os << "   run " << i + 1 << " % [95% CI]  ";
-    os << "  mean %   sd\n";
+    std::vector<TextTable::Column> columns = {{"taxon"}, {"support"}};
+    for (std::size_t i = 0; i < g.runs.size(); ++i)
+      columns.push_back({"run " + std::to_string(i + 1) + " % [95% CI]"});
+    columns.push_back({"mean %"});
+    columns.push_back({"sd", 5});
+    TextTable table(columns);
     for (std::size_t k = 0; k < g.classes.size(); ++k) {
-      os << g.classes[k] << std::string(width - g.classes[k].size() + 2, ' ');
-      char b[64];
-      std::snprintf(b, sizeof(b), "%7lld", static_cast<long long>(support(g.runs.front(), k)));
-      os << b;
+      std::vector<std::string> cells = {g.classes[k], std::to_string(support(g.runs.front(), k))};
       std::vector<double> accs;
       for (const auto& r : g.runs) {
         const std::int64_t n = support(r, k);
         const double a = n > 0 ? static_cast<double>(diag(r, k)) / static_cast<double>(n) : 0;
         accs.push_back(a);
         const Interval ci = wilson(diag(r, k), n);
-        std::snprintf(b, sizeof(b), "   %5s [%5s, %5s]", pct(a).c_str(), pct(ci.low).c_str(),
-                      pct(ci.high).c_str());
-        os << b;
+        cells.push_back(pct(a) + " [" + pct(ci.low) + ", " + pct(ci.high) + "]");
       }
-      std::snprintf(b, sizeof(b), "   %6s %5s\n", pct(mean_of(accs)).c_str(),
-                    pct(sd_of(accs)).c_str());
-      os << b;
+      cells.push_back(pct(mean_of(accs)));
+      cells.push_back(pct(sd_of(accs)));
+      table.add_row(cells);
     }
+    os << table.str();
     std::vector<double> acc;
     std::vector<double> bal;
     for (const auto& r : g.runs) {

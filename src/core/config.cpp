@@ -122,7 +122,10 @@ void declare_stage(Declarer& d, const std::string& stage, StageConfig Config::*m
            f(&StageConfig::lr));
   d.number(stage + ".momentum", 0.9, 0.0, 0.999,
            "SGD momentum (also Adam's beta1) of " + stage + ".", f(&StageConfig::momentum));
-  d.number(stage + ".weight_decay", weight_decay, 0.0, 1.0, "L2 weight decay of " + stage + ".",
+  d.number(stage + ".weight_decay", weight_decay, 0.0, 1.0,
+           "Weight decay of " + stage +
+               ": sgd and adam add weight_decay x weight to the gradient (L2 penalty); adamw "
+               "instead multiplies the weights by 1 - lr x weight_decay each step (decoupled).",
            f(&StageConfig::weight_decay));
   d.choice(stage + ".schedule", schedule, {"none", "cosine", "plateau", "step"},
            "Learning-rate schedule of " + stage + ".", f(&StageConfig::schedule));
@@ -404,6 +407,15 @@ bool path_exists(const std::string& p) {
 
 }  // namespace
 
+Preprocessing preprocessing_of(const DataConfig& data) {
+  Preprocessing p;
+  p.image_size = data.image_size;
+  p.resize = data.resize;
+  p.mean = data.mean;
+  p.std = data.std;
+  return p;
+}
+
 const OptionTable& option_table() {
   static const OptionTable kTable = build_table();
   return kTable;
@@ -455,6 +467,26 @@ Config resolve_config_text(const std::string& ini_text, const std::string& origi
   return r.finish();
 }
 
+std::vector<std::string> rank_rule_violations(const Config& c, int ranks) {
+  std::vector<std::string> out;
+  const std::pair<const char*, const StageConfig*> stages[] = {{"stage1", &c.stage1},
+                                                               {"stage2", &c.stage2}};
+  for (const auto& [name, s] : stages) {
+    if (s->epochs > 0 && ranks > 0 && s->batch_size % ranks != 0) {
+      out.push_back(std::string(name) + ".batch_size (" + std::to_string(s->batch_size) +
+                    ") must be divisible by the number of ranks (" + std::to_string(ranks) +
+                    "): each rank takes an equal share of every batch");
+    }
+  }
+  // Stage 2 trains BatchNorm, which normalizes over each rank's share.
+  if (c.stage2.epochs > 0 && ranks > 0 && c.stage2.batch_size / ranks < 2) {
+    out.push_back("stage2.batch_size (" + std::to_string(c.stage2.batch_size) +
+                  ") gives fewer than 2 images per rank on " + std::to_string(ranks) +
+                  " rank(s): BatchNorm cannot train on one image");
+  }
+  return out;
+}
+
 void validate(const Config& c, const ValidateOptions& opt) {
   std::vector<std::string> errors;
   auto fail = [&errors](const std::string& msg) { errors.push_back(msg); };
@@ -480,6 +512,7 @@ void validate(const Config& c, const ValidateOptions& opt) {
          text::format_double(c.stage1.lr) +
          "); fine-tuning uses a smaller rate. Set stage2.allow_higher_lr = true to force it");
   }
+  for (const auto& v : rank_rule_violations(c, opt.ranks)) fail(v);
   if (c.run.amp == "fp16" && c.run.device == "cpu") {
     fail("run.amp = fp16 needs run.device = cuda or auto (CPU autocast supports bf16 only)");
   }

@@ -37,6 +37,21 @@ struct DataConfig {
   double max_bad_fraction = 0;
 };
 
+// Everything that turns a decoded image into the network's input. Training
+// takes it from [data] (preprocessing_of); model.h5 stores it, and predict
+// and gradcam read it back, so an image is shaped for prediction exactly as
+// it was for training. data::image_spec_from() is the one builder of the
+// loader's ImageSpec from it. A new preprocessing key goes here, in
+// preprocessing_of, and in model/weights.cpp's model.h5 attributes.
+struct Preprocessing {
+  long long image_size = 0;
+  std::string resize;  // pad|stretch|crop
+  std::array<double, 3> mean{};
+  std::array<double, 3> std{};
+};
+
+Preprocessing preprocessing_of(const DataConfig& data);
+
 struct ModelConfig {
   std::string arch;        // resnet18|resnet34|resnet50|resnet101
   std::string pretrained;  // none or a .pt/.pth/.h5 path
@@ -129,7 +144,12 @@ Config resolve_config_text(const std::string& ini_text, const std::string& origi
 struct ValidateOptions {
   bool check_paths = true;   // input paths must exist
   bool require_data = true;  // data.root or data.manifest must be set
+  int ranks = 1;             // ranks that will train one run (batch sizes must divide)
 };
+
+// The rules that depend on the number of ranks training one run: each
+// stage's global batch must split evenly over them. Empty when all hold.
+std::vector<std::string> rank_rule_violations(const Config& config, int ranks);
 
 // Cross-field and file-system rules; throws ConfigError listing every
 // violation, each naming its key(s).

@@ -13,9 +13,13 @@ void init_logging(int rank, int size, const std::string& level) {
   // The logger is installed first so that this very error reaches stderr.
   const bool valid = lv != spdlog::level::off || level == "off";
   if (!valid) lv = spdlog::level::info;
-  // Unsynchronized stderr sink: midge logs from one thread per rank, and the
-  // non-colour sink keeps Slurm logs free of escape codes.
-  auto logger = spdlog::stderr_logger_st("midge");
+  // Synchronized sink: loader workers warn about bad images while the main
+  // thread logs progress. The non-colour sink keeps Slurm logs free of
+  // escape codes.
+  // A second call replaces the logger (drop first: the registry refuses a
+  // name twice).
+  spdlog::drop("midge");
+  auto logger = spdlog::stderr_logger_mt("midge");
   spdlog::drop("midge");
   logger->set_pattern("[%Y-%m-%d %H:%M:%S] [r" + std::to_string(rank) + "/" + std::to_string(size) +
                       "] [%l] %v");

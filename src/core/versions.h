@@ -1,5 +1,5 @@
 // midge's own version (from CMake's project version). Library versions are
-// reported by the module that owns each library (dist: MPI, io: HDF5,
+// reported by the module that owns each library (distributed: MPI, io: HDF5,
 // data: OpenCV) and assembled by `midge --version`.
 #pragma once
 

@@ -48,6 +48,18 @@ std::vector<unsigned char> read_bytes(const std::string& path) {
   return bytes;
 }
 
+// cv::imdecode with OpenCV's own failures (a header claiming more pixels
+// than CV_IO_MAX_IMAGE_PIXELS, allocation failures) as DataError naming the
+// file, so that one image never stops the others.
+cv::Mat imdecode_checked(const std::vector<unsigned char>& bytes, int flags,
+                         const std::string& origin) {
+  try {
+    return cv::imdecode(bytes, flags);
+  } catch (const cv::Exception& e) {
+    throw DataError("cannot decode image " + origin + ": OpenCV refused it (" + e.err + ")");
+  }
+}
+
 // Any depth and channel count to 8-bit BGR.
 cv::Mat to_bgr8(const cv::Mat& img) {
   cv::Mat eight;
@@ -143,10 +155,10 @@ DecodedImage decode_image_bytes(const std::vector<unsigned char>& bytes, const s
                       : out.reduction == 4 ? cv::IMREAD_REDUCED_COLOR_4
                       : out.reduction == 2 ? cv::IMREAD_REDUCED_COLOR_2
                                            : cv::IMREAD_COLOR;
-    raw = cv::imdecode(bytes, flags);
+    raw = imdecode_checked(bytes, flags, origin);
   } else {
     // ANYDEPTH keeps 16-bit samples for our own scaling; ANYCOLOR keeps grey.
-    raw = cv::imdecode(bytes, cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR);
+    raw = imdecode_checked(bytes, cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR, origin);
   }
   if (raw.empty()) {
     throw DataError("cannot decode image " + origin +

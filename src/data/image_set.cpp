@@ -5,6 +5,7 @@
 #include <opencv2/core/version.hpp>
 
 #include "core/errors.h"
+#include "core/log.h"
 #include "core/text.h"
 
 namespace midge::data {
@@ -43,7 +44,14 @@ ImageSet scan_image_set(const std::string& root) {
     for (const auto& f : fs::directory_iterator(entry.path())) {
       const std::string fname = f.path().filename().string();
       if (text::starts_with(fname, ".")) continue;  // .DS_Store, editor swap files
-      if (f.is_regular_file() && has_image_extension(fname)) {
+      // The non-throwing test: a symlink loop or a dangling link is an
+      // entry to report, not a reason to stop the scan.
+      std::error_code status_error;
+      const bool regular = f.is_regular_file(status_error);
+      if (status_error) {
+        log::warn("ignoring " + f.path().string() + ": " + status_error.message());
+        taxon.ignored.push_back(f.path().string());
+      } else if (regular && has_image_extension(fname)) {
         taxon.images.push_back(f.path().string());
       } else {
         taxon.ignored.push_back(f.path().string());

@@ -199,7 +199,7 @@ void Loader::fill_slot(const Slot& slot, float* dest, std::string* error) const 
   } catch (const DataError& e) {
     *error = e.what();
   } catch (const cv::Exception& e) {
-    *error = "OpenCV: " + std::string(e.what());
+    *error = "cannot shape image " + s.path + ": OpenCV: " + e.what();
   }
 }
 

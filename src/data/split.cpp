@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/errors.h"
+#include "core/table.h"
 #include "io/atomic_file.h"
 #include "io/csv.h"
 
@@ -93,25 +94,15 @@ std::string format_split_table(const Split& split, const ImageSet* set) {
     for (std::size_t t = 0; t < c && t < set->taxa.size(); ++t)
       ignored[t] = set->taxa[t].ignored.size();
   }
-  const std::string total_label = "total (" + std::to_string(c) + " taxa)";
-  std::size_t width = total_label.size();
-  for (const auto& name : split.classes) width = std::max(width, name.size());
-
-  std::ostringstream os;
+  std::vector<TextTable::Column> columns = {{"taxon"}, {"train", 6}, {"val", 6}, {"total", 6}};
+  if (show_ignored) columns.push_back({"skipped", 6});
+  TextTable table(columns);
   auto row = [&](const std::string& name, std::size_t tr, std::size_t va, std::size_t ig) {
-    os << name << std::string(width - name.size() + 2, ' ');
-    auto col = [&os](std::size_t v) {
-      std::string s = std::to_string(v);
-      os << std::string(s.size() < 8 ? 8 - s.size() : 1, ' ') << s;
-    };
-    col(tr);
-    col(va);
-    col(tr + va);
-    if (show_ignored) col(ig);
-    os << "\n";
+    std::vector<std::string> cells = {name, std::to_string(tr), std::to_string(va),
+                                      std::to_string(tr + va)};
+    if (show_ignored) cells.push_back(std::to_string(ig));
+    table.add_row(cells);
   };
-  os << "taxon" << std::string(width - 5 + 2, ' ') << "   train     val   total"
-     << (show_ignored ? " skipped" : "") << "\n";
   std::size_t tt = 0;
   std::size_t tv = 0;
   std::size_t ti = 0;
@@ -121,8 +112,8 @@ std::string format_split_table(const Split& split, const ImageSet* set) {
     tv += val[t];
     ti += ignored[t];
   }
-  row(total_label, tt, tv, ti);
-  return os.str();
+  row("total (" + std::to_string(c) + " taxa)", tt, tv, ti);
+  return table.str();
 }
 
 }  // namespace midge::data

@@ -16,8 +16,6 @@
 
 namespace midge::data {
 
-enum class Subset { kTrain, kVal };
-
 struct Sample {
   std::string path;
   int label = 0;  // index into Split::classes

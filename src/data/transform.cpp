@@ -7,13 +7,13 @@
 
 namespace midge::data {
 
-ImageSpec image_spec_from(const DataConfig& data) {
+ImageSpec image_spec_from(const Preprocessing& p) {
   ImageSpec spec;
-  spec.size = static_cast<int>(data.image_size);
-  spec.resize = parse_resize_mode(data.resize);
+  spec.size = static_cast<int>(p.image_size);
+  spec.resize = parse_resize_mode(p.resize);
   for (int c = 0; c < 3; ++c) {
-    spec.mean[c] = static_cast<float>(data.mean[c]);
-    spec.std[c] = static_cast<float>(data.std[c]);
+    spec.mean[c] = static_cast<float>(p.mean[c]);
+    spec.std[c] = static_cast<float>(p.std[c]);
   }
   return spec;
 }

@@ -36,7 +36,9 @@ struct ImageSpec {
   std::array<float, 3> std{0.229F, 0.224F, 0.225F};
 };
 
-ImageSpec image_spec_from(const DataConfig& data);
+// The one builder of an ImageSpec: training and evaluation (from [data]),
+// predict and gradcam (from model.h5) all shape images through it.
+ImageSpec image_spec_from(const Preprocessing& preprocessing);
 
 // One draw of the random augmentation parameters for one sample.
 struct AugmentDraw {

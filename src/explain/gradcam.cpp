@@ -37,17 +37,29 @@ GradcamResult gradcam(model::ResNet& net, const torch::Tensor& input, const std:
   return r;
 }
 
-double mass_inside(const torch::Tensor& heatmap, int x0, int y0, int x1, int y1) {
-  const double total = heatmap.sum().item<double>();
-  if (total <= 0) return 0;
-  const auto h = static_cast<int>(heatmap.size(0));
-  const auto w = static_cast<int>(heatmap.size(1));
-  x0 = std::clamp(x0, 0, w);
-  x1 = std::clamp(x1, 0, w);
-  y0 = std::clamp(y0, 0, h);
-  y1 = std::clamp(y1, 0, h);
-  if (x1 <= x0 || y1 <= y0) return 0;
-  return heatmap.slice(0, y0, y1).slice(1, x0, x1).sum().item<double>() / total;
+std::vector<std::size_t> choose_images_to_explain(const std::vector<int>& labels,
+                                                  const std::vector<std::int64_t>& predicted,
+                                                  int classes, std::size_t n) {
+  // Per taxon: misclassified images, then correct ones, in validation order.
+  std::vector<std::vector<std::size_t>> queue(static_cast<std::size_t>(classes));
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+      if (predicted[i] < 0) continue;
+      const bool wrong = predicted[i] != labels[i];
+      if (wrong == (pass == 0)) queue[static_cast<std::size_t>(labels[i])].push_back(i);
+    }
+  }
+  std::vector<std::size_t> chosen;
+  for (std::size_t round = 0; chosen.size() < n; ++round) {
+    bool any = false;
+    for (const auto& q : queue) {
+      if (round >= q.size() || chosen.size() == n) continue;
+      chosen.push_back(q[round]);
+      any = true;
+    }
+    if (!any) break;
+  }
+  return chosen;
 }
 
 }  // namespace midge::explain

@@ -30,8 +30,15 @@ struct GradcamResult {
 GradcamResult gradcam(model::ResNet& net, const torch::Tensor& input, const std::string& layer,
                       const std::vector<std::int64_t>& targets = {});
 
-// Share of a heatmap's mass inside the box [x0, x1) x [y0, y1) (heatmap
-// pixels); 0 for an all-zero heatmap.
-double mass_inside(const torch::Tensor& heatmap, int x0, int y0, int x1, int y1);
+// Which of the validation images to explain when at most `n` heatmaps are
+// kept (gradcam.max_images): the taxa take turns (round robin in taxon
+// order), and within a taxon its misclassified images come first, then the
+// correct ones, each in validation order. So a small budget still shows
+// every taxon, and the mistakes first. Images without a prediction
+// (predicted = -1: unreadable) are never chosen. Returns indices into
+// labels/predicted in the order chosen.
+std::vector<std::size_t> choose_images_to_explain(const std::vector<int>& labels,
+                                                  const std::vector<std::int64_t>& predicted,
+                                                  int classes, std::size_t n);
 
 }  // namespace midge::explain

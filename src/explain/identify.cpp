@@ -27,9 +27,12 @@ std::vector<std::string> collect_images(const std::vector<std::string>& inputs) 
     std::error_code ec;
     if (fs::is_directory(in, ec)) {
       for (const auto& e : fs::recursive_directory_iterator(in)) {
-        if (e.is_regular_file() && data::has_image_extension(e.path().filename().string())) {
-          out.push_back(e.path().string());
-        }
+        if (!data::has_image_extension(e.path().filename().string())) continue;
+        // An image-named entry whose status cannot be read (a symlink loop,
+        // a dangling link) is kept: reading it fails, and it is listed with
+        // that reason like any other unreadable image.
+        std::error_code status_error;
+        if (e.is_regular_file(status_error) || status_error) out.push_back(e.path().string());
       }
     } else if (fs::exists(in, ec)) {
       out.push_back(in);
@@ -56,11 +59,7 @@ LoadedModel load(const std::string& model_file, int threads) {
   LoadedModel m;
   m.net = model::load_model(model_file, &m.meta);
   m.net->eval();
-  m.spec.size = m.meta.image_size;
-  for (int c = 0; c < 3; ++c) {
-    m.spec.mean[c] = static_cast<float>(m.meta.mean[c]);
-    m.spec.std[c] = static_cast<float>(m.meta.std[c]);
-  }
+  m.spec = data::image_spec_from(m.meta.preprocessing);
   return m;
 }
 
@@ -94,6 +93,9 @@ Prepared prepare(const LoadedModel& m, const std::vector<std::string>& images, s
     } catch (const DataError& e) {
       (*errors)[i] = e.what();
       log::warn(e.what());
+    } catch (const cv::Exception& e) {
+      (*errors)[i] = "cannot shape image " + images[i] + ": OpenCV: " + e.what();
+      log::warn((*errors)[i]);
     }
   }
   if (!p.index.empty()) {
@@ -176,7 +178,7 @@ void write_predictions_h5(const std::vector<Prediction>& predictions, const std:
   f.set_attr("", "classes", meta.classes);
   f.write("paths", paths);
   f.write("errors", errors);
-  f.write("top_taxa", taxa);
+  f.write("top_taxa", taxa, {paths.size(), k});
   f.write("top_probabilities", probs, {paths.size(), k});
   f.commit();
 }

@@ -3,7 +3,8 @@
 //
 // Inputs are files or folders (searched recursively for images, sorted).
 // Each image is decoded and shaped exactly as in training (the model file
-// records image size, mean and std; resize mode pad). An image that cannot
+// records image size, resize mode, mean and std; data::image_spec_from
+// builds the same ImageSpec from them as training did). An image that cannot
 // be read is reported with its path and reason and left out; the others are
 // still processed.
 #pragma once

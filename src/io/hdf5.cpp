@@ -224,9 +224,13 @@ void H5Node::write(const std::string& path, const std::vector<std::uint8_t>& v) 
   write_array(id_, path, where(path), v.data(), v.size(), {});
 }
 
-void H5Node::write(const std::string& path, const std::vector<std::string>& v) {
+void H5Node::write(const std::string& path, const std::vector<std::string>& v,
+                   const std::vector<std::uint64_t>& dims) {
+  if (!dims.empty() && element_count(dims) != v.size()) {
+    throw IoError("HDF5: shape does not match data for " + where(path));
+  }
   Handle type = string_type();
-  Handle space = simple_space({v.size()});
+  Handle space = simple_space(dims.empty() ? std::vector<std::uint64_t>{v.size()} : dims);
   Handle ds = create_dataset(id_, path, where(path), type.get(), space.get());
   std::vector<const char*> ptrs;
   for (const auto& s : v) ptrs.push_back(s.c_str());

@@ -48,6 +48,8 @@ void write_run_file(const std::string& path, const RunRecord& r) {
   f.set_attr("", "finished", r.finished);
   f.set_attr("", "host", r.host);
   f.set_attr("", "versions", r.versions);
+  f.set_attr("", "peak_rss_bytes", r.peak_rss_bytes);
+  f.set_attr("", "peak_cuda_bytes", r.peak_cuda_bytes);
   f.write("classes", r.classes);
   f.write("split/train/paths", r.train_paths);
   f.write("split/train/labels", r.train_labels);
@@ -79,6 +81,7 @@ void write_run_file(const std::string& path, const RunRecord& r) {
     f.write("gradcam/heatmaps", g.heatmaps,
             {n, static_cast<std::uint64_t>(g.height), static_cast<std::uint64_t>(g.width)});
     f.set_attr("gradcam/heatmaps", "layer", g.layer);
+    f.set_attr("gradcam/heatmaps", "target", g.target);
     f.set_attr("gradcam/heatmaps", "input_size", g.input_size);
     f.write("gradcam/paths", g.paths);
     f.write("gradcam/labels", g.labels);
@@ -99,6 +102,8 @@ RunRecord read_run_file(const std::string& path) {
   r.finished = f.attr_string("", "finished");
   r.host = f.attr_string("", "host");
   if (f.has_attr("", "versions")) r.versions = f.attr_string("", "versions");
+  if (f.has_attr("", "peak_rss_bytes")) r.peak_rss_bytes = f.attr_int64("", "peak_rss_bytes");
+  if (f.has_attr("", "peak_cuda_bytes")) r.peak_cuda_bytes = f.attr_int64("", "peak_cuda_bytes");
   r.classes = f.read_strings("classes");
   r.train_paths = f.read_strings("split/train/paths");
   r.train_labels = f.read_int64s("split/train/labels");
@@ -130,6 +135,9 @@ RunRecord read_run_file(const std::string& path) {
     r.gradcam.height = dims.size() == 3 ? static_cast<std::int64_t>(dims[1]) : 0;
     r.gradcam.width = dims.size() == 3 ? static_cast<std::int64_t>(dims[2]) : 0;
     r.gradcam.layer = f.attr_string("gradcam/heatmaps", "layer");
+    if (f.has_attr("gradcam/heatmaps", "target")) {
+      r.gradcam.target = f.attr_string("gradcam/heatmaps", "target");
+    }
     r.gradcam.input_size = f.attr_int64("gradcam/heatmaps", "input_size");
     r.gradcam.paths = f.read_strings("gradcam/paths");
     r.gradcam.labels = f.read_int64s("gradcam/labels");

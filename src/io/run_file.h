@@ -1,5 +1,5 @@
-// run.h5: everything one training run produced, in the schema of DESIGN.md
-// (documented field by field in docs/results-schema.md).
+// run.h5: everything one training run produced, in the schema documented
+// field by field in docs/results-schema.md.
 //
 // The trainer fills a RunRecord and rewrites run.h5 after every epoch
 // (atomically: write to a temporary file, rename), so at any moment the file
@@ -46,6 +46,7 @@ struct EvalRecord {
 
 struct GradcamRecord {
   std::string layer;
+  std::string target = "predicted";  // whose evidence: the predicted or the true taxon
   std::int64_t input_size = 0;
   std::int64_t height = 0;  // heatmap size
   std::int64_t width = 0;
@@ -65,6 +66,9 @@ struct RunRecord {
   std::string finished;  // empty while running
   std::string host;
   std::string versions;  // "LibTorch 1.13.0; OpenCV 4.6.0; HDF5 1.10.8; MPI ..."
+  // High-water marks so far, maximum over ranks (train/progress.h).
+  std::int64_t peak_rss_bytes = 0;
+  std::int64_t peak_cuda_bytes = 0;  // 0 on CPU
   // Data.
   std::vector<std::string> classes;
   std::vector<std::string> train_paths;

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/errors.h"
+#include "core/log.h"
 #include "core/text.h"
 #include "core/versions.h"
 #include "io/hdf5.h"
@@ -122,9 +123,11 @@ void save_model_h5(ResNet& model, const ModelMeta& meta, const std::string& path
   f.set_attr("", "midge_version", midge_version());
   f.set_attr("", "arch", meta.arch);
   f.set_attr("", "classes", meta.classes);
-  f.set_attr("", "image_size", static_cast<std::int64_t>(meta.image_size));
-  f.set_attr("", "mean", std::vector<double>(meta.mean.begin(), meta.mean.end()));
-  f.set_attr("", "std", std::vector<double>(meta.std.begin(), meta.std.end()));
+  const Preprocessing& p = meta.preprocessing;
+  f.set_attr("", "image_size", static_cast<std::int64_t>(p.image_size));
+  f.set_attr("", "resize", p.resize);
+  f.set_attr("", "mean", std::vector<double>(p.mean.begin(), p.mean.end()));
+  f.set_attr("", "std", std::vector<double>(p.std.begin(), p.std.end()));
   f.set_attr("", "dropout", meta.dropout);
   write_tensors(f, "weights", named_state(model));
   f.commit();
@@ -138,13 +141,20 @@ ModelMeta read_model_meta(const std::string& path) {
   ModelMeta m;
   m.arch = f.attr_string("", "arch");
   m.classes = f.attr_strings("", "classes");
-  m.image_size = static_cast<int>(f.attr_int64("", "image_size"));
+  Preprocessing& p = m.preprocessing;
+  p.image_size = f.attr_int64("", "image_size");
+  if (f.has_attr("", "resize")) {
+    p.resize = f.attr_string("", "resize");
+  } else {
+    p.resize = "pad";
+    log::warn(path + " does not record data.resize (written by an older midge): assuming pad");
+  }
   auto mean = f.attr_doubles("", "mean");
   auto sd = f.attr_doubles("", "std");
   if (mean.size() != 3 || sd.size() != 3) throw DataError(path + ": mean/std must have 3 values");
-  for (int i = 0; i < 3; ++i) {
-    m.mean[i] = mean[i];
-    m.std[i] = sd[i];
+  for (std::size_t i = 0; i < 3; ++i) {
+    p.mean[i] = mean[i];
+    p.std[i] = sd[i];
   }
   m.dropout = f.has_attr("", "dropout") ? f.attr_double("", "dropout") : 0.0;
   return m;

@@ -2,8 +2,10 @@
 //
 // model.h5 (DESIGN.md): group /weights with one dataset per parameter and
 // buffer named exactly as torchvision's state_dict keys, and root
-// attributes arch, classes, image_size, mean, std (plus dropout,
-// schema_version, midge_version). A TorchScript archive (torch.jit.save of a
+// attributes arch, classes, the preprocessing of training (image_size,
+// resize, mean, std) plus dropout, schema_version, midge_version. A model.h5
+// written before `resize` was recorded is read as pad (what predict applied
+// to it then), with a warning. A TorchScript archive (torch.jit.save of a
 // scripted or traced torchvision ResNet; analysis/export_torchvision.py
 // writes one) is read with torch::jit::load and copied by name.
 //
@@ -19,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config.h"
 #include "model/resnet.h"
 
 namespace midge::io {
@@ -30,9 +33,7 @@ namespace midge::model {
 struct ModelMeta {
   std::string arch;
   std::vector<std::string> classes;
-  int image_size = 0;
-  std::array<double, 3> mean{};
-  std::array<double, 3> std{};
+  Preprocessing preprocessing;  // as in training (core/config.h)
   double dropout = 0;
 };
 

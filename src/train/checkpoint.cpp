@@ -4,16 +4,13 @@
 #include "io/hdf5.h"
 
 namespace midge::train {
-bool key_may_change_on_resume(const std::string& key) {
-  return key == "data.workers" || key == "data.prefetch" || key == "run.threads" ||
-         key == "run.checkpoint_every";
-}
 
 void save_state(const std::string& path, model::ResNet& model, const TrainState& s) {
   io::H5Writer f(path);
   f.set_attr("", "format", std::string("midge-state"));
   f.set_attr("", "config", s.config);
   f.set_attr("", "classes", s.classes);
+  f.set_attr("", "world_size", static_cast<std::int64_t>(s.world_size));
   f.write_scalar("stage", static_cast<std::int64_t>(s.stage));
   f.write_scalar("epoch", s.epoch);
   f.write_scalar("schedule/plateau_lr", s.schedule.plateau_lr);
@@ -25,6 +22,8 @@ void save_state(const std::string& path, model::ResNet& model, const TrainState&
   f.write_scalar("early/best_epoch", s.early.best_epoch);
   f.write_scalar("early/bad_epochs", s.early.bad_epochs);
   f.write("optimizer", s.optimizer);
+  f.write_scalar("loss_scaler/scale", s.scaler.scale);
+  f.write_scalar("loss_scaler/clean_steps", s.scaler.clean_steps);
   io::write_history(f, "history/stage1", s.stage1);
   io::write_history(f, "history/stage2", s.stage2);
   model::write_tensors(f, "model", model::named_state(model));
@@ -32,20 +31,35 @@ void save_state(const std::string& path, model::ResNet& model, const TrainState&
   f.commit();
 }
 
-TrainState load_state(const std::string& path, model::ResNet& model) {
-  io::H5Reader f(path);
+namespace {
+
+TrainState read_header(const io::H5Reader& f, const std::string& path) {
   if (!f.has_attr("", "format") || f.attr_string("", "format") != "midge-state") {
     throw TrainError(path + " is not a midge training state file");
   }
   TrainState s;
   s.config = f.attr_string("", "config");
   s.classes = f.attr_strings("", "classes");
+  if (f.has_attr("", "world_size")) s.world_size = static_cast<int>(f.attr_int64("", "world_size"));
+  s.stage = static_cast<int>(f.read_int64("stage"));
+  s.epoch = f.read_int64("epoch");
+  return s;
+}
+
+}  // namespace
+
+TrainState read_state_header(const std::string& path) {
+  io::H5Reader f(path);
+  return read_header(f, path);
+}
+
+TrainState load_state(const std::string& path, model::ResNet& model) {
+  io::H5Reader f(path);
+  TrainState s = read_header(f, path);
   if (static_cast<int>(s.classes.size()) != model->num_classes()) {
     throw TrainError(path + " was written for " + std::to_string(s.classes.size()) +
                      " taxa, this run has " + std::to_string(model->num_classes()));
   }
-  s.stage = static_cast<int>(f.read_int64("stage"));
-  s.epoch = f.read_int64("epoch");
   s.schedule.plateau_lr = f.read_double("schedule/plateau_lr");
   s.schedule.plateau_best = f.read_double("schedule/plateau_best");
   s.schedule.plateau_bad = f.read_int64("schedule/plateau_bad");
@@ -55,6 +69,11 @@ TrainState load_state(const std::string& path, model::ResNet& model) {
   s.early.best_epoch = f.read_int64("early/best_epoch");
   s.early.bad_epochs = f.read_int64("early/bad_epochs");
   s.optimizer = f.read_bytes("optimizer");
+  // Files written before the loss scaler was saved resume at its initial state.
+  if (f.exists("loss_scaler")) {
+    s.scaler.scale = f.read_double("loss_scaler/scale");
+    s.scaler.clean_steps = f.read_int64("loss_scaler/clean_steps");
+  }
   s.stage1 = io::read_history(f, "history/stage1");
   s.stage2 = io::read_history(f, "history/stage2");
   model::import_state(model, model::read_tensors(f, "model"), model::ImportPolicy::kExact, path);

@@ -3,9 +3,11 @@
 // Holds the model's weights and buffers, the best weights kept by early
 // stopping, the optimizer's state (LibTorch's own serialization, stored as
 // bytes), schedule and early-stopping counters, the histories so far, and
-// the resolved configuration and taxa it belongs to. The data order and
-// augmentation are functions of (seed, epoch) and dropout is reseeded each
-// epoch, so no random-generator state needs saving.
+// the resolved configuration, taxa and number of ranks it belongs to, and
+// the fp16 loss scaler's state. The data order and augmentation are
+// functions of (seed, epoch) and dropout is reseeded each epoch, so no
+// random-generator state needs saving. Whether a state.h5 may continue a
+// given run is decided in train/resume.h.
 #pragma once
 
 #include <optional>
@@ -15,6 +17,7 @@
 #include "io/run_file.h"
 #include "model/resnet.h"
 #include "model/weights.h"
+#include "train/precision.h"
 #include "train/schedule.h"
 
 namespace midge::train {
@@ -31,14 +34,16 @@ struct TrainState {
   io::History stage2;
   std::string config;  // resolved INI text
   std::vector<std::string> classes;
+  int world_size = 0;          // ranks of the run that wrote it (0: not recorded)
+  LossScaler::State scaler{};  // fp16 dynamic loss scale
 };
 
 void save_state(const std::string& path, model::ResNet& model, const TrainState& state);
+// What state.h5 belongs to and where it stands (configuration, taxa, ranks,
+// stage, epoch), without reading any tensor: enough to decide whether it
+// may be resumed before a model of the right shape exists.
+TrainState read_state_header(const std::string& path);
 // Reads state.h5 and loads its weights into `model` (which must match).
 TrainState load_state(const std::string& path, model::ResNet& model);
-
-// Keys whose change does not alter a run's results: a resumed run may differ
-// in these from the run that wrote the checkpoint.
-bool key_may_change_on_resume(const std::string& key);
 
 }  // namespace midge::train

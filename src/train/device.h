@@ -22,7 +22,9 @@ struct DeviceChoice {
 
 // run.device auto|cpu|cuda; CUDA device = local_rank % visible GPUs; CPU
 // threads = run.threads or the node's cores / ranks on the node. Also
-// applies run.deterministic and the thread count to LibTorch.
+// applies run.deterministic and the thread count to LibTorch and, on CPU,
+// makes glibc keep freed memory in the heap (no mmap, no trimming) unless
+// the environment variable MIDGE_KEEP_MALLOC is set, to any value.
 DeviceChoice choose_device(const RunConfig& run, int local_rank, int local_size);
 
 // Batch buffers for the loader: page-locked on CUDA (fast, asynchronous

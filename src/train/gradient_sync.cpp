@@ -20,7 +20,7 @@ struct GradientSync::Bucket {
   std::unique_ptr<c10::Event> copied;  // GPU: recorded after the bucket is written
 };
 
-GradientSync::GradientSync(dist::Communicator& world, std::vector<torch::Tensor> params,
+GradientSync::GradientSync(distributed::Communicator& world, std::vector<torch::Tensor> params,
                            GradientSyncOptions options)
     : world_(world) {
   for (auto& p : params) {
@@ -64,7 +64,7 @@ GradientSync::GradientSync(dist::Communicator& world, std::vector<torch::Tensor>
     if (cuda_) b->copied = std::make_unique<c10::Event>(c10::DeviceType::CUDA);
   }
 
-  reducer_ = std::make_unique<dist::AsyncAllreduce>(world_, options.overlap);
+  reducer_ = std::make_unique<distributed::AsyncAllreduce>(world_, options.overlap);
   if (options.overlap) {
     for (std::size_t k = 0; k < params_.size(); ++k) {
       hooks_.push_back(

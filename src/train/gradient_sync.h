@@ -9,7 +9,7 @@
 //    reverse registration order, which is roughly the order backward
 //    produces their gradients (fc first, conv1 last).
 //  - A hook on each parameter copies its gradient into its bucket's flat
-//    buffer; when a bucket is complete it goes to dist::AsyncAllreduce,
+//    buffer; when a bucket is complete it goes to distributed::AsyncAllreduce,
 //    whose thread sums it over ranks while backward continues. Buckets are
 //    launched strictly in index order on every rank (a complete bucket
 //    waits for its predecessors), so the collectives match across ranks
@@ -39,8 +39,8 @@
 #include <mutex>
 #include <vector>
 
-#include "dist/async_allreduce.h"
-#include "dist/communicator.h"
+#include "distributed/async_allreduce.h"
+#include "distributed/communicator.h"
 
 namespace midge::train {
 
@@ -51,7 +51,7 @@ struct GradientSyncOptions {
 
 class GradientSync {
  public:
-  GradientSync(dist::Communicator& world, std::vector<torch::Tensor> params,
+  GradientSync(distributed::Communicator& world, std::vector<torch::Tensor> params,
                GradientSyncOptions options);
   ~GradientSync();
   GradientSync(const GradientSync&) = delete;
@@ -88,7 +88,7 @@ class GradientSync {
   void launch_ready();
   void launch(Bucket& bucket);
 
-  dist::Communicator& world_;
+  distributed::Communicator& world_;
   std::vector<torch::Tensor> params_;
   std::vector<Slot> slots_;
   std::vector<std::unique_ptr<Bucket>> buckets_;
@@ -101,7 +101,7 @@ class GradientSync {
   std::int64_t numel_ = 0;
   bool cuda_ = false;
   bool device_buffers_ = false;
-  std::unique_ptr<dist::AsyncAllreduce> reducer_;
+  std::unique_ptr<distributed::AsyncAllreduce> reducer_;
 };
 
 }  // namespace midge::train

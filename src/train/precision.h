@@ -31,7 +31,18 @@ class AutocastScope {
 // overflow (the step is skipped) and doubles it after 2000 clean steps.
 class LossScaler {
  public:
+  // What a checkpoint keeps (state.h5 /loss_scaler), so that a resumed fp16
+  // run continues at the scale it had reached.
+  struct State {
+    double scale = 65536.0;
+    std::int64_t clean_steps = 0;
+  };
   explicit LossScaler(bool enabled) : enabled_(enabled) {}
+  State state() const { return {scale_, clean_steps_}; }
+  void restore(const State& s) {
+    scale_ = s.scale;
+    clean_steps_ = s.clean_steps;
+  }
   bool enabled() const { return enabled_; }
   double scale() const { return enabled_ ? scale_ : 1.0; }
   // Returns false when a gradient is not finite.
@@ -40,8 +51,8 @@ class LossScaler {
 
  private:
   bool enabled_;
-  double scale_ = 65536.0;
-  int clean_steps_ = 0;
+  double scale_ = State{}.scale;
+  std::int64_t clean_steps_ = 0;
 };
 
 }  // namespace midge::train

@@ -5,7 +5,8 @@
 namespace midge::train {
 
 bool improves(const StageConfig& stage, double metric, double best) {
-  // A relative margin keeps numerical noise from counting as progress.
+  // Margins keep numerical noise from counting as progress: absolute for
+  // val_acc, relative to |best| for val_loss.
   if (stage.early_stop_metric == "val_acc") return metric > best + 1e-9;
   return metric < best - 1e-9 * std::abs(best);
 }

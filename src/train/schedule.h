@@ -33,7 +33,10 @@ double lr_for_epoch(const StageConfig& stage, std::int64_t epoch, const Schedule
 void schedule_observe(const StageConfig& stage, double metric, ScheduleState* state);
 
 // True when `metric` improves on `best` for the stage's early_stop_metric
-// (lower val_loss, higher val_acc).
+// by more than a tiny margin: val_acc must exceed best + 1e-9 (an absolute
+// margin; accuracies lie in [0, 1]), val_loss must fall below
+// best - 1e-9 * |best| (a margin relative to the best loss). Both the
+// plateau schedule and early stopping count improvement with it.
 bool improves(const StageConfig& stage, double metric, double best);
 
 struct EarlyStopState {

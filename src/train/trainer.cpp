@@ -3,12 +3,11 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
 
+#include "core/clock.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/random.h"
@@ -25,9 +24,15 @@
 #include "model/weights.h"
 #include "train/checkpoint.h"
 #include "train/device.h"
+#include "train/evaluation.h"
+#include "train/forward.h"
 #include "train/gradient_sync.h"
 #include "train/metrics.h"
+#include "train/optimizer.h"
 #include "train/precision.h"
+#include "train/progress.h"
+#include "train/replica.h"
+#include "train/resume.h"
 #include "train/schedule.h"
 #include "train/update.h"
 
@@ -36,56 +41,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-std::string duration_text(double s) {
-  const auto total = static_cast<long long>(s + 0.5);
-  char buf[32];
-  if (total >= 3600) {
-    std::snprintf(buf, sizeof(buf), "%lldh%02lldm", total / 3600, (total / 60) % 60);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%lldm%02llds", total / 60, total % 60);
-  }
-  return buf;
-}
-
-// --- multi-rank helpers (world size 1: no-ops) ---------------------------
-
-// Copies every parameter and buffer of rank 0 to all ranks.
-void broadcast_state(dist::Communicator& world, model::ResNet& net) {
-  if (world.size() == 1) return;
-  torch::NoGradGuard no_grad;
-  for (auto& [name, t] : model::named_state(net)) {
-    if (t.scalar_type() == torch::kLong) {
-      torch::Tensor c = t.to(torch::kCPU).contiguous();
-      world.broadcast(c.data_ptr<std::int64_t>(), static_cast<std::size_t>(c.numel()), 0);
-      t.copy_(c);
-    } else {
-      torch::Tensor c = t.to(torch::kCPU, torch::kFloat).contiguous();
-      world.broadcast(c.data_ptr<float>(), static_cast<std::size_t>(c.numel()), 0);
-      t.copy_(c);
-    }
-  }
-}
-
-// BatchNorm running statistics drift apart on different shards; evaluation
-// and checkpoints use their average over ranks.
-void average_batchnorm(dist::Communicator& world, model::ResNet& net) {
-  if (world.size() == 1) return;
-  torch::NoGradGuard no_grad;
-  for (auto& b : net->named_buffers()) {
-    if (b.value().scalar_type() == torch::kLong) continue;
-    torch::Tensor c = b.value().to(torch::kCPU, torch::kFloat).contiguous();
-    world.allreduce(c.data_ptr<float>(), static_cast<std::size_t>(c.numel()));
-    c.div_(static_cast<double>(world.size()));
-    b.value().copy_(c);
-  }
-}
-
 model::NamedTensors clone_state(model::ResNet& net) {
   model::NamedTensors out;
   for (auto& [name, t] : model::named_state(net))
@@ -93,49 +48,9 @@ model::NamedTensors clone_state(model::ResNet& net) {
   return out;
 }
 
-std::vector<std::uint8_t> serialize_optimizer(torch::optim::Optimizer& opt) {
-  std::ostringstream os;
-  torch::save(opt, os);
-  const std::string s = os.str();
-  return {s.begin(), s.end()};
-}
-
-void deserialize_optimizer(torch::optim::Optimizer& opt, const std::vector<std::uint8_t>& bytes) {
-  std::istringstream is(std::string(bytes.begin(), bytes.end()));
-  torch::load(opt, is);
-}
-
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const StageConfig& s,
-                                                        std::vector<torch::Tensor> params) {
-  if (s.optimizer == "sgd") {
-    return std::make_unique<torch::optim::SGD>(
-        params, torch::optim::SGDOptions(s.lr).momentum(s.momentum).weight_decay(s.weight_decay));
-  }
-  if (s.optimizer == "adamw") {
-    return std::make_unique<torch::optim::AdamW>(
-        params,
-        torch::optim::AdamWOptions(s.lr).betas({s.momentum, 0.999}).weight_decay(s.weight_decay));
-  }
-  return std::make_unique<torch::optim::Adam>(
-      params,
-      torch::optim::AdamOptions(s.lr).betas({s.momentum, 0.999}).weight_decay(s.weight_decay));
-}
-
-void set_lr(torch::optim::Optimizer& opt, double lr) {
-  for (auto& group : opt.param_groups()) group.options().set_lr(lr);
-}
-
-struct EvalResult {
-  double loss_sum = 0;
-  std::int64_t count = 0;
-  std::vector<std::int64_t> confusion;
-  std::vector<float> probabilities;  // N x C (filled when asked), val order
-  std::vector<std::int64_t> predicted;
-};
-
 class Trainer {
  public:
-  Trainer(const Config& config, dist::Communicator& world, std::string out)
+  Trainer(const Config& config, distributed::Communicator& world, std::string out)
       : config_(config), world_(world), out_(std::move(out)) {}
 
   TrainOutcome run();
@@ -143,22 +58,20 @@ class Trainer {
  private:
   bool rank0() const { return world_.rank() == 0; }
   std::string path(const char* name) const { return (fs::path(out_) / name).string(); }
+  int per_rank_batch() const;
   void setup();
+  void resume_from(const std::string& state_file);
   void run_stage(int stage);
   double train_epoch(int stage, std::int64_t epoch, torch::optim::Optimizer& opt,
                      const std::vector<torch::Tensor>& params, double* acc, double* img_per_s);
-  EvalResult evaluate(bool collect);
   void write_run();
   void checkpoint(int next_stage, std::int64_t epoch, torch::optim::Optimizer* opt);
   void finish();
-  void explain_validation();
-  torch::Tensor to_input(const data::Batch& b) const;
-  torch::Tensor labels_of(const data::Batch& b) const;
+  void explain_validation(const std::vector<std::int64_t>& predicted);
   data::LoaderOptions loader_options(bool train, int per_rank_batch) const;
-  torch::Tensor logits_of(const data::Batch& b);
 
   Config config_;
-  dist::Communicator& world_;
+  distributed::Communicator& world_;
   std::string out_;
   DeviceChoice device_;
   data::Split split_;
@@ -175,24 +88,23 @@ class Trainer {
   io::RunRecord record_;
   TrainState state_;
   bool resumed_ = false;
-  Clock::time_point started_ = Clock::now();
-  double epoch_seconds_ = 0;  // running mean, for the ETA
+  EtaEstimate eta_;
   std::int64_t epochs_done_ = 0;
   TrainOutcome outcome_;
 };
+
+// Evaluation and Grad-CAM work in chunks of the training batch per rank (of
+// the last stage that trains), so they never need more memory than a
+// training step.
+int Trainer::per_rank_batch() const {
+  const StageConfig& last = config_.stage2.epochs > 0 ? config_.stage2 : config_.stage1;
+  return static_cast<int>(std::max<long long>(1, last.batch_size / world_.size()));
+}
 
 void Trainer::setup() {
   device_ = choose_device(config_.run, world_.local_rank(), world_.local_size());
   split_ = data::split_for_run(config_.data);
   classes_ = static_cast<int>(split_.classes.size());
-  for (const StageConfig* s : {&config_.stage1, &config_.stage2}) {
-    if (s->epochs > 0 && s->batch_size % world_.size() != 0) {
-      throw ConfigError((s == &config_.stage1 ? std::string("stage1") : std::string("stage2")) +
-                        ".batch_size (" + std::to_string(s->batch_size) +
-                        ") must be divisible by the number of ranks (" +
-                        std::to_string(world_.size()) + ")");
-    }
-  }
   torch::manual_seed(config_.run.seed);
   net_ = model::ResNet(config_.model.arch, classes_, config_.model.dropout);
   model::load_pretrained(net_, config_.model.pretrained);
@@ -204,9 +116,8 @@ void Trainer::setup() {
     auto w = data::class_weights(labels, classes_);
     class_weights_ = torch::tensor(w).to(device_.device);
   }
-  data::LoaderOptions eo = loader_options(
-      false, static_cast<int>(std::max<long long>(1, config_.stage2.batch_size / world_.size())));
-  eval_loader_ = std::make_unique<data::Loader>(split_.val, classes_, eo);
+  eval_loader_ =
+      std::make_unique<data::Loader>(split_.val, classes_, loader_options(false, per_rank_batch()));
   scaler_ = LossScaler(config_.run.amp == "fp16");
 
   record_.classes = split_.classes;
@@ -220,59 +131,34 @@ void Trainer::setup() {
   }
   state_.config = record_.config;
   state_.classes = split_.classes;
-
+  state_.world_size = world_.size();
   const std::string state_file = path("state.h5");
-  if (fs::exists(state_file)) {
-    TrainState saved = load_state(state_file, net_);
-    // Refuse a checkpoint of another configuration, naming what differs.
-    Config old = resolve_config_text(saved.config, state_file, {});
-    std::vector<std::string> diffs;
-    for (std::size_t i = 0; i < old.values.size(); ++i) {
-      const auto& [key, value] = old.values[i];
-      if (value != config_.values[i].second && !key_may_change_on_resume(key)) {
-        diffs.push_back(key + " (" + value + " -> " + config_.values[i].second + ")");
-      }
-    }
-    if (!diffs.empty()) {
-      throw TrainError(state_file + " belongs to a run with another configuration: " +
-                       text::join(diffs, ", ") + "; use another --out or remove state.h5");
-    }
-    if (saved.classes != split_.classes) {
-      throw TrainError(state_file + " was written for other taxa than " + config_.data.root +
-                       " has now");
-    }
-    state_ = std::move(saved);
-    net_->to(device_.device);
-    resumed_ = true;
-    record_.stage1 = state_.stage1;
-    record_.stage2 = state_.stage2;
-    epochs_done_ = static_cast<std::int64_t>(state_.stage1.size() + state_.stage2.size());
-    if (rank0()) {
-      log::info(text::format("resuming from %s: stage %d, %lld epoch(s) of it done",
-                             state_file.c_str(), state_.stage,
-                             static_cast<long long>(state_.epoch)));
-    }
-  }
+  if (fs::exists(state_file)) resume_from(state_file);
 }
 
-torch::Tensor Trainer::to_input(const data::Batch& b) const {
-  const std::int64_t s = b.image_size;
-  // Wrap the loader's buffer without a copy; the tensor keeps it alive.
-  std::shared_ptr<float> keep = b.images;
-  torch::Tensor x = torch::from_blob(
-      b.images.get(), {b.size, 3, s, s}, [keep](void*) mutable { keep.reset(); },
-      torch::TensorOptions().dtype(torch::kFloat));
-  if (device_.cuda) {
-    x = x.to(device_.device, /*non_blocking=*/true).contiguous(at::MemoryFormat::ChannelsLast);
+void Trainer::resume_from(const std::string& state_file) {
+  // Every rank reads the same file and reaches the same verdict.
+  check_resumable(read_state_header(state_file), config_, split_.classes, world_.size(),
+                  state_file);
+  state_ = load_state(state_file, net_);
+  state_.world_size = world_.size();
+  net_->to(device_.device);
+  scaler_.restore(state_.scaler);
+  resumed_ = true;
+  record_.stage1 = state_.stage1;
+  record_.stage2 = state_.stage2;
+  epochs_done_ = static_cast<std::int64_t>(state_.stage1.size() + state_.stage2.size());
+  if (rank0()) {
+    log::info(text::format("resuming from %s: stage %d, %lld epoch(s) of it done",
+                           state_file.c_str(), state_.stage, static_cast<long long>(state_.epoch)));
   }
-  return x;
 }
 
 // Loader settings from [data] and this rank; `train` adds augmentation and
 // class balance.
 data::LoaderOptions Trainer::loader_options(bool train, int per_rank_batch) const {
   data::LoaderOptions o;
-  o.spec = data::image_spec_from(config_.data);
+  o.spec = data::image_spec_from(preprocessing_of(config_.data));
   o.train = train;
   if (train) {
     o.augment = config_.augment;
@@ -289,20 +175,6 @@ data::LoaderOptions Trainer::loader_options(bool train, int per_rank_batch) cons
   return o;
 }
 
-torch::Tensor Trainer::labels_of(const data::Batch& b) const {
-  return torch::tensor(b.labels, torch::kLong).to(device_.device);
-}
-
-// Forward pass under run.amp's autocast; logits always come back as float.
-torch::Tensor Trainer::logits_of(const data::Batch& b) {
-  torch::Tensor logits;
-  {
-    AutocastScope autocast(config_.run.amp, device_.cuda);
-    logits = net_->forward(to_input(b));
-  }
-  return logits.to(torch::kFloat);
-}
-
 double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimizer& opt,
                             const std::vector<torch::Tensor>& params, double* acc,
                             double* img_per_s) {
@@ -314,6 +186,11 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
                          {static_cast<std::uint64_t>(stage)});
     train_loader_ = std::make_unique<data::Loader>(split_.train, classes_, o);
     loader_stage_ = stage;
+    const auto per_epoch = world_.allreduce_value<std::int64_t>(train_loader_->samples_per_epoch());
+    if (rank0()) {
+      log::info(text::format("stage %d: %lld training images per epoch (balance %s)", stage,
+                             static_cast<long long>(per_epoch), config_.data.balance.c_str()));
+    }
   }
   // Dropout draws from LibTorch's generator: reseed per epoch so a resumed
   // run draws what an uninterrupted one would.
@@ -331,11 +208,25 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
   exposed_comm_seconds_ = 0;
   const double comm_before = sync_ ? sync_->communication_seconds() : 0.0;
   data::Batch b;
+  bool single_reported = false;
   while (train_loader_->next(&b)) {
     opt.zero_grad();
+    // BatchNorm in training mode (stage 2) cannot normalize one image: a
+    // batch left with a single image on this rank (the epoch's last partial
+    // batch, or unreadable images removed) takes no part in this step.
+    if (b.size == 1 && stage == 2) {
+      if (!single_reported) {
+        log::warn(text::format(
+            "stage 2 epoch %lld batch %lld: a single image on rank %d; BatchNorm cannot train on "
+            "one image, so it is left out of this step",
+            static_cast<long long>(epoch + 1), static_cast<long long>(b.index + 1), world_.rank()));
+        single_reported = true;
+      }
+      b.size = 0;
+    }
     if (b.size > 0) {
-      torch::Tensor y = labels_of(b);
-      torch::Tensor logits = logits_of(b);
+      torch::Tensor y = batch_labels(b, device_);
+      torch::Tensor logits = forward_logits(net_, b, device_, config_.run.amp);
       torch::Tensor loss = torch::nn::functional::cross_entropy(
           logits, y, torch::nn::functional::CrossEntropyFuncOptions().weight(class_weights_));
       const double lv = loss.item<double>();
@@ -370,59 +261,6 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
   return stats[2] > 0 ? stats[0] / stats[2] : 0;
 }
 
-EvalResult Trainer::evaluate(bool collect) {
-  average_batchnorm(world_, net_);
-  net_->eval();
-  torch::NoGradGuard no_grad;
-  EvalResult r;
-  r.confusion.assign(static_cast<std::size_t>(classes_) * classes_, 0);
-  const std::size_t n = split_.val.size();
-  std::vector<float> probs;
-  std::vector<std::int64_t> predicted;
-  if (collect) {
-    probs.assign(n * static_cast<std::size_t>(classes_), 0.0F);
-    predicted.assign(n, 0);
-  }
-  eval_loader_->start_epoch(0);
-  data::Batch b;
-  while (eval_loader_->next(&b)) {
-    if (b.size == 0) continue;
-    torch::Tensor y = labels_of(b);
-    torch::Tensor logits = logits_of(b);
-    r.loss_sum +=
-        torch::nn::functional::cross_entropy(
-            logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-            .item<double>();
-    torch::Tensor pred = logits.argmax(1).to(torch::kCPU);
-    torch::Tensor p = torch::softmax(logits, 1).to(torch::kCPU).contiguous();
-    for (int i = 0; i < b.size; ++i) {
-      const std::int64_t k = pred[i].item<std::int64_t>();
-      count(r.confusion, classes_, b.labels[static_cast<std::size_t>(i)], k);
-      if (collect) {
-        const auto row = static_cast<std::size_t>(b.samples[static_cast<std::size_t>(i)]);
-        predicted[row] = k;
-        std::copy(p[i].data_ptr<float>(), p[i].data_ptr<float>() + classes_,
-                  probs.begin() + static_cast<long>(row * static_cast<std::size_t>(classes_)));
-      }
-    }
-    r.count += b.size;
-  }
-  // Exact global metrics: sums of per-rank sums; every row of the
-  // probability table is filled by exactly one rank.
-  world_.allreduce(r.confusion);
-  double totals[2] = {r.loss_sum, static_cast<double>(r.count)};
-  world_.allreduce(totals, 2);
-  r.loss_sum = totals[0];
-  r.count = static_cast<std::int64_t>(totals[1]);
-  if (collect) {
-    world_.allreduce(probs);
-    world_.allreduce(predicted);
-    r.probabilities = std::move(probs);
-    r.predicted = std::move(predicted);
-  }
-  return r;
-}
-
 void Trainer::write_run() {
   if (!rank0()) return;
   record_.skipped.clear();
@@ -442,6 +280,7 @@ void Trainer::checkpoint(int next_stage, std::int64_t epoch, torch::optim::Optim
   state_.epoch = epoch;
   state_.stage1 = record_.stage1;
   state_.stage2 = record_.stage2;
+  state_.scaler = scaler_.state();
   state_.optimizer = opt != nullptr ? serialize_optimizer(*opt) : std::vector<std::uint8_t>{};
   if (rank0() && config_.run.checkpoint_every > 0) save_state(path("state.h5"), net_, state_);
 }
@@ -485,24 +324,34 @@ void Trainer::run_stage(int stage) {
     const auto t0 = Clock::now();
     const double lr = lr_for_epoch(sc, epoch, state_.schedule);
     set_lr(*opt, lr);
-    double train_acc = 0;
-    double img_s = 0;
-    const double train_loss = train_epoch(stage, epoch, *opt, params, &train_acc, &img_s);
-    EvalResult val = evaluate(false);
+    EpochReport report;
+    report.stage = stage;
+    report.epoch = epoch + 1;
+    report.epochs = sc.epochs;
+    report.lr = lr;
+    report.train_loss =
+        train_epoch(stage, epoch, *opt, params, &report.train_acc, &report.images_per_second);
+    EvalResult val = evaluate(net_, *eval_loader_, device_, config_.run.amp, world_, classes_,
+                              split_.val.size(), false);
     const Metrics m = compute_metrics(val.confusion, classes_);
-    const double val_loss = val.count > 0 ? val.loss_sum / static_cast<double>(val.count) : 0;
-    const double secs = seconds_since(t0);
+    report.val_loss = val.mean_loss();
+    report.val_acc = m.accuracy;
+    report.seconds = seconds_since(t0);
+    report.peak = peak_memory(device_, world_);
+    record_.peak_rss_bytes = report.peak.host_rss;
+    record_.peak_cuda_bytes = report.peak.device_allocated;
     history.epoch.push_back(epoch + 1);
-    history.train_loss.push_back(train_loss);
-    history.train_acc.push_back(train_acc);
-    history.val_loss.push_back(val_loss);
-    history.val_acc.push_back(m.accuracy);
+    history.train_loss.push_back(report.train_loss);
+    history.train_acc.push_back(report.train_acc);
+    history.val_loss.push_back(report.val_loss);
+    history.val_acc.push_back(report.val_acc);
     history.lr.push_back(lr);
-    history.seconds.push_back(secs);
-    history.images_per_second.push_back(img_s);
+    history.seconds.push_back(report.seconds);
+    history.images_per_second.push_back(report.images_per_second);
     ++epochs_done_;
-    epoch_seconds_ = epoch_seconds_ == 0 ? secs : 0.7 * epoch_seconds_ + 0.3 * secs;
-    const double watched = sc.early_stop_metric == "val_acc" ? m.accuracy : val_loss;
+    eta_.add_epoch(report.seconds);
+    report.eta_seconds = eta_.seconds_left(total_epochs - epochs_done_);
+    const double watched = sc.early_stop_metric == "val_acc" ? m.accuracy : report.val_loss;
     schedule_observe(sc, watched, &state_.schedule);
     if (early_stop_observe(sc, epoch, watched, &state_.early) && sc.early_stop_patience > 0) {
       state_.best = clone_state(net_);
@@ -513,14 +362,7 @@ void Trainer::run_stage(int stage) {
           "stage %d epoch %lld: gradient allreduce %.3f s, of which %.3f s not hidden by backward",
           stage, static_cast<long long>(epoch + 1), comm_seconds_, exposed_comm_seconds_));
     }
-    if (rank0()) {
-      const double eta = epoch_seconds_ * static_cast<double>(total_epochs - epochs_done_);
-      log::info(text::format(
-          "stage %d epoch %lld/%lld  train loss %.4f acc %.3f | val loss %.4f acc %.3f | "
-          "lr %.3g | %.0f img/s | %s | ETA %s",
-          stage, static_cast<long long>(epoch + 1), sc.epochs, train_loss, train_acc, val_loss,
-          m.accuracy, lr, img_s, duration_text(secs).c_str(), duration_text(eta).c_str()));
-    }
+    if (rank0()) log::info(epoch_line(report));
     const bool stop = early_stop_due(sc, state_.early);
     const bool last = stop || epoch + 1 == sc.epochs;
     if (!last && config_.run.checkpoint_every > 0 &&
@@ -553,7 +395,8 @@ void Trainer::run_stage(int stage) {
 }
 
 void Trainer::finish() {
-  EvalResult r = evaluate(true);
+  EvalResult r = evaluate(net_, *eval_loader_, device_, config_.run.amp, world_, classes_,
+                          split_.val.size(), true);
   const Metrics m = compute_metrics(r.confusion, classes_);
   record_.has_eval = true;
   io::EvalRecord& e = record_.eval;
@@ -564,93 +407,89 @@ void Trainer::finish() {
   e.support = m.support;
   e.accuracy = m.accuracy;
   e.balanced_accuracy = m.balanced_accuracy;
-  e.loss = r.count > 0 ? r.loss_sum / static_cast<double>(r.count) : 0;
+  e.loss = r.mean_loss();
   e.labels = record_.val_labels;
   e.predicted = r.predicted;
   e.probabilities = r.probabilities;
   e.paths = record_.val_paths;
-  // Images skipped during evaluation have no prediction: mark them -1.
-  for (std::size_t i = 0; i < e.predicted.size(); ++i) {
-    float row = 0;
-    for (int c = 0; c < classes_; ++c)
-      row += e.probabilities[i * static_cast<std::size_t>(classes_) + static_cast<std::size_t>(c)];
-    if (row == 0) e.predicted[i] = -1;
-  }
-  std::ostringstream table;
-  std::size_t width = 5;
-  for (const auto& c : split_.classes) width = std::max(width, c.size());
-  table << "taxon" << std::string(width - 3, ' ') << "support  accuracy  precision      f1\n";
-  for (int c = 0; c < classes_; ++c) {
-    const auto k = static_cast<std::size_t>(c);
-    char line[128];
-    std::snprintf(line, sizeof(line), "%7lld  %8.3f  %9.3f  %6.3f\n",
-                  static_cast<long long>(m.support[k]), m.recall[k], m.precision[k], m.f1[k]);
-    table << split_.classes[k] << std::string(width - split_.classes[k].size() + 2, ' ') << line;
-  }
-  char tail[160];
-  std::snprintf(tail, sizeof(tail),
-                "accuracy %.4f, balanced accuracy %.4f (%lld validation images)\n", m.accuracy,
-                m.balanced_accuracy, static_cast<long long>(r.count));
-  table << tail;
-  outcome_.table = table.str();
+  outcome_.table = per_taxon_table(m, split_.classes, r.count);
   outcome_.accuracy = m.accuracy;
   outcome_.balanced_accuracy = m.balanced_accuracy;
   if (rank0()) {
     model::ModelMeta meta;
     meta.arch = config_.model.arch;
     meta.classes = split_.classes;
-    meta.image_size = static_cast<int>(config_.data.image_size);
-    meta.mean = config_.data.mean;
-    meta.std = config_.data.std;
+    meta.preprocessing = preprocessing_of(config_.data);
     meta.dropout = config_.model.dropout;
     model::save_model_h5(net_, meta, path("model.h5"));
   }
-  explain_validation();
+  explain_validation(r.predicted);
+  const PeakMemory peak = peak_memory(device_, world_);
+  record_.peak_rss_bytes = peak.host_rss;
+  record_.peak_cuda_bytes = peak.device_allocated;
+  if (rank0()) {
+    log::info("peak memory of the run (largest rank): " + bytes_text(peak.host_rss) + " host" +
+              (peak.device_allocated > 0 ? ", " + bytes_text(peak.device_allocated) + " GPU" : ""));
+  }
   record_.status = "complete";
   record_.finished = io::utc_timestamp();
   write_run();
 }
 
-// Grad-CAM heatmaps of the first gradcam.max_images validation images, for
-// the predicted taxon, computed on rank 0 (the other ranks have finished).
-void Trainer::explain_validation() {
-  const auto n = static_cast<std::size_t>(
-      std::min<long long>(config_.gradcam.max_images, static_cast<long long>(split_.val.size())));
-  if (n == 0 || !rank0()) return;
-  data::LoaderOptions o = loader_options(false, 16);
-  o.rank = 0;  // rank 0 alone explains the first images
+// Grad-CAM heatmaps of up to gradcam.max_images validation images, chosen
+// across taxa with the misclassified first (explain::choose_images_to_explain),
+// for the predicted taxon or, with gradcam.target = true, the true one.
+// Rank 0 computes them, in chunks of the training batch per rank, while the
+// other ranks wait at the next collective.
+void Trainer::explain_validation(const std::vector<std::int64_t>& predicted) {
+  const auto budget = static_cast<std::size_t>(std::max<long long>(0, config_.gradcam.max_images));
+  if (budget == 0 || !rank0()) return;
+  std::vector<int> labels;
+  for (const auto& s : split_.val) labels.push_back(s.label);
+  const std::vector<std::size_t> chosen =
+      explain::choose_images_to_explain(labels, predicted, classes_, budget);
+  std::vector<data::Sample> samples;
+  for (std::size_t i : chosen) samples.push_back(split_.val[i]);
+  data::LoaderOptions o = loader_options(false, per_rank_batch());
+  o.rank = 0;  // rank 0 alone explains
   o.world = 1;
   o.max_bad_fraction = 1.0;  // already enforced by the evaluation
-  data::Loader loader(
-      std::vector<data::Sample>(split_.val.begin(), split_.val.begin() + static_cast<long>(n)),
-      classes_, o);
+  data::Loader loader(samples, classes_, o);
   io::GradcamRecord& g = record_.gradcam;
   g = io::GradcamRecord{};
   g.layer = config_.gradcam.layer;
+  g.target = config_.gradcam.target == "true" ? "true" : "predicted";
   g.input_size = config_.data.image_size;
   g.height = g.width = config_.data.image_size;
   loader.start_epoch(0);
   data::Batch b;
   while (loader.next(&b)) {
     if (b.size == 0) continue;
-    // gradcam.target = true explains the true taxon, else the predicted one.
     std::vector<std::int64_t> targets;
     if (config_.gradcam.target == "true") targets = b.labels;
-    explain::GradcamResult r = explain::gradcam(net_, to_input(b), config_.gradcam.layer, targets);
+    explain::GradcamResult r =
+        explain::gradcam(net_, batch_input(b, device_), config_.gradcam.layer, targets);
     torch::Tensor maps = r.heatmaps.to(torch::kCPU).contiguous();
     g.heatmaps.insert(g.heatmaps.end(), maps.data_ptr<float>(),
                       maps.data_ptr<float>() + maps.numel());
     for (int i = 0; i < b.size; ++i) {
       const auto sample = static_cast<std::size_t>(b.samples[static_cast<std::size_t>(i)]);
-      g.paths.push_back(split_.val[sample].path);
-      g.labels.push_back(split_.val[sample].label);
+      g.paths.push_back(samples[sample].path);
+      g.labels.push_back(samples[sample].label);
       g.predicted.push_back(r.predicted[i].item<std::int64_t>());
     }
   }
   record_.has_gradcam = !g.paths.empty();
+  log::info(text::format("Grad-CAM of %zu validation images (%s taxon) in chunks of %d",
+                         g.paths.size(), config_.gradcam.target == "true" ? "true" : "predicted",
+                         per_rank_batch()));
 }
 
 TrainOutcome Trainer::run() {
+  // Checked before anything is written (the command line checks it too).
+  if (auto v = rank_rule_violations(config_, world_.size()); !v.empty()) {
+    throw ConfigError(text::join(v, "; "));
+  }
   outcome_.run_file = path("run.h5");
   outcome_.model_file = path("model.h5");
   if (fs::exists(outcome_.run_file)) {
@@ -668,7 +507,7 @@ TrainOutcome Trainer::run() {
   record_.host = io::host_name();
   record_.versions = "LibTorch " + model::torch_library_version() + "; OpenCV " +
                      data::opencv_library_version() + "; HDF5 " + io::hdf5_library_version() +
-                     "; MPI " + dist::mpi_library_version();
+                     "; MPI " + distributed::mpi_library_version();
   if (rank0()) {
     fs::create_directories(out_);
     if (int n = io::remove_stale_temporaries(out_); n > 0) {
@@ -707,7 +546,8 @@ TrainOutcome Trainer::run() {
 
 }  // namespace
 
-TrainOutcome train_run(const Config& config, dist::Communicator& world, const std::string& out) {
+TrainOutcome train_run(const Config& config, distributed::Communicator& world,
+                       const std::string& out) {
   Trainer t(config, world, out);
   return t.run();
 }

@@ -27,7 +27,7 @@
 #include <string>
 
 #include "core/config.h"
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 
 namespace midge::train {
 
@@ -41,6 +41,7 @@ struct TrainOutcome {
   std::string table;  // per-taxon validation accuracy, for printing
 };
 
-TrainOutcome train_run(const Config& config, dist::Communicator& world, const std::string& out);
+TrainOutcome train_run(const Config& config, distributed::Communicator& world,
+                       const std::string& out);
 
 }  // namespace midge::train

@@ -10,7 +10,7 @@
 
 #include <vector>
 
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 #include "train/gradient_sync.h"
 #include "train/precision.h"
 
@@ -19,7 +19,7 @@ namespace midge::train {
 // `sync` may be null (one rank). Returns the seconds spent in
 // GradientSync::finish(), i.e. gradient communication not hidden by
 // backward.
-double apply_update(dist::Communicator& world, GradientSync* sync, LossScaler& scaler,
+double apply_update(distributed::Communicator& world, GradientSync* sync, LossScaler& scaler,
                     const std::vector<torch::Tensor>& params, torch::optim::Optimizer& opt);
 
 }  // namespace midge::train

@@ -39,6 +39,18 @@ expect_err "cannot decode image new/broken.png"
 grep -q "broken.png,,,,\"cannot decode image" pred.csv || fail "broken image not listed"
 [ "$($H5 get pred.h5 top_probabilities | wc -w)" -eq 8 ] || fail "predict HDF5"
 CHECKS=$((CHECKS + 4))
+# --out's extension chooses its format; the other one is written beside it,
+# never over it.
+run "$MIDGE" predict --model runs/a/model.h5 --input new --out p2.h5 --top-k 2
+expect_rc 1
+expect_out "CSV:  p2.csv"
+expect_out "HDF5: p2.h5"
+[ "$($H5 get p2.h5 top_probabilities | wc -w)" -eq 8 ] || fail "--out p2.h5 is not the HDF5 output"
+[ "$(head -1 p2.csv)" = "path,rank,taxon,probability,error" ] || fail "no CSV beside --out p2.h5"
+CHECKS=$((CHECKS + 2))
+run "$MIDGE" predict --model runs/a/model.h5 --input new --out p3.txt
+expect_rc 2
+expect_err "--out must end in .csv, .h5 or .hdf5"
 run "$MIDGE" predict --model runs/a/run.h5 --input new --out bad.csv
 expect_rc 1
 expect_err "is not a midge model file"

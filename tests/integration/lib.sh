@@ -62,3 +62,23 @@ kill_rank() {
   KILL_RC=$?
   KILL_SECONDS=$(( $(date +%s) - start ))
 }
+
+# wait_for_checkpoint STATE_H5 STAGE EPOCH PID: waits (up to 120 s) until
+# STATE_H5 is on disk and holds at least STAGE/EPOCH (state.h5 is written
+# atomically, so a file that exists is whole). Fails if PID ends first or
+# the time runs out.
+wait_for_checkpoint() {
+  local state=$1 stage=$2 epoch=$3 pid=$4 at
+  for _ in $(seq 1 2400); do
+    if [ -f "$state" ]; then
+      at=$(/usr/bin/python3 "$SRC/tests/integration/h5tool.py" get "$state" stage)/$(/usr/bin/python3 \
+           "$SRC/tests/integration/h5tool.py" get "$state" epoch)
+      if [ "${at%/*}" -gt "$stage" ] || { [ "${at%/*}" -eq "$stage" ] && [ "${at#*/}" -ge "$epoch" ]; }; then
+        return 0
+      fi
+    fi
+    kill -0 "$pid" 2>/dev/null || fail "the run ended before $state reached stage $stage epoch $epoch"
+    sleep 0.05
+  done
+  fail "no checkpoint of stage $stage epoch $epoch in $state after 120 s"
+}

@@ -22,6 +22,15 @@ expect_rc 2 "MPI_Abort carries the usage exit code"
 expect_err "unknown key 'stage1.epochz' (did you mean 'stage1.epochs'?)"
 expect_err "aborting all 2 ranks"
 
+# A batch that does not split over the ranks is a configuration error found
+# before any work: exit 2, no output folder, no run.h5.
+run timeout 60 "$MPIEXEC" -n 2 --oversubscribe "$MIDGE" train --set data.root=S \
+  --set stage1.batch_size=3 --out odd
+expect_rc 2 "an indivisible batch size is a configuration error"
+expect_err "stage1.batch_size (3) must be divisible by the number of ranks (2)"
+CHECKS=$((CHECKS + 1))
+[ ! -e odd ] || fail "the output folder was created for a refused configuration: $(ls -R odd)"
+
 run timeout 60 "$MPIEXEC" -n 2 --oversubscribe "$MIDGE" synth --out T --classes 2 --per-class 3 --size 64
 expect_rc 0
 CHECKS=$((CHECKS + 1))

@@ -14,16 +14,15 @@ args=(train --set data.root=S --set data.image_size=48 --set model.arch=resnet18
 run "$MIDGE" "${args[@]}" --out whole
 expect_rc 0
 
-# Interrupted run: kill it shortly after its first checkpoint of stage 2.
+# Interrupted run: killed as soon as its first checkpoint of stage 2 is on
+# disk, i.e. in the middle of stage 2's second epoch.
 "$MIDGE" "${args[@]}" --out cut > cut.log 2>&1 &
 pid=$!
-for _ in $(seq 1 1200); do
-  grep -q "stage 2 epoch 1/4" cut.log 2>/dev/null && break
-  sleep 0.05
-done
-sleep 0.4
-kill -9 "$pid" 2>/dev/null || fail "the run finished before it could be killed"
-wait "$pid" 2>/dev/null
+wait_for_checkpoint cut/state.h5 2 1 "$pid"
+kill -9 "$pid" || fail "the run finished before it could be killed"
+wait "$pid"
+rc=$?
+[ $rc -eq 137 ] || fail "the killed run exited $rc, not 137 (SIGKILL)"
 CHECKS=$((CHECKS + 1))
 [ -f cut/state.h5 ] || fail "no state.h5 after the kill"
 [ "$($H5 attr cut/run.h5 status)" = running ] || fail "run.h5 of the killed run should say running"
@@ -45,4 +44,12 @@ rm cut/run.h5
 run "$MIDGE" "${args[@]}" --set stage2.lr=0.001 --out cut
 expect_rc 1
 expect_err "belongs to a run with another configuration: stage2.lr (0.0005 -> 0.001)"
+
+# Same number of taxa under other names: refused, listing the differences
+# (also for a manifest run, which has no data.root).
+first=$(find S -mindepth 1 -maxdepth 1 -type d | sort | head -1)
+mv "$first" S/Zzz_renamed
+run "$MIDGE" "${args[@]}" --out cut
+expect_rc 1
+expect_err "was written for other taxa (only in the checkpoint: $(basename "$first"); only in this run: Zzz_renamed)"
 done_ok

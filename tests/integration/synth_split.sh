@@ -22,7 +22,7 @@ CHECKS=$((CHECKS + 1))
 taxa=$(grep -cE '^[A-Z][a-z]+_[a-z]+ +32 +8 +40$' <<<"$OUT")
 [ "$taxa" -eq 5 ] || fail "expected 5 taxa with 32 train / 8 val:
 $OUT"
-expect_out "total (5 taxa)          160      40     200"
+expect_out "total (5 taxa)        160      40     200"
 
 # Manifest: header, 200 rows, val rows are the 5th, 10th, ... files.
 run "$MIDGE" split --data S --out S.csv
@@ -35,7 +35,7 @@ CHECKS=$((CHECKS + 3))
 
 run "$MIDGE" split --data S --every 4 --offset 0
 expect_rc 0
-expect_out "total (5 taxa)          150      50     200"
+expect_out "total (5 taxa)        150      50     200"
 
 # Non-image files are reported, not dropped silently.
 echo "notes" > S/Nodimentum_alpha/notes.txt

@@ -9,21 +9,21 @@
 #include <iostream>
 
 #include "core/logging.h"
-#include "dist/runtime.h"
+#include "distributed/runtime.h"
 #include "mpi/mpi_world.h"
 
 namespace midge::testing {
 namespace {
-dist::Communicator* g_world = nullptr;
+distributed::Communicator* g_world = nullptr;
 }
 
-dist::Communicator& mpi_world() { return *g_world; }
+distributed::Communicator& mpi_world() { return *g_world; }
 
 }  // namespace midge::testing
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  midge::dist::Runtime runtime(&argc, &argv);
+  midge::distributed::Runtime runtime(&argc, &argv);
   if (!runtime.using_mpi()) {
     std::cerr << "midge_mpi_tests must run under mpiexec (no MPI launcher detected)\n";
     return 1;
@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
     delete listeners.Release(listeners.default_result_printer());
   }
   std::int64_t failed = RUN_ALL_TESTS() != 0 ? 1 : 0;
-  runtime.world().allreduce(&failed, 1, midge::dist::ReduceOp::kMax);
+  runtime.world().allreduce(&failed, 1, midge::distributed::ReduceOp::kMax);
   if (failed != 0 && runtime.world().rank() == 0) {
     std::cerr << "at least one rank had failing tests\n";
   }

@@ -13,16 +13,16 @@
 
 #include "core/errors.h"
 #include "core/logging.h"
-#include "dist/failure.h"
-#include "dist/runtime.h"
+#include "distributed/failure.h"
+#include "distributed/runtime.h"
 
 int main(int argc, char** argv) {
   const int fail_rank = argc > 1 ? std::atoi(argv[1]) : 1;
   const std::string mode = argc > 2 ? argv[2] : "throw";
-  midge::dist::Runtime runtime(&argc, &argv);
+  midge::distributed::Runtime runtime(&argc, &argv);
   auto& world = runtime.world();
   midge::init_logging(world.rank(), world.size(), "info");
-  const int code = midge::dist::run_rank(world, [&]() -> int {
+  const int code = midge::distributed::run_rank(world, [&]() -> int {
     world.barrier();
     if (world.rank() == fail_rank && mode == "kill") std::raise(SIGKILL);
     if (world.rank() == fail_rank) {

@@ -8,7 +8,7 @@
 #include "core/errors.h"
 #include "mpi/mpi_world.h"
 
-namespace midge::dist {
+namespace midge::distributed {
 namespace {
 
 using midge::testing::mpi_world;
@@ -90,4 +90,4 @@ TEST(MpiComm, SplitIntoGroupsReducesWithinEachGroup) {
 }
 
 }  // namespace
-}  // namespace midge::dist
+}  // namespace midge::distributed

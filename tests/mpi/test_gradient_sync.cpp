@@ -5,9 +5,12 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <chrono>
+#include <mutex>
+#include <thread>
 #include <vector>
 
-#include "dist/async_allreduce.h"
+#include "distributed/async_allreduce.h"
 #include "mpi/mpi_world.h"
 #include "train/gradient_sync.h"
 
@@ -17,20 +20,36 @@ namespace {
 using midge::testing::mpi_world;
 
 TEST(AsyncAllreduce, SumsQueuedSpansInOrderOnTheBackgroundThread) {
-  dist::Communicator& w = mpi_world();
-  dist::AsyncAllreduce reducer(w, true);
+  distributed::Communicator& w = mpi_world();
+  const auto created = std::chrono::steady_clock::now();
+  distributed::AsyncAllreduce reducer(w, true);
   EXPECT_TRUE(reducer.background());  // Runtime asks MPI for THREAD_MULTIPLE
   std::vector<std::vector<float>> spans;
   for (int k = 0; k < 20; ++k) spans.emplace_back(static_cast<std::size_t>(1 + 997 * k), 0.0F);
+  // What the `ready` callbacks saw, written on the reducer's thread; read
+  // here only after wait_all(), which orders those writes before the reads.
+  std::mutex seen_mutex;
+  std::vector<std::size_t> ready_order;
+  std::vector<std::thread::id> ready_threads;
   for (std::size_t k = 0; k < spans.size(); ++k) {
     for (std::size_t i = 0; i < spans[k].size(); ++i)
       spans[k][i] = static_cast<float>((w.rank() + 1) * (k + 1)) + static_cast<float>(i % 7);
-    bool waited = false;
-    reducer.submit(spans[k].data(), spans[k].size(), [&waited] { waited = true; });
-    // `ready` runs on the thread before that span's reduction.
-    if (k == spans.size() - 1) {
-      reducer.wait_all();
-      EXPECT_TRUE(waited);
+    reducer.submit(spans[k].data(), spans[k].size(),
+                   [&seen_mutex, &ready_order, &ready_threads, k] {
+                     std::lock_guard<std::mutex> lock(seen_mutex);
+                     ready_order.push_back(k);
+                     ready_threads.push_back(std::this_thread::get_id());
+                   });
+  }
+  reducer.wait_all();
+  {
+    // `ready` runs once per span, in submission order, on the background
+    // thread (never the submitting one) before that span's reduction.
+    std::lock_guard<std::mutex> lock(seen_mutex);
+    ASSERT_EQ(ready_order.size(), spans.size());
+    for (std::size_t k = 0; k < spans.size(); ++k) {
+      EXPECT_EQ(ready_order[k], k);
+      EXPECT_NE(ready_threads[k], std::this_thread::get_id()) << "span " << k;
     }
   }
   EXPECT_EQ(reducer.submitted(), spans.size());
@@ -52,7 +71,12 @@ TEST(AsyncAllreduce, SumsQueuedSpansInOrderOnTheBackgroundThread) {
       ASSERT_EQ(spans[k][i], expect) << "span " << k << " element " << i;
     }
   }
+  // Time spent reducing: positive, and no more than has passed since the
+  // reducer was made (one thread reduces, so it cannot exceed wall time).
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - created).count();
   EXPECT_GT(reducer.busy_seconds(), 0.0);
+  EXPECT_LE(reducer.busy_seconds(), wall);
 }
 
 struct Net : torch::nn::Module {
@@ -83,7 +107,7 @@ struct Case {
 class GradientSyncCase : public ::testing::TestWithParam<Case> {};
 
 TEST_P(GradientSyncCase, AveragedGradientsEqualTheGlobalBatchGradient) {
-  dist::Communicator& w = mpi_world();
+  distributed::Communicator& w = mpi_world();
   const Case c = GetParam();
   constexpr int kPerRank = 4;
   torch::manual_seed(11);  // the same weights and data on every rank

@@ -52,8 +52,8 @@ TEST(LoaderShards, RanksCoverTheEpochOnceWithEqualBatchCounts) {
     for (auto s : b.samples) ++visits[static_cast<std::size_t>(s)];
   }
   EXPECT_EQ(batches, loader.batches_per_epoch());
-  EXPECT_EQ(w.allreduce_value(batches, dist::ReduceOp::kMax),
-            w.allreduce_value(batches, dist::ReduceOp::kMin));
+  EXPECT_EQ(w.allreduce_value(batches, distributed::ReduceOp::kMax),
+            w.allreduce_value(batches, distributed::ReduceOp::kMin));
   w.allreduce(visits);
   const std::size_t kept =
       split.train.size() - split.train.size() % static_cast<std::size_t>(w.size());

@@ -72,7 +72,8 @@ TEST(Options, UnknownKeysGetTheClosestSuggestion) {
 }
 
 TEST(Options, EveryDesignKeyIsDeclaredWithHelp) {
-  // DESIGN.md's config sections, all of which must exist.
+  // The keys of the documented config sections (docs/config.md), all of
+  // which must exist.
   const char* keys[] = {"data.root",
                         "data.image_size",
                         "data.resize",

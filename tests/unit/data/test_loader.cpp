@@ -1,12 +1,17 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
 
 #include "core/errors.h"
+#include "core/log.h"
+#include "core/logging.h"
 #include "data/image_set.h"
 #include "data/loader.h"
 #include "data/split.h"
@@ -218,6 +223,59 @@ TEST(Loader, UnreadableImagesAreSkippedListedAndBounded) {
     EXPECT_NE(std::string(e.what()).find("too many unreadable images: 2 of 38"), std::string::npos)
         << e.what();
   }
+}
+
+// Workers warn about unreadable images while the consuming thread logs its
+// own progress, all through midge's one logger (as in `midge train`). Run
+// under ThreadSanitizer by tests/sanitize/loader_tsan.sh, where a sink that
+// is not thread-safe shows up as a data race. spdlog's formatter rewrites its
+// cached time once per second, so the workload runs across a few second
+// boundaries: fresh loaders (each warns anew) until 2.5 s have passed.
+TEST(Loader, WorkersAndTheConsumerLogThroughOneLogger) {
+  init_logging(0, 1, "info");
+  TempDir dir;
+  std::vector<Sample> samples = synth_samples();
+  for (int i = 0; i < 24; ++i) {
+    const std::string name = "garbage" + std::to_string(i) + ".jpg";
+    midge::testing::write_text(dir.path() / name, "not an image");
+    samples.push_back({dir.str(name), i % 3});
+  }
+  LoaderOptions o = options(3);
+  o.max_bad_fraction = 1.0;
+  // The thousands of lines go to /dev/null (file descriptor 2 is restored
+  // below); what matters is that they pass through the logger.
+  std::fflush(stderr);
+  const int saved_stderr = ::dup(STDERR_FILENO);
+  const int null_fd = ::open("/dev/null", O_WRONLY);
+  ASSERT_GE(saved_stderr, 0);
+  ASSERT_GE(null_fd, 0);
+  ::dup2(null_fd, STDERR_FILENO);
+  const auto start = std::chrono::steady_clock::now();
+  int rounds = 0;
+  while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(2500) &&
+         rounds < 1000) {
+    Loader loader(samples, 3, o);
+    loader.start_epoch(0);
+    Batch b;
+    std::size_t seen = 0;
+    while (loader.next(&b)) {
+      // A burst per batch, while the workers decode (and warn) ahead.
+      for (int line = 0; line < 20; ++line) {
+        log::info("round " + std::to_string(rounds) + ": batch " + std::to_string(b.index) +
+                  " of " + std::to_string(b.size));
+      }
+      seen += static_cast<std::size_t>(b.size);
+    }
+    EXPECT_EQ(seen, samples.size() - 24);
+    EXPECT_EQ(loader.skipped().size(), 24U);
+    ++rounds;
+  }
+  std::fflush(stderr);
+  ::dup2(saved_stderr, STDERR_FILENO);
+  ::close(saved_stderr);
+  ::close(null_fd);
+  EXPECT_GT(rounds, 1);
+  init_logging(0, 1, "info");
 }
 
 TEST(Loader, MisuseIsReported) {

@@ -60,9 +60,9 @@ TEST(Split, IsPerTaxonWithLabelsInSortedTaxonOrder) {
   EXPECT_EQ(s.train.size(), 12U);
   EXPECT_EQ(s.train.back().label, 1);
   const std::string table = format_split_table(s);
-  EXPECT_NE(table.find("Chironomus             8       2      10"), std::string::npos) << table;
-  EXPECT_NE(table.find("Tanypus                4       0       4"), std::string::npos) << table;
-  EXPECT_NE(table.find("total (2 taxa)        12       2      14"), std::string::npos) << table;
+  EXPECT_NE(table.find("Chironomus           8       2      10"), std::string::npos) << table;
+  EXPECT_NE(table.find("Tanypus              4       0       4"), std::string::npos) << table;
+  EXPECT_NE(table.find("total (2 taxa)      12       2      14"), std::string::npos) << table;
 }
 
 TEST(Split, ManifestRoundTripsAndResolvesRelativePaths) {

@@ -142,10 +142,88 @@ TEST(Transform, RandomDeformationIsSeededFiniteAndChangesTheImage) {
   EXPECT_NEAR(mean_e / plain.size(), mean_p / plain.size(), 0.05);
 }
 
+// Where the bright mark on black lands: the intensity centroid of the
+// output (R plane). With mean 0 and std 1 the fill is black too, so borders
+// revealed by a shift or shear add nothing.
+cv::Point2d mark_centre(const std::vector<float>& out, int size) {
+  double sx = 0;
+  double sy = 0;
+  double sw = 0;
+  for (int y = 0; y < size; ++y) {
+    for (int x = 0; x < size; ++x) {
+      const double w = out[static_cast<std::size_t>(y * size + x)];
+      sx += w * x;
+      sy += w * y;
+      sw += w;
+    }
+  }
+  return {sx / sw, sy / sw};
+}
+
+// Each affine augmentation moves a marked pixel where its geometry says, in
+// pixel coordinates (y down) about the centre c = 31.5 of a 64-pixel side:
+// out = c + shift * 64 + R(angle) Shear(s) zoom (src - c), with
+// R = [cos -sin; sin cos] and Shear = [1 tan(s); 0 1].
+TEST(Transform, AffineAugmentationMovesAMarkWhereItsGeometrySays) {
+  ImageSpec spec = spec_of(64);
+  spec.mean = {0, 0, 0};
+  spec.std = {1, 1, 1};
+  struct Case {
+    const char* name;
+    AugmentDraw draw;
+    cv::Point src;
+    cv::Point2d expect;
+  };
+  AugmentDraw rot;
+  rot.angle_deg = 90;  // (dx, dy) -> (-dy, dx)
+  AugmentDraw shift;
+  shift.shift_x = 0.25;    // +16 px
+  shift.shift_y = -0.125;  // -8 px
+  AugmentDraw zoom;
+  zoom.zoom = 2;  // distances from the centre doubled
+  AugmentDraw shear;
+  shear.shear_deg = 45;  // dx -> dx + dy
+  const std::vector<Case> cases = {
+      {"rotate 90", rot, {40, 20}, {31.5 + 11.5, 31.5 + 8.5}},
+      {"shift", shift, {10, 30}, {26, 22}},
+      {"zoom 2", zoom, {40, 20}, {31.5 + 17, 31.5 - 23}},
+      {"shear 45", shear, {40, 36}, {31.5 + 13, 36}},
+  };
+  for (const auto& c : cases) {
+    cv::Mat img(64, 64, CV_8UC3, cv::Scalar(0, 0, 0));
+    img.at<cv::Vec3b>(c.src) = cv::Vec3b(255, 255, 255);
+    const cv::Point2d at = mark_centre(render(img, spec, &c.draw), spec.size);
+    EXPECT_NEAR(at.x, c.expect.x, 0.3) << c.name;
+    EXPECT_NEAR(at.y, c.expect.y, 0.3) << c.name;
+    // And the matrix the loader composes says the same.
+    const cv::Matx23d m = output_from_source(64, 64, spec, &c.draw);
+    EXPECT_NEAR(m(0, 0) * c.src.x + m(0, 1) * c.src.y + m(0, 2), c.expect.x, 1e-9) << c.name;
+    EXPECT_NEAR(m(1, 0) * c.src.x + m(1, 1) * c.src.y + m(1, 2), c.expect.y, 1e-9) << c.name;
+  }
+}
+
+// Brightness adds b (fraction of full range) and contrast scales about
+// mid-grey by c, before normalization, without clipping:
+// out = ((v / 255 - 0.5) * c + 0.5 + b - mean) / std.
+TEST(Transform, ColourAugmentationIsTheDocumentedLinearMap) {
+  const ImageSpec spec = spec_of(8);
+  cv::Mat img(8, 8, CV_8UC3, cv::Scalar(30, 120, 220));  // B, G, R
+  AugmentDraw d;
+  d.brightness = 0.1;
+  d.contrast = 1.5;
+  const auto out = render(img, spec, &d);
+  const double rgb[3] = {220, 120, 30};
+  for (int c = 0; c < 3; ++c) {
+    const double expect = ((rgb[c] / 255.0 - 0.5) * 1.5 + 0.5 + 0.1 - spec.mean[c]) / spec.std[c];
+    for (int i = 0; i < 64; ++i)
+      ASSERT_NEAR(out[static_cast<std::size_t>(c * 64 + i)], expect, 1e-5);
+  }
+}
+
 TEST(Transform, ImageSpecFollowsTheConfig) {
   Config c = resolve_config(std::nullopt,
                             {"data.image_size=96", "data.resize=crop", "data.mean=0.5,0.5,0.5"});
-  ImageSpec s = image_spec_from(c.data);
+  ImageSpec s = image_spec_from(preprocessing_of(c.data));
   EXPECT_EQ(s.size, 96);
   EXPECT_EQ(s.resize, ResizeMode::kCrop);
   EXPECT_FLOAT_EQ(s.mean[2], 0.5F);

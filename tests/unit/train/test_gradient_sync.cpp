@@ -1,4 +1,4 @@
-// GradientSync in a world of one (dist::SelfComm): the averaged gradients
+// GradientSync in a world of one (distributed::SelfComm): the averaged gradients
 // are the local ones, bucketing follows the size limit, frozen parameters
 // stay out, and a second backward before finish() is refused by name.
 // Multi-rank behaviour: tests/mpi/test_gradient_sync.cpp.
@@ -8,7 +8,7 @@
 #include <string>
 
 #include "core/errors.h"
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 #include "train/gradient_sync.h"
 
 namespace midge::train {
@@ -21,7 +21,7 @@ torch::nn::Sequential small_net() {
 }
 
 TEST(GradientSync, OneRankLeavesGradientsAsTheyAre) {
-  dist::SelfComm self;
+  distributed::SelfComm self;
   auto net = small_net();
   GradientSync sync(self, net->parameters(), {0.0002, true});  // 52 floats: several buckets
   EXPECT_EQ(sync.numel(), 8 * 16 + 16 + 16 * 3 + 3);
@@ -39,7 +39,7 @@ TEST(GradientSync, OneRankLeavesGradientsAsTheyAre) {
 }
 
 TEST(GradientSync, FrozenParametersTakeNoPart) {
-  dist::SelfComm self;
+  distributed::SelfComm self;
   auto net = small_net();
   for (auto& p : net[0]->parameters()) p.set_requires_grad(false);
   GradientSync sync(self, net->parameters(), {25, true});
@@ -50,7 +50,7 @@ TEST(GradientSync, FrozenParametersTakeNoPart) {
 }
 
 TEST(GradientSync, SecondBackwardBeforeFinishIsRefused) {
-  dist::SelfComm self;
+  distributed::SelfComm self;
   auto net = small_net();
   GradientSync sync(self, net->parameters(), {25, true});
   net->forward(torch::randn({2, 8})).sum().backward();

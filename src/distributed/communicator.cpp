@@ -1,4 +1,4 @@
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 
 #include <spdlog/spdlog.h>
 
@@ -6,7 +6,7 @@
 
 #include "core/errors.h"
 
-namespace midge::dist {
+namespace midge::distributed {
 
 void Communicator::allreduce(float* data, std::size_t count, ReduceOp op) {
   allreduce_raw(data, count, DataType::kFloat, op);
@@ -50,4 +50,4 @@ void SelfComm::broadcast_raw(void*, std::size_t, DataType, int root) {
   }
 }
 
-}  // namespace midge::dist
+}  // namespace midge::distributed

@@ -1,4 +1,4 @@
-#include "dist/mpi_comm.h"
+#include "distributed/mpi_comm.h"
 
 #include <mpi.h>
 // OpenMPI declares MPIX_Query_cuda_support() here when built with CUDA.
@@ -13,7 +13,7 @@
 
 #include "core/errors.h"
 
-namespace midge::dist {
+namespace midge::distributed {
 namespace {
 
 int world_rank_for_messages() {
@@ -205,4 +205,4 @@ std::string mpi_library_version() {
   return v.substr(0, v.find(','));
 }
 
-}  // namespace midge::dist
+}  // namespace midge::distributed

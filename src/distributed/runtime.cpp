@@ -1,4 +1,4 @@
-#include "dist/runtime.h"
+#include "distributed/runtime.h"
 
 #include <mpi.h>
 
@@ -6,9 +6,9 @@
 #include <string>
 
 #include "core/errors.h"
-#include "dist/mpi_comm.h"
+#include "distributed/mpi_comm.h"
 
-namespace midge::dist {
+namespace midge::distributed {
 
 bool launched_by_mpi() {
   if (const char* force = std::getenv("MIDGE_MPI")) {
@@ -31,20 +31,6 @@ Runtime::Runtime(int* argc, char*** argv) {
   if (MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS) {
     throw DistError("MPI_Init_thread failed");
   }
-  switch (provided) {
-    case MPI_THREAD_SINGLE:
-      thread_level_ = "single";
-      break;
-    case MPI_THREAD_FUNNELED:
-      thread_level_ = "funneled";
-      break;
-    case MPI_THREAD_SERIALIZED:
-      thread_level_ = "serialized";
-      break;
-    default:
-      thread_level_ = "multiple";
-      break;
-  }
   world_ = make_mpi_world();
 }
 
@@ -57,4 +43,4 @@ void Runtime::finalize() {
   MPI_Finalize();
 }
 
-}  // namespace midge::dist
+}  // namespace midge::distributed

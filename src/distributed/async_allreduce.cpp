@@ -1,18 +1,15 @@
-#include "dist/async_allreduce.h"
+#include "distributed/async_allreduce.h"
 
-#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
 #include <mutex>
 #include <utility>
 
-namespace midge::dist {
+#include "core/clock.h"
+
+namespace midge::distributed {
 namespace {
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 struct Span {
   float* data;
   std::size_t count;
@@ -140,4 +137,4 @@ void AsyncAllreduce::reduce_loop(Communicator& comm, const std::shared_ptr<State
   }
 }
 
-}  // namespace midge::dist
+}  // namespace midge::distributed

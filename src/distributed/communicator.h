@@ -2,8 +2,8 @@
 // numbers, with a world of size 1 by default.
 //
 // Training, sweeps and evaluation talk only to this interface; whether it is
-// backed by MPI (MpiComm, src/dist/mpi_comm.cpp) or is a single process
-// (SelfComm) is decided once at start-up by dist::Runtime. That keeps
+// backed by MPI (MpiComm, src/distributed/mpi_comm.cpp) or is a single process
+// (SelfComm) is decided once at start-up by distributed::Runtime. That keeps
 // `#ifdef`s and mpi.h out of every other module and lets an NCCL backend be
 // added behind the same interface.
 //
@@ -11,7 +11,7 @@
 // communicator in the same order with the same counts (as in MPI). Errors
 // throw DistError naming the rank and the call; they never hang by
 // themselves, but a rank that stops calling collectives leaves the others
-// waiting, which is why dist::run_rank (failure.h) aborts the whole job when
+// waiting, which is why distributed::run_rank (failure.h) aborts the whole job when
 // one rank fails.
 #pragma once
 
@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-namespace midge::dist {
+namespace midge::distributed {
 
 enum class ReduceOp { kSum, kMax, kMin };
 enum class DataType { kFloat, kDouble, kInt64, kByte };
@@ -40,7 +40,7 @@ class Communicator {
   virtual std::string backend() const = 0;
   // Whether collectives may be issued from a thread other than the one that
   // created the communicator (one thread at a time): MPI thread level
-  // SERIALIZED or better. Gradient overlap (dist/async_allreduce.h) needs it.
+  // SERIALIZED or better. Gradient overlap (distributed/async_allreduce.h) needs it.
   virtual bool background_thread_ok() const = 0;
   // Whether allreduce accepts pointers to GPU memory (CUDA-aware MPI); when
   // false, GPU gradients are staged through pinned host memory.
@@ -105,4 +105,4 @@ class SelfComm final : public Communicator {
 // Version string of the MPI library linked in (callable before MPI starts).
 std::string mpi_library_version();
 
-}  // namespace midge::dist
+}  // namespace midge::distributed

@@ -1,4 +1,4 @@
-#include "dist/failure.h"
+#include "distributed/failure.h"
 
 #include <spdlog/spdlog.h>
 
@@ -6,7 +6,7 @@
 
 #include "core/errors.h"
 
-namespace midge::dist {
+namespace midge::distributed {
 
 int run_rank(Communicator& world, const std::function<int()>& body) {
   int code = kExitSuccess;
@@ -27,4 +27,4 @@ int run_rank(Communicator& world, const std::function<int()>& body) {
   return code;
 }
 
-}  // namespace midge::dist
+}  // namespace midge::distributed

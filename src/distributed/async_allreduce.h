@@ -32,9 +32,9 @@
 #include <memory>
 #include <thread>
 
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 
-namespace midge::dist {
+namespace midge::distributed {
 
 class AsyncAllreduce {
  public:
@@ -77,4 +77,4 @@ class AsyncAllreduce {
   std::thread thread_;
 };
 
-}  // namespace midge::dist
+}  // namespace midge::distributed

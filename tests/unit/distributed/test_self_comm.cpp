@@ -3,11 +3,11 @@
 #include <stdexcept>
 
 #include "core/errors.h"
-#include "dist/communicator.h"
-#include "dist/failure.h"
-#include "dist/runtime.h"
+#include "distributed/communicator.h"
+#include "distributed/failure.h"
+#include "distributed/runtime.h"
 
-namespace midge::dist {
+namespace midge::distributed {
 namespace {
 
 TEST(SelfComm, IsAWorldOfOne) {
@@ -57,4 +57,4 @@ TEST(RunRank, MapsFailuresToExitCodesInAWorldOfOne) {
 }
 
 }  // namespace
-}  // namespace midge::dist
+}  // namespace midge::distributed

@@ -10,12 +10,12 @@
 
 #include <functional>
 
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 
-namespace midge::dist {
+namespace midge::distributed {
 
 // Returns body()'s exit code, or the failure's code when size() == 1; with
 // more ranks a failure aborts the job and does not return.
 int run_rank(Communicator& world, const std::function<int()>& body);
 
-}  // namespace midge::dist
+}  // namespace midge::distributed

@@ -1,0 +1,91 @@
+#include "train/evaluation.h"
+
+#include <torch/torch.h>
+
+#include <cstdio>
+
+#include "core/table.h"
+#include "train/forward.h"
+#include "train/replica.h"
+
+namespace midge::train {
+
+EvalResult evaluate(model::ResNet& net, data::Loader& loader, const DeviceChoice& device,
+                    const std::string& amp, distributed::Communicator& world, int classes,
+                    std::size_t rows, bool collect) {
+  average_batchnorm(world, net);
+  net->eval();
+  torch::NoGradGuard no_grad;
+  EvalResult r;
+  const auto c = static_cast<std::size_t>(classes);
+  r.confusion.assign(c * c, 0);
+  std::vector<float> probs;
+  std::vector<std::int64_t> predicted;
+  if (collect) {
+    probs.assign(rows * c, 0.0F);
+    predicted.assign(rows, 0);
+  }
+  loader.start_epoch(0);
+  data::Batch b;
+  while (loader.next(&b)) {
+    if (b.size == 0) continue;
+    torch::Tensor y = batch_labels(b, device);
+    torch::Tensor logits = forward_logits(net, b, device, amp);
+    r.loss_sum +=
+        torch::nn::functional::cross_entropy(
+            logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+            .item<double>();
+    torch::Tensor pred = logits.argmax(1).to(torch::kCPU);
+    torch::Tensor p = torch::softmax(logits, 1).to(torch::kCPU).contiguous();
+    for (int i = 0; i < b.size; ++i) {
+      const std::int64_t k = pred[i].item<std::int64_t>();
+      count(r.confusion, classes, b.labels[static_cast<std::size_t>(i)], k);
+      if (collect) {
+        const auto row = static_cast<std::size_t>(b.samples[static_cast<std::size_t>(i)]);
+        predicted[row] = k;
+        std::copy(p[i].data_ptr<float>(), p[i].data_ptr<float>() + classes,
+                  probs.begin() + static_cast<long>(row * c));
+      }
+    }
+    r.count += b.size;
+  }
+  world.allreduce(r.confusion);
+  double totals[2] = {r.loss_sum, static_cast<double>(r.count)};
+  world.allreduce(totals, 2);
+  r.loss_sum = totals[0];
+  r.count = static_cast<std::int64_t>(totals[1]);
+  if (collect) {
+    world.allreduce(probs);
+    world.allreduce(predicted);
+    // A row no rank filled is an image that could not be read.
+    for (std::size_t i = 0; i < rows; ++i) {
+      float sum = 0;
+      for (std::size_t k = 0; k < c; ++k) sum += probs[i * c + k];
+      if (sum == 0) predicted[i] = -1;
+    }
+    r.probabilities = std::move(probs);
+    r.predicted = std::move(predicted);
+  }
+  return r;
+}
+
+std::string per_taxon_table(const Metrics& m, const std::vector<std::string>& classes,
+                            std::int64_t images) {
+  TextTable table({{"taxon"}, {"support", 7}, {"accuracy", 8}, {"precision", 9}, {"f1", 6}});
+  auto fixed = [](double v) {
+    char b[32];
+    std::snprintf(b, sizeof(b), "%.3f", v);
+    return std::string(b);
+  };
+  for (std::size_t k = 0; k < classes.size(); ++k) {
+    table.add_row({classes[k], std::to_string(m.support[k]), fixed(m.recall[k]),
+                   fixed(m.precision[k]), fixed(m.f1[k])});
+  }
+  char tail[160];
+  std::snprintf(tail, sizeof(tail),
+                "accuracy %.4f, balanced accuracy %.4f (%lld validation images)\n", m.accuracy,
+                m.balanced_accuracy, static_cast<long long>(images));
+  return table.str() + tail;
+}
+
+}  // namespace midge::train

@@ -1,0 +1,61 @@
+#include "train/progress.h"
+
+#include <sys/resource.h>
+
+#include <cstdio>
+
+#include "core/text.h"
+
+#ifdef MIDGE_CUDA_MEMORY_STATS
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
+namespace midge::train {
+
+std::string duration_text(double s) {
+  const auto total = static_cast<long long>(s + 0.5);
+  char buf[32];
+  if (total >= 3600) {
+    std::snprintf(buf, sizeof(buf), "%lldh%02lldm", total / 3600, (total / 60) % 60);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%lldm%02llds", total / 60, total % 60);
+  }
+  return buf;
+}
+
+std::string bytes_text(std::int64_t bytes) {
+  const double gb = static_cast<double>(bytes) / 1e9;
+  if (gb >= 1) return text::format("%.2f GB", gb);
+  return text::format("%.0f MB", static_cast<double>(bytes) / 1e6);
+}
+
+PeakMemory peak_memory(const DeviceChoice& device, distributed::Communicator& world) {
+  std::int64_t v[2] = {0, 0};
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) == 0) v[0] = static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
+#ifdef MIDGE_CUDA_MEMORY_STATS
+  if (device.cuda) {
+    // allocated_bytes[0] is StatType::AGGREGATE (all pools) in LibTorch 1.13 and 2.x.
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.device.index());
+    v[1] = stats.allocated_bytes[0].peak;
+  }
+#else
+  (void)device;
+#endif
+  world.allreduce(v, 2, distributed::ReduceOp::kMax);
+  return {v[0], v[1]};
+}
+
+std::string epoch_line(const EpochReport& r) {
+  std::string memory = "peak " + bytes_text(r.peak.host_rss);
+  if (r.peak.device_allocated > 0)
+    memory += " host, " + bytes_text(r.peak.device_allocated) + " GPU";
+  return text::format(
+      "stage %d epoch %lld/%lld  train loss %.4f acc %.3f | val loss %.4f acc %.3f | lr %.3g | "
+      "%.0f img/s | %s | %s | ETA %s",
+      r.stage, static_cast<long long>(r.epoch), static_cast<long long>(r.epochs), r.train_loss,
+      r.train_acc, r.val_loss, r.val_acc, r.lr, r.images_per_second, memory.c_str(),
+      duration_text(r.seconds).c_str(), duration_text(r.eta_seconds).c_str());
+}
+
+}  // namespace midge::train

@@ -1,0 +1,69 @@
+#include "train/resume.h"
+
+#include <algorithm>
+#include <iterator>
+
+#include "core/errors.h"
+#include "core/text.h"
+
+namespace midge::train {
+
+bool key_may_change_on_resume(const std::string& key) {
+  return key == "data.workers" || key == "data.prefetch" || key == "run.threads" ||
+         key == "run.checkpoint_every";
+}
+
+namespace {
+
+std::string listed(const std::vector<std::string>& names) {
+  return names.empty() ? "(none)" : text::join(names, ", ");
+}
+
+std::string taxa_difference(std::vector<std::string> saved, std::vector<std::string> now) {
+  std::sort(saved.begin(), saved.end());
+  std::sort(now.begin(), now.end());
+  std::vector<std::string> only_saved;
+  std::vector<std::string> only_now;
+  std::set_difference(saved.begin(), saved.end(), now.begin(), now.end(),
+                      std::back_inserter(only_saved));
+  std::set_difference(now.begin(), now.end(), saved.begin(), saved.end(),
+                      std::back_inserter(only_now));
+  if (only_saved.empty() && only_now.empty()) return "the same taxa in another order";
+  return "only in the checkpoint: " + listed(only_saved) +
+         "; only in this run: " + listed(only_now);
+}
+
+}  // namespace
+
+void check_resumable(const TrainState& saved, const Config& config,
+                     const std::vector<std::string>& classes, int world_size,
+                     const std::string& state_file) {
+  const Config old = resolve_config_text(saved.config, state_file, {});
+  std::vector<std::string> diffs;
+  for (std::size_t i = 0; i < old.values.size(); ++i) {
+    const auto& [key, value] = old.values[i];
+    if (value != config.values[i].second && !key_may_change_on_resume(key)) {
+      diffs.push_back(key + " (" + value + " -> " + config.values[i].second + ")");
+    }
+  }
+  if (!diffs.empty()) {
+    throw TrainError(state_file + " belongs to a run with another configuration: " +
+                     text::join(diffs, ", ") + "; use another --out or remove state.h5");
+  }
+  if (saved.classes != classes) {
+    throw TrainError(state_file + " was written for other taxa (" +
+                     taxa_difference(saved.classes, classes) +
+                     "); use another --out or remove state.h5");
+  }
+  const bool training_left = saved.stage <= 2;
+  if (saved.world_size > 0 && saved.world_size != world_size && training_left) {
+    throw TrainError(
+        state_file + " was written by a run on " + std::to_string(saved.world_size) +
+        " rank(s); this run has " + std::to_string(world_size) +
+        ". Training results depend on the number of ranks (dropout masks and BatchNorm batch "
+        "statistics are per rank), so resume with " +
+        std::to_string(saved.world_size) + " rank(s), or use another --out");
+  }
+}
+
+}  // namespace midge::train

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The loader's and the logger's tests under ThreadSanitizer: worker threads
+# decode images and log warnings about unreadable ones while the main thread
+# consumes batches and logs too. Any data race (in the loader, or in a
+# logging sink shared between threads) fails the test. Configures and builds
+# only that test binary (no LibTorch code) with -fsanitize=thread in
+# BUILD_DIR.
+# usage: loader_tsan.sh BUILD_DIR
+set -euo pipefail
+build=$1
+src=${MIDGE_SOURCE_DIR:?MIDGE_SOURCE_DIR not set}
+cmake -S "$src" -B "$build" -DMIDGE_SANITIZE=thread -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DMIDGE_BUILD_BENCH=OFF >/dev/null
+cmake --build "$build" --target midge_thread_tests -j 2 >"$build/build.log" 2>&1 \
+  || { tail -30 "$build/build.log"; echo "FAIL: TSAN build"; exit 1; }
+# halt_on_error: the first race ends the run with exit code 66. Reports go
+# to files (the logging test redirects stderr while it runs).
+rm -f "$build"/tsan-report.*
+status=0
+TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 log_path=$build/tsan-report suppressions=$src/tests/sanitize/tsan.supp" \
+  "$build/tests/midge_thread_tests" || status=$?
+if [ $status -ne 0 ]; then
+  cat "$build"/tsan-report.* 2>/dev/null | head -60
+  echo "FAIL: exit code $status under ThreadSanitizer"
+  exit 1
+fi
+echo "OK: loader and logging tests clean under ThreadSanitizer"

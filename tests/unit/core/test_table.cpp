@@ -1,0 +1,22 @@
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+#include "core/table.h"
+
+namespace midge {
+namespace {
+
+TEST(TextTable, NamesLeftNumbersRightTwoSpacesApart) {
+  TextTable t({{"taxon"}, {"n", 4}, {"accuracy"}});
+  t.add_row({"Chironomus", "12", "0.917"});
+  t.add_row({"Tanypus", "3"});
+  EXPECT_EQ(t.str(),
+            "taxon          n  accuracy\n"
+            "Chironomus    12     0.917\n"
+            "Tanypus        3          \n");
+  EXPECT_THROW(t.add_row({"a", "b", "c", "d"}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace midge
