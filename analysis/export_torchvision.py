@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Export a torchvision ResNet for midge: a TorchScript archive (.pt) and/or
-a midge model file (.h5, DESIGN.md's checkpoint schema), either of which
+a midge model file (.h5, the model.h5 schema of docs/results-schema.md), either of which
 `model.pretrained` accepts.
 
 Typical use, with ImageNet weights you already have (torchvision's cache or

@@ -1,6 +1,6 @@
 // Moving weights in and out of a ResNet by torchvision name.
 //
-// model.h5 (DESIGN.md): group /weights with one dataset per parameter and
+// model.h5 (docs/results-schema.md): group /weights with one dataset per parameter and
 // buffer named exactly as torchvision's state_dict keys, and root
 // attributes arch, classes, the preprocessing of training (image_size,
 // resize, mean, std) plus dropout, schema_version, midge_version. A model.h5

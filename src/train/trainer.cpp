@@ -368,8 +368,8 @@ void Trainer::run_stage(int stage) {
     if (!last && config_.run.checkpoint_every > 0 &&
         (epoch + 1) % config_.run.checkpoint_every == 0) {
       checkpoint(stage, epoch + 1, opt.get());
-      write_run();
     }
+    write_run();  // every epoch: the history so far is readable while training runs
     if (stop) {
       if (rank0()) {
         log::info(text::format("stage %d: no improvement of %s for %lld epochs, stopping early",
