@@ -29,6 +29,6 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)
 PY
 )
     rec=$(/usr/bin/python3 -c "import h5py; print(h5py.File('$out/run.h5', 'r').attrs.get('peak_rss_bytes', 'not recorded'))")
-    printf '| %s | %s | %.2f GB | %s |\n' "$bin" "$n" "$(echo "$rss / 1000000000" | bc -l)" "$rec"
+    /usr/bin/python3 -c "import sys; print(f\"| {sys.argv[1]} | {sys.argv[2]} | {int(sys.argv[3]) / 1e9:.2f} GB | {sys.argv[4]} |\")" "$bin" "$n" "$rss" "$rec"
   done
 done

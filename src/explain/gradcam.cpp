@@ -8,10 +8,9 @@ GradcamResult gradcam(model::ResNet& net, const torch::Tensor& input, const std:
                       const std::vector<std::int64_t>& targets) {
   net->eval();
   torch::AutoGradMode grad_on(true);
-  // Gradients are wanted for the activations only; requiring them on the
-  // input makes the graph exist even for a frozen or loaded model.
-  torch::Tensor x = input.detach().requires_grad_(true);
-  auto [activations, logits] = net->forward_with(layer, x);
+  // Gradients are wanted for the target layer's activations only; the
+  // graph starts there (model/resnet.h), whatever the parameters require.
+  auto [activations, logits] = net->forward_with(layer, input.detach());
   GradcamResult r;
   r.probabilities = torch::softmax(logits.detach(), 1);
   r.predicted = logits.detach().argmax(1);

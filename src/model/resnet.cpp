@@ -120,18 +120,24 @@ torch::Tensor ResNetImpl::forward(torch::Tensor x) { return head(features(x)); }
 
 std::pair<torch::Tensor, torch::Tensor> ResNetImpl::forward_with(const std::string& layer,
                                                                  torch::Tensor x) {
-  x = torch::max_pool2d(torch::relu(bn1_(conv1_(x))), 3, 2, 1);
-  torch::Tensor target;
   nn::Sequential layers[] = {layer1_, layer2_, layer3_, layer4_};
   const char* names[] = {"layer1", "layer2", "layer3", "layer4"};
-  for (int i = 0; i < 4; ++i) {
-    x = layers[i]->forward(x);
-    if (layer == names[i]) target = x;
-  }
-  if (!target.defined()) {
+  int t = 0;
+  while (t < 4 && layer != names[t]) ++t;
+  if (t == 4) {
     throw UsageError("unknown Grad-CAM layer '" + layer +
                      "': expected layer1|layer2|layer3|layer4");
   }
+  {
+    // Nothing before the target is differentiated: no graph, no saved
+    // activations (at 512 px the early layers hold most of them).
+    torch::NoGradGuard no_grad;
+    x = torch::max_pool2d(torch::relu(bn1_(conv1_(x))), 3, 2, 1);
+    for (int i = 0; i <= t; ++i) x = layers[i]->forward(x);
+  }
+  torch::Tensor target = x.detach().requires_grad_(true);
+  x = target;
+  for (int i = t + 1; i < 4; ++i) x = layers[i]->forward(x);
   return {target, head(x)};
 }
 

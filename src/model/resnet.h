@@ -40,6 +40,10 @@ class ResNetImpl : public torch::nn::Module {
   // Pooling, dropout and fc on a feature map.
   torch::Tensor head(torch::Tensor feature_map);
   // Activations of one of layer1..layer4 (and the logits), for Grad-CAM.
+  // The autograd graph starts at those activations (they require grad;
+  // the layers before them run without a graph), so the logits can be
+  // differentiated with respect to them at a fraction of a training step's
+  // memory. Call with grad mode on.
   std::pair<torch::Tensor, torch::Tensor> forward_with(const std::string& layer, torch::Tensor x);
 
   void set_backbone_frozen(bool frozen);
