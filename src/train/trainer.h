@@ -12,16 +12,19 @@
 //   model.h5  weights with torchvision names + taxa and preprocessing
 //   state.h5  everything needed to resume after the last completed epoch
 // Rerunning the same command after a crash or kill resumes from state.h5
-// (the configuration must match, apart from data.workers, data.prefetch,
-// run.threads and run.checkpoint_every); a folder whose run.h5 is complete
-// is left alone. With run.deterministic = true a resumed CPU run ends with
-// exactly the results of an uninterrupted one.
+// when it belongs to the same experiment (train/resume.h: configuration,
+// taxa, number of ranks); a folder whose run.h5 is complete is left alone.
+// With run.deterministic = true a resumed CPU run ends with exactly the
+// results of an uninterrupted one.
 //
 // With R ranks each reads 1/R of every batch (stage.batch_size is global and
-// must be divisible by R); gradients are averaged over ranks in buckets
+// must be divisible by R: rank_rule_violations in core/config.h, checked
+// before anything is written); gradients are averaged over ranks in buckets
 // launched during backward (train/gradient_sync.h, dist.bucket_mb,
 // dist.overlap), BatchNorm statistics averaged before every evaluation and
-// checkpoint, validation metrics reduced exactly (docs/distributed.md).
+// checkpoint (train/replica.h), validation metrics reduced exactly
+// (train/evaluation.h, docs/distributed.md). The loop lives here; each step
+// around it has its own file (train/forward, optimizer, progress, ...).
 #pragma once
 
 #include <string>
