@@ -15,7 +15,8 @@ struct PredictOutputs {
 };
 
 // --out's extension says which format it is; the other format goes beside
-// it. Both paths always differ, so one output never overwrites the other.
+// it. Both paths always differ, so one output never overwrites the other;
+// explain::check_prediction_outputs keeps them off anything else.
 PredictOutputs prediction_outputs(const std::string& out) {
   namespace fs = std::filesystem;
   const std::string ext = text::to_lower(fs::path(out).extension().string());
@@ -59,6 +60,7 @@ int run_predict(const std::vector<std::string>& args, distributed::Communicator&
   const std::string model = vm["model"].as<std::string>();
   if (!std::filesystem::is_regular_file(model))
     throw UsageError("midge predict: model not found: " + model);
+  explain::check_prediction_outputs(outputs.csv, outputs.h5, model);
   const auto images = explain::collect_images(vm["input"].as<std::vector<std::string>>());
   if (images.empty()) throw UsageError("midge predict: no images in the given inputs");
   if (world.rank() != 0) return kExitSuccess;  // one process is enough for inference

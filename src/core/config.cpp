@@ -467,6 +467,12 @@ Config resolve_config_text(const std::string& ini_text, const std::string& origi
   return r.finish();
 }
 
+bool batchnorm_trains_on_one_image(long long image_size) {
+  // A ResNet halves the side five times (stem conv, max pool, layer2..4),
+  // rounding up: layer4's map is 1x1 exactly when the side is at most 32.
+  return image_size > 32;
+}
+
 std::vector<std::string> rank_rule_violations(const Config& c, int ranks) {
   std::vector<std::string> out;
   const std::pair<const char*, const StageConfig*> stages[] = {{"stage1", &c.stage1},
@@ -479,10 +485,13 @@ std::vector<std::string> rank_rule_violations(const Config& c, int ranks) {
     }
   }
   // Stage 2 trains BatchNorm, which normalizes over each rank's share.
-  if (c.stage2.epochs > 0 && ranks > 0 && c.stage2.batch_size / ranks < 2) {
+  if (c.stage2.epochs > 0 && ranks > 0 && c.stage2.batch_size / ranks < 2 &&
+      !batchnorm_trains_on_one_image(c.data.image_size)) {
     out.push_back("stage2.batch_size (" + std::to_string(c.stage2.batch_size) +
                   ") gives fewer than 2 images per rank on " + std::to_string(ranks) +
-                  " rank(s): BatchNorm cannot train on one image");
+                  " rank(s): at data.image_size " + std::to_string(c.data.image_size) +
+                  " (<= 32) layer4's feature map is 1x1 and BatchNorm cannot train on one value "
+                  "per channel");
   }
   return out;
 }

@@ -148,8 +148,14 @@ struct ValidateOptions {
 };
 
 // The rules that depend on the number of ranks training one run: each
-// stage's global batch must split evenly over them. Empty when all hold.
+// stage's global batch must split evenly over them, and in stage 2 (which
+// trains BatchNorm) a rank's share must hold 2 images when one image gives
+// BatchNorm a single value per channel. Empty when all hold.
 std::vector<std::string> rank_rule_violations(const Config& config, int ranks);
+
+// Whether BatchNorm in training mode can normalize a batch of one image of
+// this size: only when layer4's feature map is larger than 1x1 (> 32 px).
+bool batchnorm_trains_on_one_image(long long image_size);
 
 // Cross-field and file-system rules; throws ConfigError listing every
 // violation, each naming its key(s).

@@ -1,6 +1,9 @@
 #include "core/logging.h"
 
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <memory>
 
 #include "core/errors.h"
 #include "core/log.h"
@@ -15,12 +18,11 @@ void init_logging(int rank, int size, const std::string& level) {
   if (!valid) lv = spdlog::level::info;
   // Synchronized sink: loader workers warn about bad images while the main
   // thread logs progress. The non-colour sink keeps Slurm logs free of
-  // escape codes.
-  // A second call replaces the logger (drop first: the registry refuses a
-  // name twice).
-  spdlog::drop("midge");
-  auto logger = spdlog::stderr_logger_mt("midge");
-  spdlog::drop("midge");
+  // escape codes. Built directly (not through the registry's factory, which
+  // refuses a name twice), so a second call replaces the default logger in
+  // one step and no thread ever sees none.
+  auto logger =
+      std::make_shared<spdlog::logger>("midge", std::make_shared<spdlog::sinks::stderr_sink_mt>());
   logger->set_pattern("[%Y-%m-%d %H:%M:%S] [r" + std::to_string(rank) + "/" + std::to_string(size) +
                       "] [%l] %v");
   logger->set_level(lv);

@@ -49,14 +49,17 @@ std::vector<unsigned char> read_bytes(const std::string& path) {
 }
 
 // cv::imdecode with OpenCV's own failures (a header claiming more pixels
-// than CV_IO_MAX_IMAGE_PIXELS, allocation failures) as DataError naming the
-// file, so that one image never stops the others.
+// than CV_IO_MAX_IMAGE_PIXELS) and a failed allocation as DataError naming
+// the file, so that one image never stops the others.
 cv::Mat imdecode_checked(const std::vector<unsigned char>& bytes, int flags,
                          const std::string& origin) {
   try {
     return cv::imdecode(bytes, flags);
   } catch (const cv::Exception& e) {
     throw DataError("cannot decode image " + origin + ": OpenCV refused it (" + e.err + ")");
+  } catch (const std::bad_alloc&) {
+    // A header below OpenCV's pixel limit can still ask for gigabytes.
+    throw DataError("cannot decode image " + origin + ": not enough memory for its pixels");
   }
 }
 

@@ -38,7 +38,10 @@ ImageSet scan_image_set(const std::string& root) {
   set.root = root;
   for (const auto& entry : fs::directory_iterator(root)) {
     const std::string name = entry.path().filename().string();
-    if (!entry.is_directory() || text::starts_with(name, ".")) continue;
+    std::error_code dir_error;
+    const bool is_dir = entry.is_directory(dir_error);
+    if (dir_error) log::warn("ignoring " + entry.path().string() + ": " + dir_error.message());
+    if (!is_dir || text::starts_with(name, ".")) continue;
     TaxonFolder taxon;
     taxon.name = name;
     for (const auto& f : fs::directory_iterator(entry.path())) {
@@ -50,6 +53,9 @@ ImageSet scan_image_set(const std::string& root) {
       const bool regular = f.is_regular_file(status_error);
       if (status_error) {
         log::warn("ignoring " + f.path().string() + ": " + status_error.message());
+        taxon.ignored.push_back(f.path().string());
+      } else if (!regular && has_image_extension(fname)) {
+        log::warn("ignoring " + f.path().string() + ": named like an image, but not a file");
         taxon.ignored.push_back(f.path().string());
       } else if (regular && has_image_extension(fname)) {
         taxon.images.push_back(f.path().string());

@@ -200,6 +200,8 @@ void Loader::fill_slot(const Slot& slot, float* dest, std::string* error) const 
     *error = e.what();
   } catch (const cv::Exception& e) {
     *error = "cannot shape image " + s.path + ": OpenCV: " + e.what();
+  } catch (const std::bad_alloc&) {
+    *error = "cannot shape image " + s.path + ": not enough memory";
   }
 }
 

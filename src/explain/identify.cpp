@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <thread>
@@ -96,6 +97,9 @@ Prepared prepare(const LoadedModel& m, const std::vector<std::string>& images, s
     } catch (const cv::Exception& e) {
       (*errors)[i] = "cannot shape image " + images[i] + ": OpenCV: " + e.what();
       log::warn((*errors)[i]);
+    } catch (const std::bad_alloc&) {
+      (*errors)[i] = "cannot shape image " + images[i] + ": not enough memory";
+      log::warn((*errors)[i]);
     }
   }
   if (!p.index.empty()) {
@@ -140,8 +144,54 @@ std::vector<Prediction> predict(const std::string& model_file,
   return out;
 }
 
+namespace {
+
+const std::vector<std::string> kCsvHeader = {"path", "rank", "taxon", "probability", "error"};
+
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
+  return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
+}
+
+bool is_predictions_h5(const std::string& path) {
+  try {
+    io::H5Reader f(path);
+    return f.exists("top_probabilities") && f.exists("paths");
+  } catch (const std::exception&) {
+    return false;  // not HDF5 at all
+  }
+}
+
+bool is_predictions_csv(const std::string& path) {
+  std::ifstream in(path);
+  std::string first;
+  std::getline(in, first);
+  return first + "\n" == io::csv_line(kCsvHeader);
+}
+
+}  // namespace
+
+void check_prediction_outputs(const std::string& csv, const std::string& h5,
+                              const std::string& model_file) {
+  for (const std::string& out : {csv, h5}) {
+    if (same_file(out, model_file)) {
+      throw UsageError("midge predict: " + out + " is the model file; choose another --out");
+    }
+  }
+  std::error_code ec;
+  if (fs::exists(csv, ec) && !is_predictions_csv(csv)) {
+    throw UsageError("midge predict: " + csv +
+                     " exists and is not a midge predictions CSV; choose another --out");
+  }
+  if (fs::exists(h5, ec) && !is_predictions_h5(h5)) {
+    throw UsageError("midge predict: " + h5 +
+                     " exists and is not a midge predictions file; choose another --out");
+  }
+}
+
 void write_predictions_csv(const std::vector<Prediction>& predictions, const std::string& path) {
-  std::string text = io::csv_line({"path", "rank", "taxon", "probability", "error"});
+  std::string text = io::csv_line(kCsvHeader);
   for (const auto& p : predictions) {
     if (!p.error.empty()) {
       text += io::csv_line({p.path, "", "", "", p.error});
@@ -174,6 +224,7 @@ void write_predictions_h5(const std::vector<Prediction>& predictions, const std:
     }
   }
   io::H5Writer f(path);
+  f.set_attr("", "format", std::string("midge-predictions"));
   f.set_attr("", "model", model_file);
   f.set_attr("", "classes", meta.classes);
   f.write("paths", paths);

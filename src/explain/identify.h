@@ -36,8 +36,16 @@ std::vector<Prediction> predict(const std::string& model_file,
                                 const std::vector<std::string>& images,
                                 const PredictOptions& options);
 
+// Refuses (UsageError) output paths that would overwrite something other
+// than an earlier prediction: the model file itself, or an existing file
+// that is not a midge predictions CSV/HDF5 (e.g. a model.h5 or run.h5 next
+// to --out). Call before any work.
+void check_prediction_outputs(const std::string& csv, const std::string& h5,
+                              const std::string& model_file);
+
 // CSV (path,rank,taxon,probability,error) and HDF5 (/paths, /top_taxa
-// [N,k], /top_probabilities [N,k], /errors, attribute classes) renderings.
+// [N,k], /top_probabilities [N,k], /errors, attributes classes, model,
+// format = midge-predictions) renderings.
 void write_predictions_csv(const std::vector<Prediction>& predictions, const std::string& path);
 void write_predictions_h5(const std::vector<Prediction>& predictions, const std::string& model_file,
                           const std::string& path);

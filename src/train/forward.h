@@ -1,6 +1,9 @@
 // A loader batch through the network: input and label tensors on the run's
-// device, and the forward pass under run.amp's autocast. Shared by the
-// training step, evaluation and Grad-CAM, so all three see the same input.
+// device, and the forward pass under run.amp's autocast. The training step
+// and evaluation use forward_logits; Grad-CAM takes batch_input (the same
+// input tensor) and runs in float32, as `midge predict` and `midge gradcam`
+// do. With run.amp = bf16|fp16, evaluation's probabilities therefore agree
+// with predict's only to that precision.
 #pragma once
 
 #include <torch/torch.h>

@@ -55,7 +55,12 @@ void check_resumable(const TrainState& saved, const Config& config,
                      taxa_difference(saved.classes, classes) +
                      "); use another --out or remove state.h5");
   }
-  const bool training_left = saved.stage <= 2;
+  // Epochs still to train after the checkpoint (a stage of 0 epochs never
+  // runs, so a checkpoint may stop at stage 2 with nothing left).
+  long long left = 0;
+  if (saved.stage <= 1) left += config.stage1.epochs - saved.epoch + config.stage2.epochs;
+  if (saved.stage == 2) left += config.stage2.epochs - saved.epoch;
+  const bool training_left = left > 0;
   if (saved.world_size > 0 && saved.world_size != world_size && training_left) {
     throw TrainError(
         state_file + " was written by a run on " + std::to_string(saved.world_size) +

@@ -10,10 +10,10 @@
 //  - the number of ranks differs while training epochs remain. With R ranks
 //    each rank draws its own dropout masks and computes BatchNorm batch
 //    statistics over its 1/R of every batch, so the weights after an epoch
-//    depend on R. Once both stages are done (state.h5 at stage 3: only the
-//    final evaluation, model.h5 and Grad-CAM remain) the result no longer
-//    depends on R, since evaluation is reduced exactly over ranks, and any
-//    number of ranks may finish the run.
+//    depend on R. Once no training epoch is left (only the final
+//    evaluation, model.h5 and Grad-CAM remain) any number of ranks may
+//    finish the run: the evaluation's counts are exact over ranks and its
+//    losses and probabilities equal up to floating-point rounding.
 #pragma once
 
 #include <string>

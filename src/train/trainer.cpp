@@ -211,15 +211,17 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
   bool single_reported = false;
   while (train_loader_->next(&b)) {
     opt.zero_grad();
-    // BatchNorm in training mode (stage 2) cannot normalize one image: a
-    // batch left with a single image on this rank (the epoch's last partial
-    // batch, or unreadable images removed) takes no part in this step.
-    if (b.size == 1 && stage == 2) {
+    // BatchNorm in training mode (stage 2) needs more than one value per
+    // channel; at data.image_size <= 32 layer4's map is 1x1, so a batch left
+    // with a single image on this rank (the epoch's last partial batch, or
+    // unreadable images removed) cannot train and takes no part in this step.
+    if (b.size == 1 && stage == 2 && !batchnorm_trains_on_one_image(config_.data.image_size)) {
       if (!single_reported) {
         log::warn(text::format(
-            "stage 2 epoch %lld batch %lld: a single image on rank %d; BatchNorm cannot train on "
-            "one image, so it is left out of this step",
-            static_cast<long long>(epoch + 1), static_cast<long long>(b.index + 1), world_.rank()));
+            "stage 2 epoch %lld batch %lld: a single %lld px image on rank %d; BatchNorm cannot "
+            "train on one value per channel, so it is left out of this step",
+            static_cast<long long>(epoch + 1), static_cast<long long>(b.index + 1),
+            config_.data.image_size, world_.rank()));
         single_reported = true;
       }
       b.size = 0;

@@ -9,6 +9,7 @@ H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
 "$MIDGE" synth --out S --classes 3 --per-class 10 --size 48 --seed 5 >/dev/null || fail "synth"
 taxon=$(find S -mindepth 1 -maxdepth 1 -type d | sort | head -1)
 /usr/bin/python3 "$SRC/tests/integration/bad_inputs.py" "$taxon" >corpus.txt || fail "corpus"
+ln -s rootloop S/rootloop  # a symlink loop beside the taxon folders
 mapfile -t readable < <(awk '$2 == "readable" {print $1}' corpus.txt)
 mapfile -t unreadable < <(awk '$2 == "unreadable" {print $1}' corpus.txt)
 [ ${#readable[@]} -eq 6 ] && [ ${#unreadable[@]} -eq 5 ] || fail "corpus: $(cat corpus.txt)"
@@ -18,7 +19,9 @@ run timeout 600 "$MIDGE" train --set data.root=S --set data.image_size=32 --set 
   --set data.workers=2 --set stage1.epochs=1 --set stage2.epochs=1 --set stage1.batch_size=8 \
   --set stage2.batch_size=8 --set gradcam.max_images=40 --set data.max_bad_fraction=0.5 --out run
 expect_rc 0 "training with a corpus of bad inputs"
-expect_err "loop.jpg"
+expect_err "ignoring $taxon/loop.jpg: Too many levels of symbolic links"
+expect_err "ignoring $taxon/folder.jpg: named like an image, but not a file"
+expect_err "ignoring S/rootloop: Too many levels of symbolic links"
 split=$($H5 get run/run.h5 split/train/paths; $H5 get run/run.h5 split/val/paths)
 skipped=$($H5 get run/run.h5 data/skipped)
 reasons=$(/usr/bin/python3 -c "

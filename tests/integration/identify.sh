@@ -51,6 +51,17 @@ CHECKS=$((CHECKS + 2))
 run "$MIDGE" predict --model runs/a/model.h5 --input new --out p3.txt
 expect_rc 2
 expect_err "--out must end in .csv, .h5 or .hdf5"
+# ... and never over the model or another file that is not a prediction.
+cp runs/a/model.h5 keep.h5
+run "$MIDGE" predict --model runs/a/model.h5 --input new --out runs/a/model.csv
+expect_rc 2
+expect_err "runs/a/model.h5 is the model file"
+run "$MIDGE" predict --model runs/a/model.h5 --input new --out runs/a/run.csv
+expect_rc 2
+expect_err "runs/a/run.h5 exists and is not a midge predictions file"
+cmp -s keep.h5 runs/a/model.h5 || fail "predict changed the model file"
+run "$MIDGE" predict --model runs/a/model.h5 --input new --out p2.csv --top-k 2
+expect_rc 1  # the same outputs again: an earlier prediction may be replaced
 run "$MIDGE" predict --model runs/a/run.h5 --input new --out bad.csv
 expect_rc 1
 expect_err "is not a midge model file"

@@ -68,12 +68,14 @@ kill_rank() {
 # atomically, so a file that exists is whole). Fails if PID ends first or
 # the time runs out.
 wait_for_checkpoint() {
-  local state=$1 stage=$2 epoch=$3 pid=$4 at
-  for _ in $(seq 1 2400); do
+  local state=$1 stage=$2 epoch=$3 pid=$4 at deadline=$(( $(date +%s) + 120 ))
+  while [ "$(date +%s)" -lt "$deadline" ]; do
     if [ -f "$state" ]; then
-      at=$(/usr/bin/python3 "$SRC/tests/integration/h5tool.py" get "$state" stage)/$(/usr/bin/python3 \
-           "$SRC/tests/integration/h5tool.py" get "$state" epoch)
-      if [ "${at%/*}" -gt "$stage" ] || { [ "${at%/*}" -eq "$stage" ] && [ "${at#*/}" -ge "$epoch" ]; }; then
+      at=$(/usr/bin/python3 -c "
+import h5py, sys
+with h5py.File(sys.argv[1], 'r') as f:
+    print(int(f['stage'][()]), int(f['epoch'][()]))" "$state")
+      if [ "${at% *}" -gt "$stage" ] || { [ "${at% *}" -eq "$stage" ] && [ "${at#* }" -ge "$epoch" ]; }; then
         return 0
       fi
     fi

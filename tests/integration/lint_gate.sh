@@ -5,8 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 build=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+tmp=$WORK  # lib.sh removes it on exit
 cd "$MIDGE_SOURCE_DIR"
 
 # refused TIDY MESSAGE: scripts/lint.sh with TIDY as clang-tidy must exit

@@ -45,8 +45,7 @@ run "$MIDGE" "${args[@]}" --set stage2.lr=0.001 --out cut
 expect_rc 1
 expect_err "belongs to a run with another configuration: stage2.lr (0.0005 -> 0.001)"
 
-# Same number of taxa under other names: refused, listing the differences
-# (also for a manifest run, which has no data.root).
+# Same number of taxa under other names: refused, listing the differences.
 first=$(find S -mindepth 1 -maxdepth 1 -type d | sort | head -1)
 mv "$first" S/Zzz_renamed
 run "$MIDGE" "${args[@]}" --out cut

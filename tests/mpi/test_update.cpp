@@ -21,7 +21,8 @@ namespace {
 
 using midge::testing::mpi_world;
 
-// Sum over ranks of |x| — equal to R * |x_0| only if every rank holds x_0.
+// Largest difference, over ranks and elements, between a rank's `x` and
+// rank 0's: 0 exactly when every rank holds the same tensor.
 double spread_over_ranks(distributed::Communicator& w, const torch::Tensor& x) {
   torch::Tensor c = x.detach().to(torch::kFloat).contiguous().clone();
   torch::Tensor mine = c.clone();

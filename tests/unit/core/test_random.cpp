@@ -36,8 +36,9 @@ TEST(Random, DerivedSeedsDependOnEveryIndexAndTheirOrder) {
 // depend on it, so its output must not change across platforms or versions.
 // Data orders, augmentations and splits of every past run depend on these
 // exact numbers: a change of the generator must fail here, not silently
-// change results. The literals come from an independent implementation of
-// xoshiro256** seeded with SplitMix64 (Vigna's reference algorithms).
+// change results. The literals come from a separate (Python) implementation
+// of midge's generator: four state words, each mix64 (SplitMix64's finalizer)
+// of the previous one starting from the seed, then xoshiro256**.
 TEST(Random, StreamIsPinned) {
   Rng r(42);
   EXPECT_EQ(r.next(), 0x5C8961E1F2055D33ULL);

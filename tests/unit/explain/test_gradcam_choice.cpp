@@ -11,7 +11,8 @@ namespace {
 
 TEST(GradcamChoice, TaxaTakeTurnsAndMistakesComeFirst) {
   // Validation order: taxon 0 has 4 images (index 2 misclassified), taxon 1
-  // has 3 (index 6 misclassified), taxon 2 has 2, and image 8 was unreadable.
+  // has 3 (index 6 misclassified), taxon 2 has 3, of which image 8 was
+  // unreadable.
   const std::vector<int> labels = {0, 0, 0, 0, 1, 1, 1, 2, 2, 2};
   const std::vector<std::int64_t> predicted = {0, 0, 1, 0, 1, 1, 0, 2, -1, 2};
   EXPECT_EQ(choose_images_to_explain(labels, predicted, 3, 3), (std::vector<std::size_t>{2, 6, 7}));

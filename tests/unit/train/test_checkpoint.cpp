@@ -91,10 +91,22 @@ TEST(Resume, RefusesAnotherNumberOfRanksWhileTrainingRemains) {
       << msg;
   EXPECT_EQ(message_of([&] { check_resumable(saved, config, saved.classes, 2, "s"); }),
             "(no error)");
-  // Both stages done: only the exact evaluation remains, any rank count may finish.
+  // No training epoch left: only the evaluation remains, any rank count may
+  // finish. Both after stage 2 (stage 3) and at the end of stage 2.
+  saved.stage = 2;
+  saved.epoch = config.stage2.epochs;
+  EXPECT_EQ(message_of([&] { check_resumable(saved, config, saved.classes, 1, "s"); }),
+            "(no error)");
   saved.stage = 3;
   saved.epoch = 0;
   EXPECT_EQ(message_of([&] { check_resumable(saved, config, saved.classes, 1, "s"); }),
+            "(no error)");
+  // With stage 2 switched off a checkpoint after stage 1 stays at stage 2.
+  const Config no_stage2 = resolve_config(std::nullopt, {"data.root=x", "stage2.epochs=0"});
+  TrainState after_stage1 = some_state();
+  after_stage1.config = no_stage2.resolved_ini();
+  after_stage1.epoch = 0;
+  EXPECT_EQ(message_of([&] { check_resumable(after_stage1, no_stage2, saved.classes, 1, "s"); }),
             "(no error)");
 }
 
