@@ -7,20 +7,30 @@
 #include "core/config.h"
 #include "core/errors.h"
 #include "core/text.h"
+#include "sweep/spec.h"
 #include "train/trainer.h"
 
 namespace midge::apps {
 
 namespace {
 
+// Where a configuration comes from: --config FILE and the --set overrides.
+struct ConfigSources {
+  std::optional<std::string> file;
+  std::vector<std::string> sets;
+};
+
+ConfigSources sources_of(const po::variables_map& vm) {
+  ConfigSources s;
+  if (vm.count("config") != 0U) s.file = vm["config"].as<std::string>();
+  if (vm.count("set") != 0U) s.sets = vm["set"].as<std::vector<std::string>>();
+  return s;
+}
+
 // Resolves and validates the configuration on every rank (each rank sees
 // the same files, so each reaches the same verdict before any work).
-Config load_validated(const po::variables_map& vm, int ranks_per_run) {
-  std::optional<std::string> file;
-  if (vm.count("config") != 0U) file = vm["config"].as<std::string>();
-  std::vector<std::string> sets;
-  if (vm.count("set") != 0U) sets = vm["set"].as<std::vector<std::string>>();
-  Config config = resolve_config(file, sets);
+Config load_validated(const ConfigSources& sources, int ranks_per_run) {
+  Config config = resolve_config(sources.file, sources.sets);
   ValidateOptions options;
   options.ranks = ranks_per_run;
   validate(config, options);
@@ -47,7 +57,7 @@ int run_train(const std::vector<std::string>& args, distributed::Communicator& w
     print_once(world, config_help(desc));
     return kExitSuccess;
   }
-  const Config config = load_validated(vm, world.size());
+  const Config config = load_validated(sources_of(vm), world.size());
   if (vm["dry-run"].as<bool>()) {
     print_once(world, config.resolved_ini());
     spdlog::info("configuration valid; --dry-run: nothing trained");
@@ -91,13 +101,16 @@ int run_sweep(const std::vector<std::string>& args, distributed::Communicator& w
     throw UsageError("midge sweep: --ranks-per-trial must divide the number of ranks (" +
                      std::to_string(world.size()) + "), got " + std::to_string(k));
   }
-  const Config config = load_validated(vm, k);
+  const ConfigSources sources = sources_of(vm);
+  const Config config = load_validated(sources, k);
+  // Every trial's configuration is resolved and checked before anything runs.
+  const sweep::SweepSpec sweep_spec = sweep::read_sweep_spec(spec);
+  const std::vector<sweep::Trial> trials = sweep::expand(sweep_spec, config.sweep.seed);
+  sweep::resolve_trials(sources.file, sources.sets, trials, k);
   if (vm["dry-run"].as<bool>()) {
-    print_once(world, config.resolved_ini());
-    spdlog::info(
-        "base configuration valid; sweep spec {} found (its trials are expanded once "
-        "sweeps are built)",
-        spec);
+    print_once(world, sweep::trial_table(trials));
+    spdlog::info("sweep spec {} valid: {} trial(s) of {} rank(s) each; --dry-run: nothing trained",
+                 spec, trials.size(), k);
     return kExitSuccess;
   }
   throw UsageError("midge sweep: sweeps are not built in this version yet");

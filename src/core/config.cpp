@@ -333,6 +333,12 @@ OptionTable build_table() {
       "gradcam.max_images", 64, 0, 1000000,
       "Validation images with a Grad-CAM heatmap in run.h5; 0 = none.",
       [](Config & c) -> auto& { return c.gradcam.max_images; });
+  // [sweep]
+  d.integer(
+      "sweep.seed", 0, 0, std::numeric_limits<long long>::max(),
+      "Seed of a sweep spec's [random] draws (`midge sweep`); each trial's run.seed comes from "
+      "[repeat] seeds or run.seed.",
+      [](Config & c) -> auto& { return c.sweep.seed; });
   return table;
 }
 

@@ -106,6 +106,10 @@ struct GradcamConfig {
   long long max_images = 0;
 };
 
+struct SweepConfig {
+  long long seed = 0;  // [random] draws of a sweep spec
+};
+
 struct Config {
   DataConfig data;
   ModelConfig model;
@@ -116,6 +120,7 @@ struct Config {
   RunConfig run;
   DistConfig dist;
   GradcamConfig gradcam;
+  SweepConfig sweep;
 
   // Canonical text of every key after resolution, in declaration order.
   std::vector<std::pair<std::string, std::string>> values;

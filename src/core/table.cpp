@@ -26,10 +26,12 @@ std::string TextTable::str() const {
   auto line = [&](const std::vector<std::string>& cells) {
     for (std::size_t c = 0; c < cells.size(); ++c) {
       const std::string pad(width[c] - cells[c].size(), ' ');
-      if (c == 0) {
-        os << cells[c] << pad;
+      if (c > 0) os << "  ";
+      if (c == 0 || columns_[c].left) {
+        // No trailing blanks after the last column.
+        os << cells[c] << (c + 1 < cells.size() ? pad : "");
       } else {
-        os << "  " << pad << cells[c];
+        os << pad << cells[c];
       }
     }
     os << "\n";

@@ -1,9 +1,10 @@
 // Plain-text tables for terminals and Slurm logs (the per-taxon tables of
 // `midge train`, `midge split` and `midge collect`).
 //
-// Layout: the first column is left-aligned and padded to its widest cell;
-// every other column is right-aligned to the widest of its header, its cells
-// and its minimum width; columns are separated by two spaces. No colours, no
+// Layout: the first column, and any column marked `left`, is left-aligned
+// and padded to its widest cell; every other column is right-aligned to the
+// widest of its header, its cells and its minimum width; columns are
+// separated by two spaces. No colours, no
 // box-drawing characters: the output stays readable in any log file. Cells
 // are text, so each caller keeps its own number formatting.
 #pragma once
@@ -19,6 +20,7 @@ class TextTable {
   struct Column {
     std::string header;
     std::size_t min_width = 0;
+    bool left = false;  // text columns (the first is always left-aligned)
   };
   explicit TextTable(std::vector<Column> columns);
 

@@ -10,7 +10,7 @@ namespace midge::train {
 
 bool key_may_change_on_resume(const std::string& key) {
   return key == "data.workers" || key == "data.prefetch" || key == "run.threads" ||
-         key == "run.checkpoint_every";
+         key == "run.checkpoint_every" || key == "sweep.seed";
 }
 
 namespace {

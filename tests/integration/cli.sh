@@ -20,7 +20,7 @@ run "$MIDGE" frobnicate
 expect_rc 2
 expect_err "unknown command 'frobnicate'"
 
-run "$MIDGE" sweep --config "$SRC/configs/demo.ini" --sweep "$SRC/jobs/lr_grid.ini" --set data.root=.
+run "$MIDGE" sweep --config "$SRC/configs/demo.ini" --sweep "$SRC/jobs/tiny.ini" --set data.root=.
 expect_rc 2
 expect_err "midge sweep: sweeps are not built in this version yet"
 

@@ -69,10 +69,27 @@ expect_rc 2
 [ ! -e never ] || fail "an invalid configuration created its output folder"
 CHECKS=$((CHECKS + 1))
 
-# sweep --dry-run validates the base config and the spec's presence.
-run "$MIDGE" sweep --config "$SRC/configs/demo.ini" --set data.root=S --sweep "$SRC/jobs/lr_grid.ini" --dry-run
+# sweep --dry-run checks the base configuration and every trial's, and
+# prints the trial table; the ids are the same on every expansion.
+run "$MIDGE" sweep --config "$SRC/configs/demo.ini" --set data.root=S --sweep "$SRC/jobs/tiny.ini" --dry-run
 expect_rc 0
-expect_out "arch = resnet18"
+expect_out "4 trial(s)"
+expect_out "stage2.lr=0.0001,model.dropout=0.2,augment.rotate_deg="
+first=$OUT
+run "$MIDGE" sweep --config "$SRC/configs/demo.ini" --set data.root=S --sweep "$SRC/jobs/tiny.ini" --dry-run
+CHECKS=$((CHECKS + 1))
+[ "$OUT" = "$first" ] || fail "a second expansion differs"
+run "$MIDGE" sweep --config "$SRC/configs/paper.ini" --set data.root=S --sweep "$SRC/jobs/paper_lr.ini" --dry-run
+expect_rc 0
+expect_out "24 trial(s)"
+printf '[grid]\nstage2.lrr = 0.1, 0.2\n' > typo.ini
+run "$MIDGE" sweep --config "$SRC/configs/demo.ini" --set data.root=S --sweep typo.ini --dry-run --out never
+expect_rc 2
+expect_err "typo.ini:2: [grid]: unknown key 'stage2.lrr' (did you mean 'stage2.lr'"
+printf '[grid]\nstage2.lr = 0.0001, 0.5\n' > odd.ini
+run "$MIDGE" sweep --config "$SRC/configs/demo.ini" --set data.root=S --sweep odd.ini --dry-run
+expect_rc 2
+expect_err "(stage2.lr=0.5): stage2.lr (0.5) exceeds stage1.lr"
 run "$MIDGE" sweep --config "$SRC/configs/demo.ini" --set data.root=S --sweep nope.ini --dry-run
 expect_rc 2
 expect_err "sweep spec not found: nope.ini"

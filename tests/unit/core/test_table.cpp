@@ -18,5 +18,15 @@ TEST(TextTable, NamesLeftNumbersRightTwoSpacesApart) {
   EXPECT_THROW(t.add_row({"a", "b", "c", "d"}), std::invalid_argument);
 }
 
+TEST(TextTable, TextColumnsCanBeLeftAligned) {
+  TextTable t({{"trial"}, {"id", 4, true}, {"parameters", 0, true}});
+  t.add_row({"1", "ab", "stage2.lr=0.001"});
+  t.add_row({"10", "abcdef", "x=1"});
+  EXPECT_EQ(t.str(),
+            "trial  id      parameters\n"
+            "1      ab      stage2.lr=0.001\n"
+            "10     abcdef  x=1\n");
+}
+
 }  // namespace
 }  // namespace midge
