@@ -7,6 +7,7 @@
 #include "core/config.h"
 #include "core/errors.h"
 #include "core/text.h"
+#include "sweep/runner.h"
 #include "sweep/spec.h"
 #include "train/trainer.h"
 
@@ -106,14 +107,33 @@ int run_sweep(const std::vector<std::string>& args, distributed::Communicator& w
   // Every trial's configuration is resolved and checked before anything runs.
   const sweep::SweepSpec sweep_spec = sweep::read_sweep_spec(spec);
   const std::vector<sweep::Trial> trials = sweep::expand(sweep_spec, config.sweep.seed);
-  sweep::resolve_trials(sources.file, sources.sets, trials, k);
+  std::vector<Config> configs = sweep::resolve_trials(sources.file, sources.sets, trials, k);
   if (vm["dry-run"].as<bool>()) {
     print_once(world, sweep::trial_table(trials));
     spdlog::info("sweep spec {} valid: {} trial(s) of {} rank(s) each; --dry-run: nothing trained",
                  spec, trials.size(), k);
     return kExitSuccess;
   }
-  throw UsageError("midge sweep: sweeps are not built in this version yet");
+  if (k != world.size()) {
+    throw UsageError("midge sweep: several rank groups (" + std::to_string(world.size()) + " / " +
+                     std::to_string(k) +
+                     ") are not built yet; use --ranks-per-trial equal to the number of ranks (" +
+                     std::to_string(world.size()) + ")");
+  }
+  sweep::SweepPlan plan;
+  plan.spec = sweep_spec;
+  plan.base_config = config.resolved_ini();
+  plan.sweep_seed = config.sweep.seed;
+  plan.ranks_per_trial = k;
+  plan.trials = trials;
+  plan.configs = std::move(configs);
+  const std::string out = vm["out"].as<std::string>();
+  const sweep::SweepOutcome r = sweep::run_sweep(plan, world, out);
+  print_once(world, "\ntrials by validation accuracy:\n" + r.ranking + "\n" +
+                        std::to_string(r.complete) + " complete, " + std::to_string(r.failed) +
+                        " failed\njournal: " + r.journal +
+                        (r.summary.empty() ? "" : "\nsummary: " + r.summary) + "\n");
+  return r.failed == 0 ? kExitSuccess : kExitRunFailed;
 }
 
 }  // namespace midge::apps

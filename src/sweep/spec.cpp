@@ -239,7 +239,8 @@ std::vector<Trial> expand(const SweepSpec& spec, long long sweep_seed) {
         for (const auto& [k, v] : t.params) parts.push_back(k + "=" + v);
         t.slug = text::join(parts, ",");
         char hex[17];
-        std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(fnv1a(t.slug)));
+        std::snprintf(hex, sizeof(hex), "%016llx",
+                      static_cast<unsigned long long>(mix64(fnv1a(t.slug))));
         t.id = std::string(hex).substr(0, 12);
         out.push_back(std::move(t));
       }

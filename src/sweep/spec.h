@@ -15,8 +15,9 @@
 // Every value is canonicalized and checked by the option table of `midge
 // train` (unknown key: "did you mean"; bad value: the key, the value and the
 // allowed range), so a spec that expands is a spec whose trials resolve.
-// Each trial's id is a stable hash of its parameters (FNV-1a 64 of the slug,
-// 12 hex digits), and its slug the readable parameters
+// Each trial's id is a stable hash of its parameters (SplitMix64's finalizer
+// of the slug's FNV-1a 64-bit hash, so that slugs differing in one character
+// get unrelated ids; 12 hex digits), and its slug the readable parameters
 // ("stage2.lr=0.0003,model.dropout=0.5,run.seed=2"): expanding the same spec
 // again, on any machine, gives the same ids in the same order.
 #pragma once

@@ -12,17 +12,6 @@
 
 namespace midge::train {
 
-std::string duration_text(double s) {
-  const auto total = static_cast<long long>(s + 0.5);
-  char buf[32];
-  if (total >= 3600) {
-    std::snprintf(buf, sizeof(buf), "%lldh%02lldm", total / 3600, (total / 60) % 60);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%lldm%02llds", total / 60, total % 60);
-  }
-  return buf;
-}
-
 std::string bytes_text(std::int64_t bytes) {
   const double gb = static_cast<double>(bytes) / 1e9;
   if (gb >= 1) return text::format("%.2f GB", gb);

@@ -13,13 +13,12 @@
 #include <cstdint>
 #include <string>
 
+#include "core/clock.h"
 #include "distributed/communicator.h"
 #include "train/device.h"
 
 namespace midge::train {
 
-// "4m05s" below an hour, "2h03m" above.
-std::string duration_text(double seconds);
 // "812 MB", "7.10 GB".
 std::string bytes_text(std::int64_t bytes);
 

@@ -20,9 +20,10 @@ run "$MIDGE" frobnicate
 expect_rc 2
 expect_err "unknown command 'frobnicate'"
 
-run "$MIDGE" sweep --config "$SRC/configs/demo.ini" --sweep "$SRC/jobs/tiny.ini" --set data.root=.
+run "$MIDGE" sweep --config "$SRC/configs/demo.ini" --sweep "$SRC/jobs/tiny.ini" --set data.root=. \
+  --ranks-per-trial 2
 expect_rc 2
-expect_err "midge sweep: sweeps are not built in this version yet"
+expect_err "midge sweep: --ranks-per-trial must divide the number of ranks (1), got 2"
 
 run "$MIDGE" --log-level chatty --help
 expect_rc 2

@@ -31,6 +31,14 @@ expect_err "stage1.batch_size (3) must be divisible by the number of ranks (2)"
 CHECKS=$((CHECKS + 1))
 [ ! -e odd ] || fail "the output folder was created for a refused configuration: $(ls -R odd)"
 
+# Two groups of one rank: not built yet, refused before any work.
+run timeout 60 "$MPIEXEC" -n 2 --oversubscribe "$MIDGE" sweep --config "$SRC/configs/demo.ini" \
+  --set data.root=S --sweep "$SRC/jobs/tiny.ini" --out sweep2
+expect_rc 2
+expect_err "several rank groups (2 / 1) are not built yet"
+CHECKS=$((CHECKS + 1))
+[ ! -e sweep2 ] || fail "a refused sweep created its output folder"
+
 run timeout 60 "$MPIEXEC" -n 2 --oversubscribe "$MIDGE" synth --out T --classes 2 --per-class 3 --size 64
 expect_rc 0
 CHECKS=$((CHECKS + 1))

@@ -1,0 +1,91 @@
+#include "sweep/journal.h"
+
+#include "core/errors.h"
+#include "io/hdf5.h"
+
+namespace midge::sweep {
+
+void write_journal(const std::string& path, const Journal& j) {
+  io::H5Writer f(path);
+  f.set_attr("", "format", std::string("midge-sweep"));
+  f.set_attr("", "schema_version", std::int64_t{1});
+  f.set_attr("", "spec_path", j.spec_path);
+  f.set_attr("", "spec", j.spec_text);
+  f.set_attr("", "config", j.base_config);
+  f.set_attr("", "sweep_seed", j.sweep_seed);
+  f.set_attr("", "world_size", j.world_size);
+  f.set_attr("", "ranks_per_trial", j.ranks_per_trial);
+  f.set_attr("", "status", j.status);
+  f.set_attr("", "started", j.started);
+  f.set_attr("", "finished", j.finished);
+  std::vector<std::string> id, slug, state, started, finished, error;
+  std::vector<std::int64_t> group;
+  std::vector<double> seconds, accuracy, balanced;
+  for (const auto& t : j.trials) {
+    id.push_back(t.id);
+    slug.push_back(t.slug);
+    state.push_back(t.state);
+    started.push_back(t.started);
+    finished.push_back(t.finished);
+    error.push_back(t.error);
+    group.push_back(t.group);
+    seconds.push_back(t.seconds);
+    accuracy.push_back(t.accuracy);
+    balanced.push_back(t.balanced_accuracy);
+  }
+  f.write("trials/id", id);
+  f.write("trials/parameters", slug);
+  f.write("trials/state", state);
+  f.write("trials/group", group);
+  f.write("trials/started", started);
+  f.write("trials/finished", finished);
+  f.write("trials/seconds", seconds);
+  f.write("trials/accuracy", accuracy);
+  f.write("trials/balanced_accuracy", balanced);
+  f.write("trials/error", error);
+  f.commit();
+}
+
+Journal read_journal(const std::string& path) {
+  io::H5Reader f(path);
+  if (!f.has_attr("", "format") || f.attr_string("", "format") != "midge-sweep") {
+    throw DataError(path + " is not a midge sweep journal");
+  }
+  Journal j;
+  j.spec_path = f.attr_string("", "spec_path");
+  j.spec_text = f.attr_string("", "spec");
+  j.base_config = f.attr_string("", "config");
+  j.sweep_seed = f.attr_int64("", "sweep_seed");
+  j.world_size = f.attr_int64("", "world_size");
+  j.ranks_per_trial = f.attr_int64("", "ranks_per_trial");
+  j.status = f.attr_string("", "status");
+  j.started = f.attr_string("", "started");
+  j.finished = f.attr_string("", "finished");
+  const auto id = f.read_strings("trials/id");
+  const auto slug = f.read_strings("trials/parameters");
+  const auto state = f.read_strings("trials/state");
+  const auto group = f.read_int64s("trials/group");
+  const auto started = f.read_strings("trials/started");
+  const auto finished = f.read_strings("trials/finished");
+  const auto seconds = f.read_doubles("trials/seconds");
+  const auto accuracy = f.read_doubles("trials/accuracy");
+  const auto balanced = f.read_doubles("trials/balanced_accuracy");
+  const auto error = f.read_strings("trials/error");
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    TrialRecord t;
+    t.id = id[i];
+    t.slug = slug[i];
+    t.state = state[i];
+    t.group = group[i];
+    t.started = started[i];
+    t.finished = finished[i];
+    t.seconds = seconds[i];
+    t.accuracy = accuracy[i];
+    t.balanced_accuracy = balanced[i];
+    t.error = error[i];
+    j.trials.push_back(std::move(t));
+  }
+  return j;
+}
+
+}  // namespace midge::sweep
