@@ -84,12 +84,17 @@ class Communicator {
 // The single-process world: every collective is the identity.
 class SelfComm final : public Communicator {
  public:
+  SelfComm() = default;
+  // A world of one that answers background_thread_ok() as an MPI granting
+  // less than MPI_THREAD_SERIALIZED would: tests the paths that must then
+  // reduce from the calling thread only, without MPI.
+  explicit SelfComm(bool background_thread_ok) : background_ok_(background_thread_ok) {}
   int rank() const override { return 0; }
   int size() const override { return 1; }
   int local_rank() const override { return 0; }
   int local_size() const override { return 1; }
   std::string backend() const override { return "self"; }
-  bool background_thread_ok() const override { return true; }
+  bool background_thread_ok() const override { return background_ok_; }
   // Collectives are no-ops here, but callers that stage through host
   // memory for MPI get the same path with one rank (tested on GPU).
   bool accepts_device_memory() const override { return false; }
@@ -100,6 +105,9 @@ class SelfComm final : public Communicator {
  protected:
   void allreduce_raw(void*, std::size_t, DataType, ReduceOp) override {}
   void broadcast_raw(void*, std::size_t, DataType, int root) override;
+
+ private:
+  bool background_ok_ = true;
 };
 
 // Version string of the MPI library linked in (callable before MPI starts).

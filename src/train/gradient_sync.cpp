@@ -65,7 +65,10 @@ GradientSync::GradientSync(distributed::Communicator& world, std::vector<torch::
   }
 
   reducer_ = std::make_unique<distributed::AsyncAllreduce>(world_, options.overlap);
-  if (options.overlap) {
+  // Hooks only with a background reducer: without one (overlap off, or an
+  // MPI below MPI_THREAD_SERIALIZED) a hook would run the allreduce itself,
+  // and on CUDA autograd calls hooks from its own thread.
+  if (reducer_->background()) {
     for (std::size_t k = 0; k < params_.size(); ++k) {
       hooks_.push_back(
           params_[k].register_hook([this, k](torch::Tensor grad) { on_gradient(k, grad); }));

@@ -6,10 +6,12 @@ source "$(dirname "$0")/../integration/lib.sh"
 cd "$WORK"
 MPIEXEC=${MPIEXEC:-mpiexec}
 "$MIDGE" synth --out S --classes 3 --per-class 40 --size 48 >/dev/null || fail "synth"
-"$MPIEXEC" -n 2 --oversubscribe "$MIDGE" train --set data.root=S --set data.image_size=32 \
+# data.root names this test's own folder: kill_rank must find this job's
+# rank 1, not one of another MPI test running at the same time.
+"$MPIEXEC" -n 2 --oversubscribe "$MIDGE" train --set data.root="$WORK/S" --set data.image_size=32 \
   --set model.arch=resnet18 --set stage1.epochs=0 --set stage2.epochs=50 --set stage2.batch_size=8 \
   --set run.threads=1 --set data.workers=1 --out run > log 2>&1 &
-kill_rank $! log "stage 2 epoch 1/50" "midge train --set data.root=S" OMPI_COMM_WORLD_RANK=1
+kill_rank $! log "stage 2 epoch 1/50" "midge train --set data.root=$WORK/S " OMPI_COMM_WORLD_RANK=1
 rc=$KILL_RC
 elapsed=$KILL_SECONDS
 cat log | tail -5

@@ -8,7 +8,9 @@ cd "$WORK"
 MPIEXEC=${MPIEXEC:-mpiexec}
 H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
 "$MIDGE" synth --out S --classes 3 --per-class 15 --size 48 >/dev/null || fail "synth"
-args=(train --set data.root=S --set data.image_size=32 --set model.arch=resnet18 --set data.workers=1
+# data.root names this test's own folder, so that kill_rank finds this
+# job's rank 1 and no other MPI test's.
+args=(train --set data.root="$WORK/S" --set data.image_size=32 --set model.arch=resnet18 --set data.workers=1
       --set stage1.epochs=1 --set stage2.epochs=3 --set stage1.batch_size=8 --set stage2.batch_size=8
       --set run.deterministic=true --set run.threads=1 --set gradcam.max_images=3)
 run timeout 240 "$MPIEXEC" -n 2 --oversubscribe "$MIDGE" "${args[@]}" --out whole
@@ -17,7 +19,8 @@ expect_rc 0 "uninterrupted 2-rank run"
 "$MPIEXEC" -n 2 --oversubscribe "$MIDGE" "${args[@]}" --out cut > cut.log 2>&1 &
 launcher=$!
 wait_for_checkpoint cut/state.h5 2 1 "$launcher"
-kill_rank "$launcher" cut.log "stage 2 epoch 1/3" "midge train --set data.root=S" OMPI_COMM_WORLD_RANK=1
+kill_rank "$launcher" cut.log "stage 2 epoch 1/3" "midge train --set data.root=$WORK/S " \
+  OMPI_COMM_WORLD_RANK=1
 [ "$KILL_RC" -ne 0 ] || fail "the job exited 0 after rank 1 was killed"
 [ "$($H5 attr cut/run.h5 status)" = running ] || fail "the killed run's run.h5 should say running"
 CHECKS=$((CHECKS + 2))

@@ -63,5 +63,25 @@ TEST(GradientSync, SecondBackwardBeforeFinishIsRefused) {
   }
 }
 
+// An MPI that grants less than MPI_THREAD_SERIALIZED: no background reducer,
+// so nothing may be reduced from inside backward either (on CUDA, autograd
+// runs hooks on its own thread, which such an MPI must never see): all
+// buckets go after backward, from the calling thread, with the same result.
+TEST(GradientSync, WithoutABackgroundThreadNothingIsReducedInsideBackward) {
+  distributed::SelfComm world(/*background_thread_ok=*/false);
+  auto net = small_net();
+  GradientSync sync(world, net->parameters(), {0.0002, true});
+  EXPECT_FALSE(sync.overlapping());
+  net->forward(torch::randn({4, 8})).pow(2).sum().backward();
+  std::vector<torch::Tensor> local;
+  for (auto& p : net->parameters()) local.push_back(p.grad().clone());
+  sync.finish();
+  EXPECT_EQ(sync.launched_during_backward(), 0U);
+  const auto params = net->parameters();
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    EXPECT_TRUE(torch::equal(params[k].grad(), local[k])) << "parameter " << k;
+  }
+}
+
 }  // namespace
 }  // namespace midge::train
