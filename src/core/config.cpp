@@ -413,6 +413,18 @@ bool path_exists(const std::string& p) {
 
 }  // namespace
 
+std::vector<std::string> config_differences(const Config& from, const Config& to,
+                                            const std::function<bool(const std::string&)>& ignore) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < from.values.size(); ++i) {
+    const auto& [key, value] = from.values[i];
+    if (value != to.values[i].second && !(ignore && ignore(key))) {
+      out.push_back(key + " (" + value + " -> " + to.values[i].second + ")");
+    }
+  }
+  return out;
+}
+
 Preprocessing preprocessing_of(const DataConfig& data) {
   Preprocessing p;
   p.image_size = data.image_size;

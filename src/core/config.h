@@ -11,6 +11,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -131,6 +132,14 @@ struct Config {
   // Canonical text of one key; throws std::out_of_range for an unknown key.
   const std::string& value(const std::string& key) const;
 };
+
+// "key (old -> new)" for every key whose canonical value differs between
+// `from` and `to`, in declaration order, leaving out the keys `ignore`
+// accepts (used to name what differs when a checkpoint or a sweep journal
+// belongs to another configuration).
+std::vector<std::string> config_differences(
+    const Config& from, const Config& to,
+    const std::function<bool(const std::string&)>& ignore = {});
 
 // The declarations of every key (defaults, bounds, help).
 const OptionTable& option_table();

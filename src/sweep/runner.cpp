@@ -25,20 +25,11 @@ bool finished_state(const std::string& state) {
 // The journal of a previous run in the same folder must describe this very
 // sweep; every difference is named.
 void check_same_sweep(const Journal& old, const SweepPlan& plan, const std::string& path) {
+  // The base configuration holds sweep.seed too, so one comparison covers both.
   std::vector<std::string> diffs;
-  if (old.sweep_seed != plan.sweep_seed) {
-    diffs.push_back("sweep.seed (" + std::to_string(old.sweep_seed) + " -> " +
-                    std::to_string(plan.sweep_seed) + ")");
-  }
   if (old.base_config != plan.base_config) {
-    const Config a = resolve_config_text(old.base_config, path, {});
-    const Config b = resolve_config_text(plan.base_config, "this sweep", {});
-    for (std::size_t i = 0; i < a.values.size(); ++i) {
-      if (a.values[i].second != b.values[i].second && a.values[i].first != "sweep.seed") {
-        diffs.push_back(a.values[i].first + " (" + a.values[i].second + " -> " +
-                        b.values[i].second + ")");
-      }
-    }
+    diffs = config_differences(resolve_config_text(old.base_config, path, {}),
+                               resolve_config_text(plan.base_config, "this sweep", {}));
   }
   std::vector<std::string> before;
   std::vector<std::string> now;
@@ -145,13 +136,14 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
       rec.state = "failed";
       rec.error = e.what();
     }
+    const double seconds = seconds_since(t0);
     rec.finished = io::utc_timestamp();
-    rec.seconds += seconds_since(t0);
+    rec.seconds += seconds;
     save();
     if (rec.state == "failed" && world.size() > 1) {
       throw TrainError("trial " + rec.id + " (" + rec.slug + ") failed: " + rec.error);
     }
-    spent += seconds_since(t0);
+    spent += seconds;
     ++ran;
     --left;
     std::size_t complete = 0;

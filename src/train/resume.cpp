@@ -39,13 +39,7 @@ void check_resumable(const TrainState& saved, const Config& config,
                      const std::vector<std::string>& classes, int world_size,
                      const std::string& state_file) {
   const Config old = resolve_config_text(saved.config, state_file, {});
-  std::vector<std::string> diffs;
-  for (std::size_t i = 0; i < old.values.size(); ++i) {
-    const auto& [key, value] = old.values[i];
-    if (value != config.values[i].second && !key_may_change_on_resume(key)) {
-      diffs.push_back(key + " (" + value + " -> " + config.values[i].second + ")");
-    }
-  }
+  const std::vector<std::string> diffs = config_differences(old, config, key_may_change_on_resume);
   if (!diffs.empty()) {
     throw TrainError(state_file + " belongs to a run with another configuration: " +
                      text::join(diffs, ", ") + "; use another --out or remove state.h5");

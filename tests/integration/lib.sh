@@ -79,7 +79,7 @@ with h5py.File(sys.argv[1], 'r') as f:
         return 0
       fi
     fi
-    kill -0 "$pid" 2>/dev/null || fail "the run ended before $state reached stage $stage epoch $epoch"
+    kill -0 "$pid" || fail "the run ended before $state reached stage $stage epoch $epoch"
     sleep 0.05
   done
   fail "no checkpoint of stage $stage epoch $epoch in $state after 120 s"

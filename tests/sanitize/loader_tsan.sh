@@ -20,7 +20,9 @@ status=0
 TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 log_path=$build/tsan-report suppressions=$src/tests/sanitize/tsan.supp" \
   "$build/tests/midge_thread_tests" || status=$?
 if [ $status -ne 0 ]; then
-  cat "$build"/tsan-report.* 2>/dev/null | head -60
+  for report in "$build"/tsan-report.*; do
+    if [ -f "$report" ]; then head -60 "$report"; fi
+  done
   echo "FAIL: exit code $status under ThreadSanitizer"
   exit 1
 fi
