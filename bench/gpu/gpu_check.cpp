@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "../step_bench.h"
@@ -46,6 +47,7 @@ class IdenticalPairComm final : public Communicator {
   bool background_thread_ok() const override { return true; }
   bool accepts_device_memory() const override { return false; }
   void barrier() override {}
+  std::optional<std::int64_t> sum_within(std::int64_t value, double) override { return 2 * value; }
   std::unique_ptr<Communicator> split(int, int) override { return nullptr; }
   [[noreturn]] void abort(int code) override { std::_Exit(code); }
 

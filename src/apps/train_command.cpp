@@ -114,24 +114,24 @@ int run_sweep(const std::vector<std::string>& args, distributed::Communicator& w
                  spec, trials.size(), k);
     return kExitSuccess;
   }
-  if (k != world.size()) {
-    throw UsageError("midge sweep: several rank groups (" + std::to_string(world.size()) + " / " +
-                     std::to_string(k) +
-                     ") are not built yet; use --ranks-per-trial equal to the number of ranks (" +
-                     std::to_string(world.size()) + ")");
-  }
   sweep::SweepPlan plan;
   plan.spec = sweep_spec;
   plan.base_config = config.resolved_ini();
   plan.sweep_seed = config.sweep.seed;
   plan.ranks_per_trial = k;
+  plan.halving = config.sweep.halving;
+  plan.halving_rate = config.sweep.halving_rate;
+  plan.rung_epochs = config.sweep.rung_epochs;
   plan.trials = trials;
   plan.configs = std::move(configs);
   const std::string out = vm["out"].as<std::string>();
   const sweep::SweepOutcome r = sweep::run_sweep(plan, world, out);
   print_once(world, "\ntrials by validation accuracy:\n" + r.ranking + "\n" +
                         std::to_string(r.complete) + " complete, " + std::to_string(r.failed) +
-                        " failed\njournal: " + r.journal +
+                        " failed" +
+                        (r.stopped > 0 ? ", " + std::to_string(r.stopped) + " stopped by halving"
+                                       : std::string()) +
+                        "\njournal: " + r.journal +
                         (r.summary.empty() ? "" : "\nsummary: " + r.summary) + "\n");
   return r.failed == 0 ? kExitSuccess : kExitRunFailed;
 }

@@ -339,6 +339,20 @@ OptionTable build_table() {
       "Seed of a sweep spec's [random] draws (`midge sweep`); each trial's run.seed comes from "
       "[repeat] seeds or run.seed.",
       [](Config & c) -> auto& { return c.sweep.seed; });
+  d.boolean(
+      "sweep.halving", false,
+      "Asynchronous successive halving (`midge sweep`): at each rung only the best "
+      "1/sweep.halving_rate of the trials that reached it train on; the others stop.",
+      [](Config & c) -> auto& { return c.sweep.halving; });
+  d.integer(
+      "sweep.halving_rate", 3, 2, 1000,
+      "Successive halving: one trial in this many goes on at each rung.",
+      [](Config & c) -> auto& { return c.sweep.halving_rate; });
+  d.integer(
+      "sweep.rung_epochs", 1, 1, kMaxEpochs,
+      "Successive halving: rungs are the end of stage 1 and every this many epochs of stage 2 "
+      "(the end of stage 2 is the finish, not a rung).",
+      [](Config & c) -> auto& { return c.sweep.rung_epochs; });
   return table;
 }
 

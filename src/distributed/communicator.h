@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,8 +70,19 @@ class Communicator {
 
   virtual void barrier() = 0;
 
+  // Sum of `value` over the ranks, waiting at most `seconds` for the others
+  // (nullopt when they did not all arrive in time). For agreeing after a
+  // failure: a rank that failed alone cannot know whether its peers failed
+  // too or sit in a collective it will never join, so it waits only so long
+  // (sweep/runner.cpp). Use it on a communicator that carries nothing else,
+  // so a pending call never meets another collective.
+  virtual std::optional<std::int64_t> sum_within(std::int64_t value, double seconds) = 0;
+
   // Ranks with the same `color` form a new communicator, ordered by `key`
-  // (then by old rank). Collective over this communicator.
+  // (then by old rank). Collective over this communicator. The new
+  // communicator keeps this one's local_rank()/local_size(): a process's
+  // place among the job's processes on its node, which picks its GPU and
+  // thread share, does not change with the group it trains in.
   virtual std::unique_ptr<Communicator> split(int color, int key) = 0;
 
   // Ends every rank of the job with `code`; does not return.
@@ -99,6 +111,9 @@ class SelfComm final : public Communicator {
   // memory for MPI get the same path with one rank (tested on GPU).
   bool accepts_device_memory() const override { return false; }
   void barrier() override {}
+  std::optional<std::int64_t> sum_within(std::int64_t value, double /*seconds*/) override {
+    return value;
+  }
   std::unique_ptr<Communicator> split(int color, int key) override;
   [[noreturn]] void abort(int code) override;
 

@@ -8,8 +8,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 #include "core/errors.h"
 
@@ -99,17 +101,21 @@ class CommHandle {
 
 class MpiComm final : public Communicator {
  public:
-  // Takes ownership of `comm`.
+  // Takes ownership of `comm`; the node-local rank is found from it.
   explicit MpiComm(MPI_Comm comm) : handle_(comm) {
-    check(MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
-    check(MPI_Comm_rank(comm, &rank_), "MPI_Comm_rank");
-    check(MPI_Comm_size(comm, &size_), "MPI_Comm_size");
+    init_ranks(comm);
     MPI_Comm node = MPI_COMM_NULL;
     check(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node),
           "MPI_Comm_split_type");
     CommHandle node_handle(node);
     check(MPI_Comm_rank(node, &local_rank_), "MPI_Comm_rank");
     check(MPI_Comm_size(node, &local_size_), "MPI_Comm_size");
+  }
+  // Takes ownership of `comm`, a part of a communicator whose node-local
+  // rank and size it keeps (Communicator::split).
+  MpiComm(MPI_Comm comm, int local_rank, int local_size)
+      : handle_(comm), local_rank_(local_rank), local_size_(local_size) {
+    init_ranks(comm);
   }
 
   int rank() const override { return rank_; }
@@ -140,10 +146,30 @@ class MpiComm final : public Communicator {
 
   void barrier() override { check(MPI_Barrier(handle_.get()), "MPI_Barrier"); }
 
+  std::optional<std::int64_t> sum_within(std::int64_t value, double seconds) override {
+    std::int64_t sum = 0;
+    MPI_Request request = MPI_REQUEST_NULL;
+    check(MPI_Iallreduce(&value, &sum, 1, MPI_INT64_T, MPI_SUM, handle_.get(), &request),
+          "MPI_Iallreduce");
+    // Polled, because MPI has no wait with a time-out; a short pause between
+    // tests keeps the waiting rank from taking a core from its node's peers.
+    const auto start = std::chrono::steady_clock::now();
+    for (;;) {
+      int done = 0;
+      check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+      if (done != 0) return sum;
+      // The request stays pending: this rank is about to end the job, and
+      // MPI cannot cancel a collective.
+      const std::chrono::duration<double> waited = std::chrono::steady_clock::now() - start;
+      if (waited.count() > seconds) return std::nullopt;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+
   std::unique_ptr<Communicator> split(int color, int key) override {
     MPI_Comm out = MPI_COMM_NULL;
     check(MPI_Comm_split(handle_.get(), color, key, &out), "MPI_Comm_split");
-    return std::make_unique<MpiComm>(out);
+    return std::make_unique<MpiComm>(out, local_rank_, local_size_);
   }
 
   [[noreturn]] void abort(int code) override {
@@ -180,6 +206,12 @@ class MpiComm final : public Communicator {
   }
 
  private:
+  void init_ranks(MPI_Comm comm) {
+    check(MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+    check(MPI_Comm_rank(comm, &rank_), "MPI_Comm_rank");
+    check(MPI_Comm_size(comm, &size_), "MPI_Comm_size");
+  }
+
   CommHandle handle_;
   int rank_ = 0;
   int size_ = 1;

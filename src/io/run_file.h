@@ -4,8 +4,9 @@
 // The trainer fills a RunRecord and rewrites run.h5 after every epoch
 // (atomically: write to a temporary file, rename), so at any moment the file
 // on disk is complete and its root attribute `status` says how far the run
-// got: running, complete or failed (with `error`). Plain vectors only: io
-// knows nothing of models or tensors.
+// got: running, paused (a sweep trial waiting at a successive-halving
+// rung), stopped (a trial halving ended there), complete or failed (with
+// `error`). Plain vectors only: io knows nothing of models or tensors.
 #pragma once
 
 #include <cstdint>

@@ -15,12 +15,14 @@ void write_journal(const std::string& path, const Journal& j) {
   f.set_attr("", "sweep_seed", j.sweep_seed);
   f.set_attr("", "world_size", j.world_size);
   f.set_attr("", "ranks_per_trial", j.ranks_per_trial);
+  f.set_attr("", "rungs", j.rungs);
+  f.set_attr("", "halving_rate", j.halving_rate);
   f.set_attr("", "status", j.status);
   f.set_attr("", "started", j.started);
   f.set_attr("", "finished", j.finished);
   std::vector<std::string> id, slug, state, started, finished, error;
-  std::vector<std::int64_t> group;
-  std::vector<double> seconds, accuracy, balanced;
+  std::vector<std::int64_t> group, rung, promoted;
+  std::vector<double> seconds, accuracy, balanced, rung_accuracy, rung_loss;
   for (const auto& t : j.trials) {
     id.push_back(t.id);
     slug.push_back(t.slug);
@@ -32,6 +34,13 @@ void write_journal(const std::string& path, const Journal& j) {
     seconds.push_back(t.seconds);
     accuracy.push_back(t.accuracy);
     balanced.push_back(t.balanced_accuracy);
+    rung.push_back(t.rung);
+    promoted.push_back(t.promoted);
+    for (std::int64_t r = 0; r < j.rungs; ++r) {
+      const auto k = static_cast<std::size_t>(r);
+      rung_accuracy.push_back(k < t.rung_accuracy.size() ? t.rung_accuracy[k] : -1.0);
+      rung_loss.push_back(k < t.rung_loss.size() ? t.rung_loss[k] : -1.0);
+    }
   }
   f.write("trials/id", id);
   f.write("trials/parameters", slug);
@@ -43,6 +52,13 @@ void write_journal(const std::string& path, const Journal& j) {
   f.write("trials/accuracy", accuracy);
   f.write("trials/balanced_accuracy", balanced);
   f.write("trials/error", error);
+  if (j.rungs > 0) {
+    const std::vector<std::uint64_t> dims{j.trials.size(), static_cast<std::uint64_t>(j.rungs)};
+    f.write("trials/rung", rung);
+    f.write("trials/promoted", promoted);
+    f.write("trials/rung_accuracy", rung_accuracy, dims);
+    f.write("trials/rung_loss", rung_loss, dims);
+  }
   f.commit();
 }
 
@@ -58,6 +74,8 @@ Journal read_journal(const std::string& path) {
   j.sweep_seed = f.attr_int64("", "sweep_seed");
   j.world_size = f.attr_int64("", "world_size");
   j.ranks_per_trial = f.attr_int64("", "ranks_per_trial");
+  j.rungs = f.attr_int64("", "rungs");
+  j.halving_rate = f.attr_int64("", "halving_rate");
   j.status = f.attr_string("", "status");
   j.started = f.attr_string("", "started");
   j.finished = f.attr_string("", "finished");
@@ -71,6 +89,15 @@ Journal read_journal(const std::string& path) {
   const auto accuracy = f.read_doubles("trials/accuracy");
   const auto balanced = f.read_doubles("trials/balanced_accuracy");
   const auto error = f.read_strings("trials/error");
+  std::vector<std::int64_t> rung, promoted;
+  std::vector<double> rung_accuracy, rung_loss;
+  if (j.rungs > 0) {
+    rung = f.read_int64s("trials/rung");
+    promoted = f.read_int64s("trials/promoted");
+    rung_accuracy = f.read_doubles("trials/rung_accuracy");
+    rung_loss = f.read_doubles("trials/rung_loss");
+  }
+  const auto width = static_cast<std::size_t>(j.rungs);
   for (std::size_t i = 0; i < id.size(); ++i) {
     TrialRecord t;
     t.id = id[i];
@@ -83,6 +110,14 @@ Journal read_journal(const std::string& path) {
     t.accuracy = accuracy[i];
     t.balanced_accuracy = balanced[i];
     t.error = error[i];
+    if (width > 0) {
+      t.rung = rung[i];
+      t.promoted = promoted[i];
+      t.rung_accuracy.assign(rung_accuracy.begin() + static_cast<std::ptrdiff_t>(i * width),
+                             rung_accuracy.begin() + static_cast<std::ptrdiff_t>((i + 1) * width));
+      t.rung_loss.assign(rung_loss.begin() + static_cast<std::ptrdiff_t>(i * width),
+                         rung_loss.begin() + static_cast<std::ptrdiff_t>((i + 1) * width));
+    }
     j.trials.push_back(std::move(t));
   }
   return j;

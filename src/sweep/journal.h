@@ -1,8 +1,10 @@
 // The journal of a sweep, `<out>/sweep.h5`: what the sweep is (its spec,
 // base configuration and seed) and where each trial stands. Rewritten
-// atomically by world rank 0 whenever a trial starts or ends, so h5dump or
-// h5py shows the sweep's state at any time, and a rerun of the same command
-// knows which trials to skip. Schema: docs/results-schema.md.
+// atomically (temporary file, rename) under the sweep's lock whenever a
+// trial starts, reaches a rung or ends, by the leader of the rank group
+// running it (sweep/runner.cpp), so h5dump or h5py shows the sweep's state
+// at any time, and a rerun of the same command knows which trials to skip.
+// Schema: docs/results-schema.md.
 #pragma once
 
 #include <cstdint>
@@ -14,14 +16,23 @@ namespace midge::sweep {
 struct TrialRecord {
   std::string id;
   std::string slug;
-  std::string state = "pending";  // pending|running|complete|failed|stopped
-  std::int64_t group = -1;        // rank group that ran it (-1: none yet)
-  std::string started;            // UTC ISO 8601, empty if never started
+  // pending|running|paused|complete|failed|stopped. A pending trial with a
+  // start time was interrupted (its job died) and resumes from state.h5.
+  std::string state = "pending";
+  std::int64_t group = -1;  // rank group that ran it (-1: none yet)
+  std::string started;      // UTC ISO 8601, empty if never started
   std::string finished;
   double seconds = 0;
   double accuracy = -1;  // validation accuracy of the final model (-1: none)
   double balanced_accuracy = -1;
   std::string error;  // why it failed
+  // Successive halving (sweep/assignment.h): the highest rung reached (-1:
+  // none), how many rungs it has been promoted past, and its validation
+  // accuracy and loss at each rung (-1: not reached).
+  std::int64_t rung = -1;
+  std::int64_t promoted = 0;
+  std::vector<double> rung_accuracy;
+  std::vector<double> rung_loss;
 };
 
 struct Journal {
@@ -31,6 +42,8 @@ struct Journal {
   std::int64_t sweep_seed = 0;
   std::int64_t world_size = 1;
   std::int64_t ranks_per_trial = 1;
+  std::int64_t rungs = 0;  // successive-halving rungs per trial (0: no halving)
+  std::int64_t halving_rate = 0;
   std::string status = "running";  // running|complete
   std::string started;
   std::string finished;

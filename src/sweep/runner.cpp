@@ -1,8 +1,12 @@
 #include "sweep/runner.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
+#include <optional>
+#include <thread>
 
 #include "collect/summary.h"
 #include "core/clock.h"
@@ -10,7 +14,9 @@
 #include "core/log.h"
 #include "core/table.h"
 #include "core/text.h"
+#include "io/file_lock.h"
 #include "io/run_file.h"
+#include "sweep/assignment.h"
 #include "sweep/journal.h"
 #include "train/trainer.h"
 
@@ -18,9 +24,12 @@ namespace midge::sweep {
 namespace fs = std::filesystem;
 namespace {
 
-bool finished_state(const std::string& state) {
-  return state == "complete" || state == "failed" || state == "stopped";
-}
+constexpr double kForever = std::numeric_limits<double>::infinity();
+// Answers of a group leader that are not a trial index.
+constexpr std::int64_t kNothingLeft = -1;
+constexpr std::int64_t kWaitForOthers = -2;
+// How often a group with nothing to do looks at the journal again.
+constexpr auto kJournalPoll = std::chrono::milliseconds(500);
 
 // The journal of a previous run in the same folder must describe this very
 // sweep; every difference is named.
@@ -71,17 +80,211 @@ std::string ranking_table(const Journal& j) {
   return table.str();
 }
 
-}  // namespace
+// One rank group's view of the sweep.
+class GroupRunner {
+ public:
+  GroupRunner(const SweepPlan& plan, std::string out, distributed::Communicator& group,
+              distributed::Communicator& control, std::int64_t index, std::int64_t groups)
+      : plan_(plan),
+        out_(std::move(out)),
+        journal_((fs::path(out_) / "sweep.h5").string()),
+        lock_((fs::path(out_) / "sweep.lock").string()),
+        group_(group),
+        control_(control),
+        index_(index),
+        groups_(groups) {}
 
-SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
-                       const std::string& out) {
-  const bool rank0 = world.rank() == 0;
-  SweepOutcome outcome;
-  outcome.journal = (fs::path(out) / "sweep.h5").string();
+  // Takes trials until none is left.
+  void run() {
+    for (;;) {
+      std::int64_t pick = kNothingLeft;
+      if (leader()) pick = next_trial();
+      pick = tell_group(pick);
+      if (pick == kNothingLeft) return;
+      if (pick == kWaitForOthers) {
+        if (leader()) std::this_thread::sleep_for(kJournalPoll);
+        continue;
+      }
+      run_trial(static_cast<std::size_t>(pick));
+    }
+  }
+
+ private:
+  bool leader() const { return group_.rank() == 0; }
+
+  // The leader's value, on every rank of the group. Polled: ranks waiting
+  // for their leader sleep instead of spinning in MPI.
+  std::int64_t tell_group(std::int64_t value) {
+    return control_.sum_within(leader() ? value : 0, kForever).value_or(0);
+  }
+
+  // Reads the journal under the lock, lets `change` edit it and writes it
+  // back when `change` says it changed something.
+  template <class F>
+  auto edit_journal(F&& change) {
+    io::FileLock lock(lock_);
+    Journal j = read_journal(journal_);
+    bool changed = true;
+    auto result = change(j, &changed);
+    if (changed) write_journal(journal_, j);
+    return result;
+  }
+
+  std::int64_t next_trial() {
+    return edit_journal([&](Journal& j, bool* changed) -> std::int64_t {
+      const Assignment a = next_assignment(j);
+      if (a.action != Action::kRun) {
+        *changed = false;
+        return a.action == Action::kWait ? kWaitForOthers : kNothingLeft;
+      }
+      const TrialRecord& t = j.trials[a.trial];
+      const char* how = t.state == "paused"  ? "promoted from rung"
+                        : !t.started.empty() ? "resuming"
+                                             : "starting";
+      const std::string rung =
+          t.state == "paused" ? " " + std::to_string(t.promoted) : std::string();
+      log::info(text::format("trial %zu/%zu %s (%s) on group %lld: %s%s", a.trial + 1,
+                             j.trials.size(), t.id.c_str(), t.slug.c_str(),
+                             static_cast<long long>(index_), how, rung.c_str()));
+      take(j, a.trial, index_, io::utc_timestamp());
+      return static_cast<std::int64_t>(a.trial);
+    });
+  }
+
+  // Successive halving at the start of a stage-2 epoch (train::PauseQuestion).
+  bool pause_at(std::size_t trial, const train::PausePoint& p) {
+    if (!plan_.halving) return false;
+    const std::int64_t rung = rung_at(p.epoch, plan_.rung_epochs);
+    if (rung < 0) return false;
+    std::int64_t pause = 0;
+    if (leader()) {
+      pause = edit_journal([&](Journal& j, bool*) -> std::int64_t {
+        const bool goes_on = reach_rung(j, trial, rung, p.val_acc, p.val_loss);
+        TrialRecord& t = j.trials[trial];
+        // Held as running until its state.h5 is written (train_run
+        // returns), so no other group takes it up half saved.
+        t.state = "running";
+        log::info(text::format(
+            "trial %zu/%zu %s at rung %lld: val acc %.3f, loss %.4f; %s", trial + 1,
+            j.trials.size(), t.slug.c_str(), static_cast<long long>(rung),
+            t.rung_accuracy[static_cast<std::size_t>(rung)],
+            t.rung_loss[static_cast<std::size_t>(rung)], goes_on ? "goes on" : "paused"));
+        return goes_on ? 0 : 1;
+      });
+    }
+    return tell_group(pause) != 0;
+  }
+
+  void run_trial(std::size_t trial) {
+    const Trial& spec = plan_.trials[trial];
+    const std::string folder = (fs::path(out_) / "trials" / spec.id).string();
+    const auto t0 = Clock::now();
+    train::TrainOutcome r;
+    std::string error;
+    bool failed = false;
+    try {
+      r = train::train_run(plan_.configs[trial], group_, folder,
+                           [&](const train::PausePoint& p) { return pause_at(trial, p); });
+    } catch (const std::exception& e) {
+      failed = true;
+      error = e.what();
+    }
+    // Did the trial fail on any rank of the group? A rank that failed waits
+    // only so long: its peers may be stuck in a collective it left.
+    const std::int64_t mine = failed ? std::int64_t{1} << std::min(group_.rank(), 62) : 0;
+    const std::optional<std::int64_t> who =
+        control_.sum_within(mine, failed ? kTrialAgreementSeconds : kForever);
+    if (!who) {
+      error = text::format("rank %d of group %lld: %s", group_.rank(),
+                           static_cast<long long>(index_), error.c_str());
+      record(trial, seconds_since(t0), r, error);
+      throw DistError("trial " + spec.id + " (" + spec.slug +
+                      ") failed on some ranks of its group while the others did not report "
+                      "within " +
+                      text::format("%.0f", kTrialAgreementSeconds) +
+                      " s (stuck in a collective); ending the job: " + error);
+    }
+    if (*who != 0) {
+      int root = 0;
+      while (((*who >> root) & 1) == 0) ++root;
+      control_.broadcast(error, root);
+      if (group_.size() > 1) error = text::format("rank %d: %s", root, error.c_str());
+      failed = true;
+    }
+    if (leader()) record(trial, seconds_since(t0), r, failed ? error : std::string());
+  }
+
+  // The trial's outcome into the journal, and the progress line.
+  void record(std::size_t trial, double seconds, const train::TrainOutcome& r,
+              const std::string& error) {
+    edit_journal([&](Journal& j, bool*) {
+      TrialRecord& t = j.trials[trial];
+      t.seconds += seconds;
+      std::string result;
+      if (!error.empty()) {
+        t.state = "failed";
+        t.error = error;
+        t.finished = io::utc_timestamp();
+        result = "FAILED: " + error;
+      } else if (r.paused) {
+        t.state = "paused";
+        result = text::format("paused at rung %lld", static_cast<long long>(t.rung));
+      } else {
+        t.state = "complete";
+        t.accuracy = r.accuracy;
+        t.balanced_accuracy = r.balanced_accuracy;
+        t.finished = io::utc_timestamp();
+        result = text::format("val acc %.3f", r.accuracy);
+      }
+      log::info(progress_line(j, trial, result));
+      return 0;
+    });
+  }
+
+  std::string progress_line(const Journal& j, std::size_t trial, const std::string& result) const {
+    std::size_t complete = 0;
+    std::size_t failed = 0;
+    std::size_t stopped = 0;
+    std::size_t to_go = 0;
+    double spent = 0;
+    for (const auto& t : j.trials) {
+      complete += t.state == "complete" ? 1 : 0;
+      failed += t.state == "failed" ? 1 : 0;
+      stopped += t.state == "stopped" ? 1 : 0;
+      if (t.state == "complete" || t.state == "failed") spent += t.seconds;
+    }
+    to_go = j.trials.size() - complete - failed - stopped;
+    const std::size_t ended = complete + failed;
+    // Trials left, at the mean length of the ended ones, shared by the groups.
+    const std::string eta =
+        ended == 0 ? std::string("unknown")
+                   : duration_text(spent / static_cast<double>(ended) * static_cast<double>(to_go) /
+                                   static_cast<double>(groups_));
+    const TrialRecord& t = j.trials[trial];
+    return text::format(
+        "trial %zu/%zu %s on group %lld: %s, %s; %zu complete, %zu failed, %zu to go, ETA %s",
+        trial + 1, j.trials.size(), t.slug.c_str(), static_cast<long long>(index_), result.c_str(),
+        duration_text(t.seconds).c_str(), complete, failed, to_go, eta.c_str());
+  }
+
+  const SweepPlan& plan_;
+  std::string out_;
+  std::string journal_;
+  std::string lock_;
+  distributed::Communicator& group_;
+  distributed::Communicator& control_;
+  std::int64_t index_;
+  std::int64_t groups_;
+};
+
+// A new journal for `plan`, or the one in the folder after checking that it
+// belongs to this very sweep; trials that were running when an earlier job
+// died become pending again (with their start time: resumed first).
+Journal prepared_journal(const SweepPlan& plan, const std::string& path, int world_size) {
   Journal j;
-  if (fs::exists(outcome.journal)) {
-    j = read_journal(outcome.journal);  // every rank: the same verdict
-    check_same_sweep(j, plan, outcome.journal);
+  if (fs::exists(path)) {
+    j = read_journal(path);
+    check_same_sweep(j, plan, path);
   } else {
     j.spec_path = plan.spec.path;
     j.spec_text = plan.spec.text;
@@ -95,89 +298,97 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
       j.trials.push_back(r);
     }
   }
-  j.world_size = world.size();
+  j.rungs = 0;
+  j.halving_rate = 0;
+  if (plan.halving) {
+    for (const auto& c : plan.configs) {
+      j.rungs = std::max(j.rungs, rungs_of(c.stage2.epochs, plan.rung_epochs));
+    }
+    j.halving_rate = plan.halving_rate;
+  }
+  for (auto& t : j.trials) {
+    if (t.state == "running") t.state = "pending";
+  }
+  j.world_size = world_size;
   j.ranks_per_trial = plan.ranks_per_trial;
   j.status = "running";
-  // Rank 0's view of which trials are done decides for everyone.
-  std::vector<std::int64_t> done(j.trials.size(), 0);
-  for (std::size_t i = 0; i < j.trials.size(); ++i) done[i] = finished_state(j.trials[i].state);
-  world.broadcast(done.data(), done.size(), 0);
-  auto save = [&] {
-    if (rank0) write_journal(outcome.journal, j);
-  };
-  if (rank0) fs::create_directories(out);
-  save();
+  return j;
+}
 
-  const std::size_t total = plan.trials.size();
-  std::size_t left = 0;
-  for (auto d : done) left += d == 0 ? 1 : 0;
-  double spent = 0;
-  std::size_t ran = 0;
-  for (std::size_t i = 0; i < total; ++i) {
-    TrialRecord& rec = j.trials[i];
-    if (done[i] != 0) continue;
-    rec.state = "running";
-    rec.group = 0;
-    rec.error.clear();
-    if (rec.started.empty()) rec.started = io::utc_timestamp();
-    save();
-    if (rank0) {
-      log::info(text::format("trial %zu/%zu %s (%s) on group 0: starting", i + 1, total,
-                             rec.id.c_str(), rec.slug.c_str()));
-    }
-    const auto t0 = Clock::now();
-    const std::string folder = (fs::path(out) / "trials" / rec.id).string();
-    try {
-      const train::TrainOutcome r = train::train_run(plan.configs[i], world, folder);
-      rec.state = "complete";
-      rec.accuracy = r.accuracy;
-      rec.balanced_accuracy = r.balanced_accuracy;
-    } catch (const std::exception& e) {
-      rec.state = "failed";
-      rec.error = e.what();
-    }
-    const double seconds = seconds_since(t0);
+// Trials that halving ended: their run.h5 says so too.
+void mark_stopped_runs(const Journal& before, const Journal& after, const std::string& out) {
+  for (std::size_t i = 0; i < after.trials.size(); ++i) {
+    if (after.trials[i].state != "stopped" || before.trials[i].state == "stopped") continue;
+    const std::string run = (fs::path(out) / "trials" / after.trials[i].id / "run.h5").string();
+    if (!fs::exists(run)) continue;
+    io::RunRecord rec = io::read_run_file(run);
+    rec.status = "stopped";
     rec.finished = io::utc_timestamp();
-    rec.seconds += seconds;
-    save();
-    if (rec.state == "failed" && world.size() > 1) {
-      throw TrainError("trial " + rec.id + " (" + rec.slug + ") failed: " + rec.error);
-    }
-    spent += seconds;
-    ++ran;
-    --left;
-    std::size_t complete = 0;
-    std::size_t failed = 0;
+    io::write_run_file(run, rec);
+  }
+}
+
+}  // namespace
+
+SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
+                       const std::string& out) {
+  const bool rank0 = world.rank() == 0;
+  const int k = plan.ranks_per_trial;
+  if (k < 1 || world.size() % k != 0) {
+    throw UsageError(
+        text::format("--ranks-per-trial %d does not divide the %d ranks", k, world.size()));
+  }
+  SweepOutcome outcome;
+  outcome.journal = (fs::path(out) / "sweep.h5").string();
+  const std::string lock = (fs::path(out) / "sweep.lock").string();
+  // Every rank checks the folder's journal (the same verdict everywhere);
+  // rank 0 writes the prepared one.
+  Journal j = prepared_journal(plan, outcome.journal, world.size());
+  if (rank0) {
+    fs::create_directories(out);
+    io::FileLock held(lock);
+    write_journal(outcome.journal, j);
+  }
+  // Collective: every rank is in its group and its group's control channel.
+  const int index = world.rank() / k;
+  const int groups = world.size() / k;
+  std::unique_ptr<distributed::Communicator> group = world.split(index, world.rank());
+  std::unique_ptr<distributed::Communicator> control = group->split(0, group->rank());
+  world.sum_within(0, kForever);  // the journal is written before any group reads it
+  if (rank0) {
+    log::info(text::format("sweep of %zu trials on %d group(s) of %d rank(s); journal %s",
+                           plan.trials.size(), groups, k, outcome.journal.c_str()));
+  }
+  GroupRunner(plan, out, *group, *control, index, groups).run();
+  world.sum_within(0, kForever);  // every group is done
+
+  std::vector<std::int64_t> counts(3, 0);
+  if (rank0) {
+    io::FileLock held(lock);
+    const Journal before = read_journal(outcome.journal);
+    j = before;
+    stop_paused(j);
+    j.status = "complete";
+    j.finished = io::utc_timestamp();
+    write_journal(outcome.journal, j);
+    mark_stopped_runs(before, j, out);
     for (const auto& t : j.trials) {
-      complete += t.state == "complete" ? 1 : 0;
-      failed += t.state == "failed" ? 1 : 0;
+      counts[0] += t.state == "complete" ? 1 : 0;
+      counts[1] += t.state == "failed" ? 1 : 0;
+      counts[2] += t.state == "stopped" ? 1 : 0;
     }
-    if (rank0) {
-      const std::string result = rec.state == "complete"
-                                     ? text::format("val acc %.3f", rec.accuracy)
-                                     : "FAILED: " + rec.error;
-      log::info(text::format(
-          "trial %zu/%zu %s on group 0: %s, %s; %zu complete, %zu failed, %zu to go, ETA %s", i + 1,
-          total, rec.slug.c_str(), result.c_str(), duration_text(rec.seconds).c_str(), complete,
-          failed, left,
-          duration_text(spent / static_cast<double>(ran) * static_cast<double>(left)).c_str()));
+    outcome.ranking = ranking_table(j);
+    if (counts[0] > 0) {
+      const collect::Collection c = collect::collect_runs({(fs::path(out) / "trials").string()});
+      outcome.summary = (fs::path(out) / "summary.h5").string();
+      collect::write_summary_h5(c, outcome.summary);
+      collect::write_summary_csv(c, (fs::path(out) / "summary.csv").string());
     }
   }
-  for (const auto& t : j.trials) {
-    outcome.complete += t.state == "complete" ? 1 : 0;
-    outcome.failed += t.state == "failed" ? 1 : 0;
-    outcome.stopped += t.state == "stopped" ? 1 : 0;
-  }
-  j.status = "complete";
-  j.finished = io::utc_timestamp();
-  save();
-  outcome.ranking = ranking_table(j);
-  if (rank0 && outcome.complete > 0) {
-    const collect::Collection c = collect::collect_runs({(fs::path(out) / "trials").string()});
-    outcome.summary = (fs::path(out) / "summary.h5").string();
-    collect::write_summary_h5(c, outcome.summary);
-    collect::write_summary_csv(c, (fs::path(out) / "summary.csv").string());
-  }
+  world.broadcast(counts.data(), counts.size(), 0);
+  outcome.complete = static_cast<std::size_t>(counts[0]);
+  outcome.failed = static_cast<std::size_t>(counts[1]);
+  outcome.stopped = static_cast<std::size_t>(counts[2]);
   return outcome;
 }
 

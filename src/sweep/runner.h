@@ -1,28 +1,44 @@
 // Running a sweep's trials (`midge sweep` without --dry-run).
 //
-// Today one rank group: all ranks of the job train each trial together
-// (data-parallel, as `midge train` on those ranks), trial after trial in
-// expansion order; without MPI the trials run one after another in this
-// process. Splitting the world into several groups that take trials
-// dynamically, successive halving and the decoded-image cache are not
-// built yet (docs/sweeps.md).
+// Rank groups: the world of R ranks is split into R/K groups of K
+// consecutive ranks (Communicator::split); each trial is a data-parallel
+// `midge train` run of one group writing `<out>/trials/<id>/` (run.h5,
+// model.h5, state.h5; train/trainer.h). Without MPI the one group is this
+// process and trials run one after another.
 //
-// Files: `<out>/trials/<id>/` holds each trial's run.h5, model.h5 and
-// state.h5 (train/trainer.h); `<out>/sweep.h5` is the journal
-// (sweep/journal.h), rewritten by rank 0 when a trial starts or ends; at
-// the end rank 0 writes `<out>/summary.h5` and `summary.csv` through the
-// collector and returns the trials ranked by validation accuracy.
+// Agreement: groups take work dynamically. A group's leader (its rank 0)
+// takes the sweep's file lock (io/file_lock.h, `<out>/sweep.lock`), reads
+// the journal `<out>/sweep.h5`, picks the next trial (sweep/assignment.h),
+// marks it running and writes the journal back before releasing the lock;
+// then it tells its group. No coordinator rank or thread: the journal is
+// the shared state, and the lock makes every read-modify-write of it
+// atomic, so groups finishing at once never lose each other's updates.
+// Messages inside a group and the final wait go over a control
+// communicator, polled with short sleeps so that idle ranks leave their
+// cores to the groups still training.
 //
-// Failure isolation: a trial that throws is marked failed with its error
-// and the next one starts. With several ranks per trial a failure seen by
-// only some ranks would leave the others inside a collective, so there the
-// failure is recorded and the job ends (as `midge train` does); a rerun
-// skips it.
+// Failure isolation: a trial that throws on every rank of its group (bad
+// value combination, unreadable pretrained file, NaN loss, which ranks
+// agree on) is marked failed with its error and the group goes on. A
+// failure on only some ranks (e.g. out of memory on one GPU) leaves the
+// others inside a collective: the failing rank waits kTrialAgreementSeconds
+// for its peers, then records the failure in the journal and ends the job
+// (as `midge train` does); a rerun skips that trial.
+//
+// Successive halving (sweep.halving): before each rung the trainer asks
+// (train::PauseQuestion); the leader records the rung score and decides
+// under the lock (sweep::reach_rung), and a paused trial's folder keeps its
+// state.h5 until a group promotes it.
 //
 // Resume: rerunning the same command skips complete, failed and stopped
-// trials and continues an interrupted one from its state.h5. A journal of
-// another sweep in the same folder (other trials, base configuration or
-// sweep.seed) is refused with the differences named (ConfigError).
+// trials, goes on with paused ones and resumes interrupted ones (running
+// when the job died) from their state.h5 first. A journal of another sweep
+// in the same folder (other trials, base configuration or sweep.seed) is
+// refused with the differences named (ConfigError).
+//
+// At the end world rank 0 stops trials still paused, writes
+// `<out>/summary.h5` and `summary.csv` through the collector and returns
+// the trials ranked by validation accuracy.
 #pragma once
 
 #include <string>
@@ -39,6 +55,9 @@ struct SweepPlan {
   std::string base_config;  // resolved INI of the base configuration
   long long sweep_seed = 0;
   int ranks_per_trial = 1;
+  bool halving = false;  // sweep.halving and its settings, from the base configuration
+  long long halving_rate = 3;
+  long long rung_epochs = 1;
   std::vector<Trial> trials;
   std::vector<Config> configs;  // one per trial, resolved and validated
 };
@@ -51,6 +70,10 @@ struct SweepOutcome {
   std::string summary;
   std::string ranking;  // table of the trials by validation accuracy
 };
+
+// How long a rank whose trial failed waits for the rest of its group to
+// report, before it ends the job (its peers are then stuck in a collective).
+inline constexpr double kTrialAgreementSeconds = 120;
 
 SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
                        const std::string& out);

@@ -25,6 +25,13 @@ const OptionSpec& option_of(const std::string& key, const std::string& at) {
   if (s == nullptr) {
     throw ConfigError(at + ": unknown key '" + key + "'" + option_table().suggest(key));
   }
+  // One sweep has one seed and one halving policy: they belong in the base
+  // configuration, not to a trial.
+  if (key.rfind("sweep.", 0) == 0) {
+    throw ConfigError(at + ": '" + key +
+                      "' describes the whole sweep and cannot vary between trials; set it in "
+                      "the base configuration");
+  }
   return *s;
 }
 

@@ -2,6 +2,7 @@
 
 #include <torch/version.h>
 
+#include <dlfcn.h>
 #include <malloc.h>
 
 #include <cstdlib>
@@ -16,6 +17,24 @@ std::string DeviceChoice::describe() const {
   return cuda ? "cuda:" + std::to_string(device.index())
               : "cpu (" + std::to_string(threads) + " threads)";
 }
+
+namespace {
+
+// Debian's LibTorch multiplies matrices through the system BLAS. OpenBLAS
+// (pthreads build) starts a thread per CPU it may run on, regardless of
+// torch::set_num_threads, which oversubscribes a node running several
+// ranks and, worse, makes results depend on the CPU binding the launcher
+// chose: mpiexec binds each rank to one core for -n 2 but not for -n 4 on
+// two cores, and 1 and 2 BLAS threads round differently. So the BLAS gets
+// the rank's thread count too. Looked up at run time: other BLAS builds
+// (MKL with OpenMP in PyPI's LibTorch) follow torch's setting already.
+void match_blas_threads(int threads) {
+  using SetThreads = void (*)(int);
+  void* f = ::dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+  if (f != nullptr) reinterpret_cast<SetThreads>(f)(threads);
+}
+
+}  // namespace
 
 DeviceChoice choose_device(const RunConfig& run, int local_rank, int local_size) {
   DeviceChoice d;
@@ -34,6 +53,7 @@ DeviceChoice choose_device(const RunConfig& run, int local_rank, int local_size)
   d.threads = run.threads > 0 ? static_cast<int>(run.threads)
                               : std::max(1, cores / std::max(1, local_size));
   torch::set_num_threads(d.threads);
+  match_blas_threads(d.threads);
   if (!d.cuda && std::getenv("MIDGE_KEEP_MALLOC") == nullptr) {
     // CPU training allocates and frees activation buffers of hundreds of MB
     // every step. glibc serves those with mmap and returns them with munmap,

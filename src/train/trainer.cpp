@@ -50,8 +50,12 @@ model::NamedTensors clone_state(model::ResNet& net) {
 
 class Trainer {
  public:
-  Trainer(const Config& config, distributed::Communicator& world, std::string out)
-      : config_(config), world_(world), out_(std::move(out)) {}
+  Trainer(const Config& config, distributed::Communicator& world, std::string out,
+          PauseQuestion pause_before)
+      : config_(config),
+        world_(world),
+        out_(std::move(out)),
+        pause_before_(std::move(pause_before)) {}
 
   TrainOutcome run();
 
@@ -65,7 +69,9 @@ class Trainer {
   double train_epoch(int stage, std::int64_t epoch, torch::optim::Optimizer& opt,
                      const std::vector<torch::Tensor>& params, double* acc, double* img_per_s);
   void write_run();
-  void checkpoint(int next_stage, std::int64_t epoch, torch::optim::Optimizer* opt);
+  void checkpoint(int next_stage, std::int64_t epoch, torch::optim::Optimizer* opt,
+                  bool always = false);
+  bool pause_here(int stage, std::int64_t epoch, torch::optim::Optimizer* opt);
   void finish();
   void explain_validation(const std::vector<std::int64_t>& predicted);
   data::LoaderOptions loader_options(bool train, int per_rank_batch) const;
@@ -73,6 +79,7 @@ class Trainer {
   Config config_;
   distributed::Communicator& world_;
   std::string out_;
+  PauseQuestion pause_before_;
   DeviceChoice device_;
   data::Split split_;
   int classes_ = 0;
@@ -277,14 +284,41 @@ void Trainer::write_run() {
   io::write_run_file(path("run.h5"), record_);
 }
 
-void Trainer::checkpoint(int next_stage, std::int64_t epoch, torch::optim::Optimizer* opt) {
+void Trainer::checkpoint(int next_stage, std::int64_t epoch, torch::optim::Optimizer* opt,
+                         bool always) {
   state_.stage = next_stage;
   state_.epoch = epoch;
   state_.stage1 = record_.stage1;
   state_.stage2 = record_.stage2;
   state_.scaler = scaler_.state();
   state_.optimizer = opt != nullptr ? serialize_optimizer(*opt) : std::vector<std::uint8_t>{};
-  if (rank0() && config_.run.checkpoint_every > 0) save_state(path("state.h5"), net_, state_);
+  if (rank0() && (always || config_.run.checkpoint_every > 0)) {
+    save_state(path("state.h5"), net_, state_);
+  }
+}
+
+// Asks pause_before_ (trainer.h) before an epoch of stage 2; on a pause the
+// state after the previous epoch is saved and run.h5 says "paused".
+bool Trainer::pause_here(int stage, std::int64_t epoch, torch::optim::Optimizer* opt) {
+  if (!pause_before_ || stage != 2) return false;
+  PausePoint p;
+  p.stage = stage;
+  p.epoch = epoch;
+  const io::History& last = record_.stage2.val_acc.empty() ? record_.stage1 : record_.stage2;
+  if (!last.val_acc.empty()) {
+    p.val_acc = last.val_acc.back();
+    p.val_loss = last.val_loss.back();
+  }
+  if (!pause_before_(p)) return false;
+  checkpoint(stage, epoch, epoch > 0 ? opt : nullptr, true);
+  record_.status = "paused";
+  write_run();
+  outcome_.paused = true;
+  if (rank0()) {
+    log::info(text::format("paused before stage %d epoch %lld (state in %s)", stage,
+                           static_cast<long long>(epoch + 1), path("state.h5").c_str()));
+  }
+  return true;
 }
 
 void Trainer::run_stage(int stage) {
@@ -323,6 +357,10 @@ void Trainer::run_stage(int stage) {
   }
   const std::int64_t total_epochs = config_.stage1.epochs + config_.stage2.epochs;
   for (std::int64_t epoch = first; epoch < sc.epochs; ++epoch) {
+    if (pause_here(stage, epoch, opt.get())) {
+      sync_.reset();
+      return;
+    }
     const auto t0 = Clock::now();
     const double lr = lr_for_epoch(sc, epoch, state_.schedule);
     set_lr(*opt, lr);
@@ -529,6 +567,7 @@ TrainOutcome Trainer::run() {
     write_run();
     run_stage(1);
     run_stage(2);
+    if (outcome_.paused) return outcome_;
     finish();
   } catch (const std::exception& e) {
     record_.status = "failed";
@@ -549,8 +588,8 @@ TrainOutcome Trainer::run() {
 }  // namespace
 
 TrainOutcome train_run(const Config& config, distributed::Communicator& world,
-                       const std::string& out) {
-  Trainer t(config, world, out);
+                       const std::string& out, const PauseQuestion& pause_before) {
+  Trainer t(config, world, out, pause_before);
   return t.run();
 }
 

@@ -27,6 +27,8 @@
 // around it has its own file (train/forward, optimizer, progress, ...).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include "core/config.h"
@@ -36,6 +38,7 @@ namespace midge::train {
 
 struct TrainOutcome {
   bool already_complete = false;
+  bool paused = false;  // stopped where PauseQuestion said so; state.h5 resumes it
   bool resumed = false;
   double accuracy = 0;
   double balanced_accuracy = 0;
@@ -44,7 +47,22 @@ struct TrainOutcome {
   std::string table;  // per-taxon validation accuracy, for printing
 };
 
+// Where a run may pause: successive halving in a sweep (sweep/halving.h)
+// stops a trial at a rung and perhaps continues it later. Asked on every rank
+// before each epoch of stage 2 (epoch 0: right after stage 1, also when a
+// resumed run starts there), with the validation metrics of the last epoch
+// trained. It must answer alike on every rank. A pause writes state.h5
+// (whatever run.checkpoint_every says) and run.h5 with status "paused";
+// calling train_run again on the folder goes on from there.
+struct PausePoint {
+  int stage = 2;
+  std::int64_t epoch = 0;  // epochs of the stage done
+  double val_acc = -1;     // of the last epoch trained (-1: none yet)
+  double val_loss = -1;
+};
+using PauseQuestion = std::function<bool(const PausePoint&)>;
+
 TrainOutcome train_run(const Config& config, distributed::Communicator& world,
-                       const std::string& out);
+                       const std::string& out, const PauseQuestion& pause_before = {});
 
 }  // namespace midge::train

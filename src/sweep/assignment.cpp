@@ -1,0 +1,119 @@
+#include "sweep/assignment.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/errors.h"
+
+namespace midge::sweep {
+namespace {
+
+bool interrupted(const TrialRecord& t) { return t.state == "pending" && !t.started.empty(); }
+
+double score_at(const std::vector<double>& v, std::int64_t rung) {
+  const auto k = static_cast<std::size_t>(rung);
+  return k < v.size() ? v[k] : -1.0;
+}
+
+// Trials with a known score at `rung`, best first.
+std::vector<std::size_t> ranked_at(const Journal& j, std::int64_t rung) {
+  std::vector<std::size_t> reached;
+  for (std::size_t i = 0; i < j.trials.size(); ++i) {
+    if (score_at(j.trials[i].rung_accuracy, rung) >= 0) reached.push_back(i);
+  }
+  std::stable_sort(reached.begin(), reached.end(), [&](std::size_t a, std::size_t b) {
+    const double acc_a = score_at(j.trials[a].rung_accuracy, rung);
+    const double acc_b = score_at(j.trials[b].rung_accuracy, rung);
+    if (acc_a != acc_b) return acc_a > acc_b;
+    return score_at(j.trials[a].rung_loss, rung) < score_at(j.trials[b].rung_loss, rung);
+  });
+  return reached;
+}
+
+// The best paused trial that may be promoted, from the highest rung down.
+bool promotable(const Journal& j, std::size_t* out) {
+  if (j.halving_rate < 2) return false;
+  for (std::int64_t rung = j.rungs - 1; rung >= 0; --rung) {
+    const std::vector<std::size_t> ranked = ranked_at(j, rung);
+    const std::size_t top = ranked.size() / static_cast<std::size_t>(j.halving_rate);
+    for (std::size_t r = 0; r < top; ++r) {
+      const TrialRecord& t = j.trials[ranked[r]];
+      if (t.state == "paused" && t.promoted == rung) {
+        *out = ranked[r];
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::int64_t rungs_of(long long stage2_epochs, long long rung_epochs) {
+  if (stage2_epochs <= 0 || rung_epochs <= 0) return 0;
+  return (stage2_epochs + rung_epochs - 1) / rung_epochs;
+}
+
+std::int64_t rung_at(std::int64_t epoch, long long rung_epochs) {
+  if (rung_epochs <= 0 || epoch % rung_epochs != 0) return -1;
+  return epoch / rung_epochs;
+}
+
+Assignment next_assignment(const Journal& j) {
+  for (std::size_t i = 0; i < j.trials.size(); ++i) {
+    if (interrupted(j.trials[i])) return {Action::kRun, i};
+  }
+  std::size_t best = 0;
+  if (promotable(j, &best)) return {Action::kRun, best};
+  for (std::size_t i = 0; i < j.trials.size(); ++i) {
+    if (j.trials[i].state == "pending") return {Action::kRun, i};
+  }
+  for (const auto& t : j.trials) {
+    if (t.state == "running") return {Action::kWait, 0};
+  }
+  return {Action::kDone, 0};
+}
+
+void take(Journal& j, std::size_t trial, std::int64_t group, const std::string& now) {
+  TrialRecord& t = j.trials.at(trial);
+  if (t.state == "paused") ++t.promoted;  // a promotion: it may pass its rung now
+  t.state = "running";
+  t.group = group;
+  t.error.clear();
+  if (t.started.empty()) t.started = now;
+}
+
+bool reach_rung(Journal& j, std::size_t trial, std::int64_t rung, double accuracy, double loss) {
+  TrialRecord& t = j.trials.at(trial);
+  if (rung < 0 || rung >= j.rungs) {
+    throw TrainError("trial " + t.id + " reached rung " + std::to_string(rung) +
+                     " of a sweep with " + std::to_string(j.rungs));
+  }
+  const auto k = static_cast<std::size_t>(rung);
+  t.rung_accuracy.resize(static_cast<std::size_t>(j.rungs), -1.0);
+  t.rung_loss.resize(static_cast<std::size_t>(j.rungs), -1.0);
+  if (t.rung_accuracy[k] < 0) {
+    // A run that reaches its first rung without a validation score (stage 1
+    // skipped) ranks last there rather than never being ranked.
+    t.rung_accuracy[k] = std::max(0.0, accuracy);
+    t.rung_loss[k] = loss;
+  }
+  t.rung = std::max(t.rung, rung);
+  if (t.promoted > rung) return true;
+  t.state = "paused";
+  const Assignment next = next_assignment(j);
+  if (next.action == Action::kRun && next.trial == trial) {
+    ++t.promoted;
+    t.state = "running";
+    return true;
+  }
+  return false;
+}
+
+void stop_paused(Journal& j) {
+  for (auto& t : j.trials) {
+    if (t.state == "paused") t.state = "stopped";
+  }
+}
+
+}  // namespace midge::sweep
