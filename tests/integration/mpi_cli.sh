@@ -31,11 +31,12 @@ expect_err "stage1.batch_size (3) must be divisible by the number of ranks (2)"
 CHECKS=$((CHECKS + 1))
 [ ! -e odd ] || fail "the output folder was created for a refused configuration: $(ls -R odd)"
 
-# Two groups of one rank: not built yet, refused before any work.
+# Ranks that do not divide into groups of --ranks-per-trial: refused before
+# any work.
 run timeout 60 "$MPIEXEC" -n 2 --oversubscribe "$MIDGE" sweep --config "$SRC/configs/demo.ini" \
-  --set data.root=S --sweep "$SRC/jobs/tiny.ini" --out sweep2
+  --set data.root=S --sweep "$SRC/jobs/tiny.ini" --ranks-per-trial 3 --out sweep2
 expect_rc 2
-expect_err "several rank groups (2 / 1) are not built yet"
+expect_err "--ranks-per-trial must divide the number of ranks (2), got 3"
 CHECKS=$((CHECKS + 1))
 [ ! -e sweep2 ] || fail "a refused sweep created its output folder"
 

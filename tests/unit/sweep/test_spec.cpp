@@ -84,6 +84,10 @@ TEST(SweepSpec, BadKeysAndValuesAreNamed) {
                 .find("spec.ini:2: [grid]: unknown key 'stage2.lrr' (did you mean 'stage2.lr'"),
             std::string::npos)
       << error_of("[grid]\nstage2.lrr = 0.1\n");
+  // One sweep, one seed and one halving policy.
+  EXPECT_NE(error_of("[grid]\nsweep.halving_rate = 2, 3\n").find("cannot vary between trials"),
+            std::string::npos)
+      << error_of("[grid]\nsweep.halving_rate = 2, 3\n");
   const std::string range = error_of("[grid]\nmodel.dropout = 0.5, 1.5\n");
   EXPECT_NE(range.find("spec.ini:2: [grid] model.dropout"), std::string::npos) << range;
   EXPECT_NE(range.find("1.5"), std::string::npos) << range;
