@@ -94,6 +94,9 @@ class GroupRunner {
         index_(index),
         groups_(groups) {}
 
+  // Seconds this group spent in trials (training, pausing, agreeing).
+  double busy_seconds() const { return busy_; }
+
   // Takes trials until none is left.
   void run() {
     for (;;) {
@@ -105,7 +108,9 @@ class GroupRunner {
         if (leader()) std::this_thread::sleep_for(kJournalPoll);
         continue;
       }
+      const auto t0 = Clock::now();
       run_trial(static_cast<std::size_t>(pick));
+      busy_ += seconds_since(t0);
     }
   }
 
@@ -275,6 +280,7 @@ class GroupRunner {
   distributed::Communicator& control_;
   std::int64_t index_;
   std::int64_t groups_;
+  double busy_ = 0;
 };
 
 // A new journal for `plan`, or the one in the folder after checking that it
@@ -332,6 +338,7 @@ void mark_stopped_runs(const Journal& before, const Journal& after, const std::s
 
 SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
                        const std::string& out) {
+  const auto start = Clock::now();
   const bool rank0 = world.rank() == 0;
   const int k = plan.ranks_per_trial;
   if (k < 1 || world.size() % k != 0) {
@@ -359,8 +366,23 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
     log::info(text::format("sweep of %zu trials on %d group(s) of %d rank(s); journal %s",
                            plan.trials.size(), groups, k, outcome.journal.c_str()));
   }
-  GroupRunner(plan, out, *group, *control, index, groups).run();
+  GroupRunner runner(plan, out, *group, *control, index, groups);
+  runner.run();
   world.sum_within(0, kForever);  // every group is done
+  // How well dynamic assignment kept the groups busy in this run of the
+  // command: each group's time in trials over the sweep's wall time.
+  std::vector<double> busy(static_cast<std::size_t>(groups), 0.0);
+  if (group->rank() == 0) busy[static_cast<std::size_t>(index)] = runner.busy_seconds();
+  world.allreduce(busy);
+  const double wall = seconds_since(start);
+  outcome.wall_seconds = wall;
+  for (double b : busy) outcome.busy_share.push_back(wall > 0 ? b / wall : 0);
+  if (rank0) {
+    std::vector<std::string> shares;
+    for (double b : outcome.busy_share) shares.push_back(text::format("%.1f%%", 100 * b));
+    log::info(text::format("sweep: %.1f s wall; time in trials per group: %s", wall,
+                           text::join(shares, ", ").c_str()));
+  }
 
   std::vector<std::int64_t> counts(3, 0);
   if (rank0) {

@@ -69,6 +69,10 @@ struct SweepOutcome {
   std::string journal;
   std::string summary;
   std::string ranking;  // table of the trials by validation accuracy
+  // This run of the command: wall seconds from the start of run_sweep to
+  // the end of the last trial, and each group's share of it spent in trials.
+  double wall_seconds = 0;
+  std::vector<double> busy_share;
 };
 
 // How long a rank whose trial failed waits for the rest of its group to
