@@ -224,6 +224,17 @@ OptionTable build_table() {
       "Largest share of unreadable images that is skipped (and listed in "
       "/data/skipped); above it the run stops.",
       [](Config & c) -> auto& { return c.data.max_bad_fraction; });
+  d.choice(
+      "data.cache", "none", {"none", "memory", "file"},
+      "Decoded-image cache (data/image_cache.h): keep every image decoded and shaped to "
+      "data.image_size (before augmentation) in memory for the run (memory), and also in "
+      "HDF5 files under data.cache_dir shared by later runs and a sweep's trials (file). "
+      "Needs images x image_size^2 x 3 bytes of memory per rank; results are the same.",
+      [](Config & c) -> auto& { return c.data.cache; });
+  d.text(
+      "data.cache_dir", OptionKind::kPath, "",
+      "Folder of the file cache; empty = <out>/cache (a sweep's: <sweep out>/cache).",
+      [](Config & c) -> auto& { return c.data.cache_dir; });
   // [model]
   d.choice(
       "model.arch", "resnet50", {"resnet18", "resnet34", "resnet50", "resnet101"},

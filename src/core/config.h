@@ -36,6 +36,8 @@ struct DataConfig {
   long long workers = 0;
   long long prefetch = 0;
   double max_bad_fraction = 0;
+  std::string cache;      // none|memory|file (data/image_cache.h)
+  std::string cache_dir;  // file cache folder; empty = <out>/cache
 };
 
 // Everything that turns a decoded image into the network's input. Training

@@ -11,6 +11,16 @@ std::uint64_t mix64(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
+std::uint64_t fnv1a(const void* data, std::size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
 std::uint64_t derive_seed(std::uint64_t seed, std::initializer_list<std::uint64_t> indices) {
   std::uint64_t h = mix64(seed);
   for (std::uint64_t i : indices) h = mix64(h ^ mix64(i + 0x632BE59BD9B4E019ULL));

@@ -9,6 +9,7 @@
 // every platform.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 
@@ -16,6 +17,10 @@ namespace midge {
 
 // SplitMix64 finalizer: a bijective 64-bit mix with good avalanche.
 std::uint64_t mix64(std::uint64_t x);
+
+// FNV-1a 64-bit hash of `n` bytes: stable everywhere (sweep trial ids,
+// the image cache's content hashes).
+std::uint64_t fnv1a(const void* data, std::size_t n);
 
 // Hash of a seed and a list of indices into one 64-bit stream seed.
 std::uint64_t derive_seed(std::uint64_t seed, std::initializer_list<std::uint64_t> indices);

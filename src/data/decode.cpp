@@ -36,18 +36,6 @@ bool jpeg_has_end_after_last_scan(const std::vector<unsigned char>& b) {
   return false;
 }
 
-std::vector<unsigned char> read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw DataError("cannot read image " + path + ": " + std::strerror(errno));
-  const std::streamsize n = in.tellg();
-  in.seekg(0);
-  std::vector<unsigned char> bytes(static_cast<std::size_t>(std::max<std::streamsize>(n, 0)));
-  if (n > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), n)) {
-    throw DataError("cannot read image " + path + ": read failed");
-  }
-  return bytes;
-}
-
 // cv::imdecode with OpenCV's own failures (a header claiming more pixels
 // than CV_IO_MAX_IMAGE_PIXELS) and a failed allocation as DataError naming
 // the file, so that one image never stops the others.
@@ -103,6 +91,18 @@ cv::Mat to_bgr8(const cv::Mat& img) {
 }
 
 }  // namespace
+
+std::vector<unsigned char> read_image_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw DataError("cannot read image " + path + ": " + std::strerror(errno));
+  const std::streamsize n = in.tellg();
+  in.seekg(0);
+  std::vector<unsigned char> bytes(static_cast<std::size_t>(std::max<std::streamsize>(n, 0)));
+  if (n > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), n)) {
+    throw DataError("cannot read image " + path + ": read failed");
+  }
+  return bytes;
+}
 
 bool jpeg_dimensions(const std::vector<unsigned char>& b, int* width, int* height) {
   if (!is_jpeg(b)) return false;
@@ -176,7 +176,7 @@ DecodedImage decode_image_bytes(const std::vector<unsigned char>& bytes, const s
 }
 
 DecodedImage decode_image(const std::string& path, int target, ResizeMode mode) {
-  return decode_image_bytes(read_bytes(path), path, target, mode);
+  return decode_image_bytes(read_image_bytes(path), path, target, mode);
 }
 
 }  // namespace midge::data

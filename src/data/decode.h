@@ -42,6 +42,9 @@ bool jpeg_dimensions(const std::vector<unsigned char>& bytes, int* width, int* h
 // covers a target x target output under `mode` without upsampling.
 int choose_reduction(int width, int height, int target, ResizeMode mode);
 
+// The bytes of an image file; DataError naming the file when unreadable.
+std::vector<unsigned char> read_image_bytes(const std::string& path);
+
 // Reads and decodes `path`. target > 0 allows reduced JPEG decoding for an
 // output of target x target pixels under `mode`; 0 decodes in full.
 DecodedImage decode_image(const std::string& path, int target = 0,

@@ -185,16 +185,21 @@ void Loader::fill_slot(const Slot& slot, float* dest, std::string* error) const 
     }
   }
   try {
-    DecodedImage img = decode_image(s.path, options_.spec.size, options_.spec.resize);
+    // Decoded and shaped once per run (or sweep) with a cache, else now.
+    const cv::Mat square =
+        options_.cache
+            ? options_.cache->shaped(s.path)
+            : shape_image(decode_image(s.path, options_.spec.size, options_.spec.resize).bgr,
+                          options_.spec);
     if (options_.train && !augment_is_off(options_.augment)) {
       const AugmentDraw draw =
           draw_augment(options_.augment,
                        derive_seed(options_.seed, {static_cast<std::uint64_t>(Stream::kAugment),
                                                    static_cast<std::uint64_t>(slot.epoch),
                                                    static_cast<std::uint64_t>(slot.position)}));
-      render_sample(img.bgr, options_.spec, &draw, dest);
+      render_sample(square, options_.spec, &draw, dest);
     } else {
-      render_sample(img.bgr, options_.spec, nullptr, dest);
+      render_sample(square, options_.spec, nullptr, dest);
     }
   } catch (const DataError& e) {
     *error = e.what();

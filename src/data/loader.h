@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "data/image_cache.h"
 #include "data/sampling.h"
 #include "data/split.h"
 #include "data/transform.h"
@@ -78,6 +79,8 @@ struct LoaderOptions {
   Balance balance = Balance::kNone;
   double max_bad_fraction = 0.01;
   Allocator allocator;  // default_allocator() when empty
+  // Decoded, shaped images (data.cache); null decodes every time.
+  std::shared_ptr<ImageCache> cache;
 };
 
 class Loader {

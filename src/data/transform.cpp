@@ -118,10 +118,16 @@ cv::Matx23d output_from_source(int w, int h, const ImageSpec& spec, const Augmen
   return top(m);
 }
 
-void render_sample(const cv::Mat& bgr_in, const ImageSpec& spec, const AugmentDraw* draw,
-                   float* out) {
+namespace {
+
+cv::Scalar fill_of(const ImageSpec& spec) {
+  return {spec.mean[2] * 255.0, spec.mean[1] * 255.0, spec.mean[0] * 255.0};
+}
+
+}  // namespace
+
+cv::Mat shape_image(const cv::Mat& bgr_in, const ImageSpec& spec) {
   const int size = spec.size;
-  const cv::Scalar fill(spec.mean[2] * 255.0, spec.mean[1] * 255.0, spec.mean[0] * 255.0);
   // A source more than twice the output is first shrunk with area
   // averaging, so the bilinear warp below never aliases.
   cv::Mat bgr = bgr_in;
@@ -134,6 +140,21 @@ void render_sample(const cv::Mat& bgr_in, const ImageSpec& spec, const AugmentDr
                         std::max(1, static_cast<int>(std::lround(bgr.rows * f)))),
                0, 0, cv::INTER_AREA);
   }
+  const cv::Matx23d m = output_from_source(bgr.cols, bgr.rows, spec, nullptr);
+  if (bgr.cols == size && bgr.rows == size && is_identity(m)) return bgr;
+  cv::Mat shaped;
+  cv::warpAffine(bgr, shaped, m, cv::Size(size, size), cv::INTER_LINEAR, cv::BORDER_CONSTANT,
+                 fill_of(spec));
+  return shaped;
+}
+
+void render_sample(const cv::Mat& square, const ImageSpec& spec, const AugmentDraw* draw,
+                   float* out) {
+  const int size = spec.size;
+  const cv::Scalar fill = fill_of(spec);
+  // Shapes anything else first (tests and tools may pass any image).
+  const cv::Mat bgr =
+      square.cols == size && square.rows == size ? square : shape_image(square, spec);
   const cv::Matx23d m = output_from_source(bgr.cols, bgr.rows, spec, draw);
   cv::Mat shaped;
   if (draw != nullptr && draw->elastic_alpha > 0) {

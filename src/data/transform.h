@@ -2,13 +2,20 @@
 // square), random deformation for training, and normalization into
 // RGB planes of floats.
 //
-// Speed by construction: the resize, the affine part of the augmentation
-// (rotation, shift, zoom, shear, flips) are composed into ONE 2x3 matrix and
-// applied by one warpAffine, so each output pixel is interpolated once; the
-// colour part (brightness, contrast) is folded with the mean/std
-// normalization and the BGR->RGB swap into a 256-entry table per channel.
-// With elastic deformation on, the displacement field and the affine matrix
-// are folded into one remap, still a single resampling.
+// Two steps, so that the first can be cached (data/image_cache.h):
+// shape_image() turns a decoded image into the size x size square the
+// network sees (area shrink of large sources, then one warp); render_sample()
+// applies the random deformation to that square and normalizes it. Without
+// augmentation (evaluation) the second step is no resampling at all, so the
+// input is exactly the shaped image. With augmentation the affine part
+// (rotation, shift, zoom, shear, flips) is one warpAffine about the centre,
+// or, with elastic deformation on, one remap that folds field and affine
+// together. The colour part (brightness, contrast) is folded with the
+// mean/std normalization and the BGR->RGB swap into a 256-entry table per
+// channel. Cached and uncached runs take the same two steps and agree
+// bitwise; augmentation starts from the shaped square (before the cache it
+// warped the source in one step, so zooming out of a crop now reveals the
+// padding colour instead of the cropped-away source).
 //
 // Conventions: pixel areas (a pixel's centre is at +0.5), so shaping an
 // image that already has the target size with augmentation off is exactly
@@ -69,8 +76,14 @@ AugmentDraw draw_augment(const AugmentConfig& config, std::uint64_t seed);
 // output's centre.
 cv::Matx23d output_from_source(int w, int h, const ImageSpec& spec, const AugmentDraw* draw);
 
-// Writes 3 x size x size floats (R, G, B planes) to `out`. `draw` = nullptr
-// means no augmentation (evaluation).
-void render_sample(const cv::Mat& bgr, const ImageSpec& spec, const AugmentDraw* draw, float* out);
+// The decoded image shaped to spec.size x spec.size (8-bit BGR), before any
+// augmentation: what the image cache keeps. May share `bgr`'s pixels.
+cv::Mat shape_image(const cv::Mat& bgr, const ImageSpec& spec);
+
+// Writes 3 x size x size floats (R, G, B planes) to `out` from a shaped
+// square (any other image is shaped first). `draw` = nullptr means no
+// augmentation (evaluation).
+void render_sample(const cv::Mat& square, const ImageSpec& spec, const AugmentDraw* draw,
+                   float* out);
 
 }  // namespace midge::data

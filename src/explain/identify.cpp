@@ -79,18 +79,13 @@ Prepared prepare(const LoadedModel& m, const std::vector<std::string>& images, s
   for (std::size_t i = first; i < first + n; ++i) {
     try {
       data::DecodedImage img = data::decode_image(images[i], s, m.spec.resize);
+      // The overlay of a heatmap uses exactly the pixels the network saw.
+      const cv::Mat shaped = data::shape_image(img.bgr, m.spec);
       std::vector<float> one(3U * s * s);
-      data::render_sample(img.bgr, m.spec, nullptr, one.data());
+      data::render_sample(shaped, m.spec, nullptr, one.data());
       buf.insert(buf.end(), one.begin(), one.end());
       p.index.push_back(i);
-      if (keep_shaped) {
-        cv::Mat shaped;
-        cv::warpAffine(
-            img.bgr, shaped, data::output_from_source(img.bgr.cols, img.bgr.rows, m.spec, nullptr),
-            cv::Size(s, s), cv::INTER_LINEAR, cv::BORDER_CONSTANT,
-            cv::Scalar(m.spec.mean[2] * 255, m.spec.mean[1] * 255, m.spec.mean[0] * 255));
-        p.shaped.push_back(shaped);
-      }
+      if (keep_shaped) p.shaped.push_back(shaped.clone());
     } catch (const DataError& e) {
       (*errors)[i] = e.what();
       log::warn(e.what());

@@ -220,8 +220,9 @@ void H5Node::write(const std::string& path, const std::vector<std::int64_t>& v,
                    const std::vector<std::uint64_t>& dims) {
   write_array(id_, path, where(path), v.data(), v.size(), dims);
 }
-void H5Node::write(const std::string& path, const std::vector<std::uint8_t>& v) {
-  write_array(id_, path, where(path), v.data(), v.size(), {});
+void H5Node::write(const std::string& path, const std::vector<std::uint8_t>& v,
+                   const std::vector<std::uint64_t>& dims) {
+  write_array(id_, path, where(path), v.data(), v.size(), dims);
 }
 
 void H5Node::write(const std::string& path, const std::vector<std::string>& v,

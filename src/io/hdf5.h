@@ -70,7 +70,8 @@ class H5Node {
              const std::vector<std::uint64_t>& dims = {});
   void write(const std::string& path, const std::vector<std::int64_t>& v,
              const std::vector<std::uint64_t>& dims = {});
-  void write(const std::string& path, const std::vector<std::uint8_t>& v);
+  void write(const std::string& path, const std::vector<std::uint8_t>& v,
+             const std::vector<std::uint64_t>& dims = {});
   void write(const std::string& path, const std::vector<std::string>& v,
              const std::vector<std::uint64_t>& dims = {});
   void write_scalar(const std::string& path, double v);

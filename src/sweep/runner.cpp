@@ -188,8 +188,10 @@ class GroupRunner {
     std::string error;
     bool failed = false;
     try {
-      r = train::train_run(plan_.configs[trial], group_, folder,
-                           [&](const train::PausePoint& p) { return pause_at(trial, p); });
+      train::TrainOptions options;
+      options.pause_before = [&](const train::PausePoint& p) { return pause_at(trial, p); };
+      options.cache_dir = (fs::path(out_) / "cache").string();
+      r = train::train_run(plan_.configs[trial], group_, folder, options);
     } catch (const std::exception& e) {
       failed = true;
       error = e.what();

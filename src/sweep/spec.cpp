@@ -111,15 +111,6 @@ void check_distribution(const OptionSpec& spec, const std::string& dist, const s
   canonical(spec, fn == "int" ? std::to_string(static_cast<long long>(b)) : args[1], at);
 }
 
-std::uint64_t fnv1a(const std::string& s) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
 }  // namespace
 
 std::vector<std::string> Trial::overrides() const {
@@ -247,7 +238,7 @@ std::vector<Trial> expand(const SweepSpec& spec, long long sweep_seed) {
         t.slug = text::join(parts, ",");
         char hex[17];
         std::snprintf(hex, sizeof(hex), "%016llx",
-                      static_cast<unsigned long long>(mix64(fnv1a(t.slug))));
+                      static_cast<unsigned long long>(mix64(fnv1a(t.slug.data(), t.slug.size()))));
         t.id = std::string(hex).substr(0, 12);
         out.push_back(std::move(t));
       }

@@ -51,11 +51,12 @@ model::NamedTensors clone_state(model::ResNet& net) {
 class Trainer {
  public:
   Trainer(const Config& config, distributed::Communicator& world, std::string out,
-          PauseQuestion pause_before)
+          TrainOptions options)
       : config_(config),
         world_(world),
         out_(std::move(out)),
-        pause_before_(std::move(pause_before)) {}
+        pause_before_(std::move(options.pause_before)),
+        cache_dir_(std::move(options.cache_dir)) {}
 
   TrainOutcome run();
 
@@ -72,6 +73,8 @@ class Trainer {
   void checkpoint(int next_stage, std::int64_t epoch, torch::optim::Optimizer* opt,
                   bool always = false);
   bool pause_here(int stage, std::int64_t epoch, torch::optim::Optimizer* opt);
+  void open_image_cache();
+  void save_image_cache();
   void finish();
   void explain_validation(const std::vector<std::int64_t>& predicted);
   data::LoaderOptions loader_options(bool train, int per_rank_batch) const;
@@ -80,6 +83,9 @@ class Trainer {
   distributed::Communicator& world_;
   std::string out_;
   PauseQuestion pause_before_;
+  std::string cache_dir_;
+  std::shared_ptr<data::ImageCache> cache_;  // data.cache; null without
+  bool cache_reported_ = false;
   DeviceChoice device_;
   data::Split split_;
   int classes_ = 0;
@@ -112,6 +118,7 @@ void Trainer::setup() {
   device_ = choose_device(config_.run, world_.local_rank(), world_.local_size());
   split_ = data::split_for_run(config_.data);
   classes_ = static_cast<int>(split_.classes.size());
+  open_image_cache();
   torch::manual_seed(config_.run.seed);
   net_ = model::ResNet(config_.model.arch, classes_, config_.model.dropout);
   model::load_pretrained(net_, config_.model.pretrained);
@@ -179,7 +186,42 @@ data::LoaderOptions Trainer::loader_options(bool train, int per_rank_batch) cons
   o.world = world_.size();
   o.max_bad_fraction = config_.data.max_bad_fraction;
   o.allocator = batch_allocator(device_);
+  o.cache = cache_;
   return o;
+}
+
+void Trainer::open_image_cache() {
+  const data::CacheMode mode = data::parse_cache_mode(config_.data.cache);
+  if (mode == data::CacheMode::kNone) return;
+  std::string dir = config_.data.cache_dir;
+  if (dir.empty()) dir = cache_dir_.empty() ? path("cache") : cache_dir_;
+  cache_ = data::ImageCache::open(data::image_spec_from(preprocessing_of(config_.data)), mode, dir);
+  cache_->begin_run();
+  if (rank0()) {
+    const std::string where =
+        mode == data::CacheMode::kFile ? ", parts in " + cache_->folder() : std::string();
+    log::info(text::format("image cache (%s): %lld image(s) held%s", config_.data.cache.c_str(),
+                           static_cast<long long>(cache_->stats().entries), where.c_str()));
+  }
+}
+
+// Every rank writes the images it decoded as its own part (file mode); the
+// first epoch decodes them all, later ones add nothing.
+void Trainer::save_image_cache() {
+  if (!cache_) return;
+  const std::size_t written = cache_->save();
+  const data::CacheStats s = cache_->stats();
+  const auto decoded = world_.allreduce_value<std::int64_t>(s.decoded);
+  const auto hits = world_.allreduce_value<std::int64_t>(s.hits);
+  const auto parts = world_.allreduce_value<std::int64_t>(written > 0 ? 1 : 0);
+  if (rank0() && (parts > 0 || !cache_reported_)) {
+    const std::string written_text =
+        parts > 0 ? text::format("; %lld new part(s)", static_cast<long long>(parts)) : "";
+    log::info(text::format("image cache: %lld decoded, %lld from the cache in this run%s",
+                           static_cast<long long>(decoded), static_cast<long long>(hits),
+                           written_text.c_str()));
+  }
+  cache_reported_ = true;
 }
 
 double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimizer& opt,
@@ -410,6 +452,7 @@ void Trainer::run_stage(int stage) {
       checkpoint(stage, epoch + 1, opt.get());
     }
     write_run();  // every epoch: the history so far is readable while training runs
+    save_image_cache();
     if (stop) {
       if (rank0()) {
         log::info(text::format("stage %d: no improvement of %s for %lld epochs, stopping early",
@@ -588,8 +631,8 @@ TrainOutcome Trainer::run() {
 }  // namespace
 
 TrainOutcome train_run(const Config& config, distributed::Communicator& world,
-                       const std::string& out, const PauseQuestion& pause_before) {
-  Trainer t(config, world, out, pause_before);
+                       const std::string& out, const TrainOptions& options) {
+  Trainer t(config, world, out, options);
   return t.run();
 }
 

@@ -62,7 +62,15 @@ struct PausePoint {
 };
 using PauseQuestion = std::function<bool(const PausePoint&)>;
 
+// What a caller (the sweep runner) adds to a run beyond its configuration.
+struct TrainOptions {
+  PauseQuestion pause_before;
+  // Folder of the file image cache when data.cache_dir is empty (a sweep's
+  // `<out>/cache`); empty: `<out>/cache` of the run.
+  std::string cache_dir;
+};
+
 TrainOutcome train_run(const Config& config, distributed::Communicator& world,
-                       const std::string& out, const PauseQuestion& pause_before = {});
+                       const std::string& out, const TrainOptions& options = {});
 
 }  // namespace midge::train
