@@ -126,9 +126,8 @@ int run_sweep(const std::vector<std::string>& args, distributed::Communicator& w
   plan.configs = std::move(configs);
   const std::string out = vm["out"].as<std::string>();
   const sweep::SweepOutcome r = sweep::run_sweep(plan, world, out);
-  print_once(world, "\ntrials by validation accuracy:\n" + r.ranking + "\n" +
-                        std::to_string(r.complete) + " complete, " + std::to_string(r.failed) +
-                        " failed" +
+  print_once(world, "\n" + r.ranking + "\n" + std::to_string(r.complete) + " complete, " +
+                        std::to_string(r.failed) + " failed" +
                         (r.stopped > 0 ? ", " + std::to_string(r.stopped) + " stopped by halving"
                                        : std::string()) +
                         "\njournal: " + r.journal +

@@ -234,7 +234,8 @@ void write_summary_csv(const Collection& c, const std::string& path) {
   io::write_file_atomic(path, t);
 }
 
-void write_summary_h5(const Collection& c, const std::string& path) {
+void write_summary_h5(const Collection& c, const std::string& path,
+                      const std::function<void(io::H5Node&)>& extra) {
   io::H5Writer f(path);
   f.set_attr("", "schema_version", std::int64_t{1});
   std::vector<std::string> skipped = c.skipped;
@@ -281,6 +282,7 @@ void write_summary_h5(const Collection& c, const std::string& path) {
     f.set_attr(base, "config", g.key);
     for (const auto& l : g.levels) f.write(base + "/level_accuracy/" + l.level, l.per_run);
   }
+  if (extra) extra(f);
   f.commit();
 }
 

@@ -15,8 +15,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
+
+#include "io/hdf5.h"
 
 namespace midge::collect {
 
@@ -65,6 +68,9 @@ double merged_accuracy(const std::vector<std::int64_t>& confusion,
 
 std::string format_tables(const Collection& c);
 void write_summary_csv(const Collection& c, const std::string& path);
-void write_summary_h5(const Collection& c, const std::string& path);
+// `extra`, when given, adds its own groups to the file before it is
+// committed (the sweep's ranking, sweep/summary.h).
+void write_summary_h5(const Collection& c, const std::string& path,
+                      const std::function<void(io::H5Node&)>& extra = {});
 
 }  // namespace midge::collect

@@ -12,12 +12,12 @@
 #include "core/clock.h"
 #include "core/errors.h"
 #include "core/log.h"
-#include "core/table.h"
 #include "core/text.h"
 #include "io/file_lock.h"
 #include "io/run_file.h"
 #include "sweep/assignment.h"
 #include "sweep/journal.h"
+#include "sweep/summary.h"
 #include "train/trainer.h"
 
 namespace midge::sweep {
@@ -62,22 +62,6 @@ void check_same_sweep(const Journal& old, const SweepPlan& plan, const std::stri
     throw ConfigError(path + " belongs to another sweep: " + text::join(diffs, ", ") +
                       "; use another --out");
   }
-}
-
-std::string ranking_table(const Journal& j) {
-  std::vector<const TrialRecord*> done;
-  for (const auto& t : j.trials)
-    if (t.state == "complete") done.push_back(&t);
-  std::stable_sort(done.begin(), done.end(), [](const TrialRecord* a, const TrialRecord* b) {
-    return a->accuracy > b->accuracy;
-  });
-  TextTable table(
-      {{"rank"}, {"accuracy", 8}, {"balanced", 8}, {"id", 12, true}, {"parameters", 0, true}});
-  for (std::size_t i = 0; i < done.size(); ++i) {
-    table.add_row({std::to_string(i + 1), text::format("%.4f", done[i]->accuracy),
-                   text::format("%.4f", done[i]->balanced_accuracy), done[i]->id, done[i]->slug});
-  }
-  return table.str();
 }
 
 // One rank group's view of the sweep.
@@ -401,12 +385,15 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
       counts[1] += t.state == "failed" ? 1 : 0;
       counts[2] += t.state == "stopped" ? 1 : 0;
     }
-    outcome.ranking = ranking_table(j);
     if (counts[0] > 0) {
       const collect::Collection c = collect::collect_runs({(fs::path(out) / "trials").string()});
+      const SweepSummary ranked = summarize_sweep(plan.trials, c);
       outcome.summary = (fs::path(out) / "summary.h5").string();
-      collect::write_summary_h5(c, outcome.summary);
+      collect::write_summary_h5(c, outcome.summary,
+                                [&](io::H5Node& f) { write_sweep_group(ranked, f); });
       collect::write_summary_csv(c, (fs::path(out) / "summary.csv").string());
+      write_ranking_csv(ranked, (fs::path(out) / "ranking.csv").string());
+      outcome.ranking = ranking_text(ranked);
     }
   }
   world.broadcast(counts.data(), counts.size(), 0);

@@ -68,7 +68,7 @@ struct SweepOutcome {
   std::size_t stopped = 0;
   std::string journal;
   std::string summary;
-  std::string ranking;  // table of the trials by validation accuracy
+  std::string ranking;  // configurations ranked (sweep/summary.h), for printing
   // This run of the command: wall seconds from the start of run_sweep to
   // the end of the last trial, and each group's share of it spent in trials.
   double wall_seconds = 0;

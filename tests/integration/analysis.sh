@@ -20,7 +20,14 @@ run "$PY" "$SRC/analysis/plot_gradcam.py" runs/s1/run.h5 gradcam.png
 expect_rc 0
 run "$PY" "$SRC/analysis/plot_sweep.py" summary.h5 sweep.png
 expect_rc 0
-for png in curves confusion gradcam sweep; do
+# A sweep's summary: accuracy against each swept key (one numeric, one not).
+printf '[grid]\nstage2.lr = 0.0001, 0.001\nmodel.arch = resnet18, resnet34\n' > keys.ini
+"$MIDGE" sweep --set data.root=S --set data.image_size=32 --set data.workers=1 --set stage1.epochs=1 \
+  --set stage2.epochs=1 --set stage1.batch_size=8 --set stage2.batch_size=8 --set gradcam.max_images=0 \
+  --sweep keys.ini --out sw --log-level warn >/dev/null || fail "sweep"
+run "$PY" "$SRC/analysis/plot_sweep.py" sw/summary.h5 sweep_keys.png
+expect_rc 0
+for png in curves confusion gradcam sweep sweep_keys; do
   CHECKS=$((CHECKS + 1))
   "$PY" -c "
 import sys

@@ -1,0 +1,55 @@
+// The sweep's ranking: trials that differ only in run.seed form one
+// configuration ("point"); points are ranked by their mean validation
+// accuracy over seeds. Written into `<out>/summary.h5` (group /sweep, next to
+// the collector's /groups) and `<out>/ranking.csv`, and printed at the end
+// of `midge sweep`. Each trial's accuracy carries its 95% Wilson interval
+// (over its validation images); the best point's per-taxon accuracy is
+// pooled over its seeds. Schema: docs/results-schema.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "collect/summary.h"
+#include "sweep/spec.h"
+
+namespace midge::sweep {
+
+struct TrialResult {
+  std::string id;
+  long long seed = 0;
+  double accuracy = 0;
+  collect::Interval ci;
+  std::size_t point = 0;  // index into SweepSummary::points
+};
+
+struct Point {
+  std::string parameters;           // the trials' slug without run.seed
+  std::vector<std::string> values;  // per SweepSummary::keys
+  std::vector<std::size_t> trials;  // into SweepSummary::trials
+  double accuracy_mean = 0;
+  double accuracy_sd = 0;  // over seeds (0 with one)
+  double balanced_mean = 0;
+  std::int64_t group = 0;  // its /groups/<n> in summary.h5
+};
+
+struct SweepSummary {
+  std::vector<std::string> keys;  // swept keys other than run.seed
+  std::vector<Point> points;      // best first
+  std::vector<TrialResult> trials;
+  // The best point, per taxon, over all its seeds' validation images.
+  std::vector<std::string> taxa;
+  std::vector<std::int64_t> correct;
+  std::vector<std::int64_t> support;
+};
+
+// From the collected complete trials (runs in `<out>/trials/<id>/`).
+SweepSummary summarize_sweep(const std::vector<Trial>& trials, const collect::Collection& c);
+
+void write_sweep_group(const SweepSummary& s, io::H5Node& file);
+void write_ranking_csv(const SweepSummary& s, const std::string& path);
+// Points by accuracy, then the best point per taxon.
+std::string ranking_text(const SweepSummary& s);
+
+}  // namespace midge::sweep
