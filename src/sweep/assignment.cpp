@@ -8,7 +8,7 @@
 namespace midge::sweep {
 namespace {
 
-bool interrupted(const TrialRecord& t) { return t.state == "pending" && !t.started.empty(); }
+bool interrupted(const TrialRecord& t) { return t.state == "interrupted"; }
 
 double score_at(const std::vector<double>& v, std::int64_t rung) {
   const auto k = static_cast<std::size_t>(rung);

@@ -5,7 +5,7 @@
 // state and written back before anyone else decides.
 //
 // Order of preference for a free group:
-//   1. an interrupted trial (pending with a start time: its job died), in
+//   1. an interrupted trial (it was running when its job died), in
 //      expansion order; it resumes from its state.h5;
 //   2. with halving, a paused trial that may be promoted, from the highest
 //      rung down (asynchronous successive halving, ASHA: Li et al. 2020);

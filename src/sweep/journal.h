@@ -16,8 +16,8 @@ namespace midge::sweep {
 struct TrialRecord {
   std::string id;
   std::string slug;
-  // pending|running|paused|complete|failed|stopped. A pending trial with a
-  // start time was interrupted (its job died) and resumes from state.h5.
+  // pending|running|paused|interrupted|complete|failed|stopped; interrupted:
+  // it was running when its job died, and resumes from state.h5.
   std::string state = "pending";
   std::int64_t group = -1;  // rank group that ran it (-1: none yet)
   std::string started;      // UTC ISO 8601, empty if never started

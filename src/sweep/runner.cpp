@@ -271,7 +271,7 @@ class GroupRunner {
 
 // A new journal for `plan`, or the one in the folder after checking that it
 // belongs to this very sweep; trials that were running when an earlier job
-// died become pending again (with their start time: resumed first).
+// died become interrupted (taken first, resumed from their state.h5).
 Journal prepared_journal(const SweepPlan& plan, const std::string& path, int world_size) {
   Journal j;
   if (fs::exists(path)) {
@@ -299,7 +299,7 @@ Journal prepared_journal(const SweepPlan& plan, const std::string& path, int wor
     j.halving_rate = plan.halving_rate;
   }
   for (auto& t : j.trials) {
-    if (t.state == "running") t.state = "pending";
+    if (t.state == "running") t.state = "interrupted";
   }
   j.world_size = world_size;
   j.ranks_per_trial = plan.ranks_per_trial;

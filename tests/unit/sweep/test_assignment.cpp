@@ -32,8 +32,8 @@ TEST(SweepAssignment, RungsOfAStage) {
 TEST(SweepAssignment, InterruptedFirstThenPendingInOrderThenWaitThenDone) {
   Journal j = journal_of(3, 0, 0);
   j.trials[0].state = "complete";
-  j.trials[2].state = "pending";
-  j.trials[2].started = "2026-11-28T10:00:00Z";  // its job died mid-trial
+  j.trials[2].state = "interrupted";  // its job died mid-trial
+  j.trials[2].started = "2026-11-28T10:00:00Z";
   Assignment a = next_assignment(j);
   ASSERT_EQ(a.action, Action::kRun);
   EXPECT_EQ(a.trial, 2U);
