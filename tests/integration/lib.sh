@@ -36,6 +36,17 @@ $ERR"
 }
 done_ok() { echo "OK: $CHECKS checks"; }
 
+# sweep_ids SPEC ARGS...: the trial ids of `midge sweep ARGS --sweep SPEC
+# --dry-run`, one per line in order; the whole table stays in
+# $WORK/table.txt. Use with mapfile and check the count (a failure inside
+# process substitution cannot end the test).
+sweep_ids() {
+  local spec=$1
+  shift
+  "$MIDGE" sweep "$@" --sweep "$spec" --dry-run >"$WORK/table.txt" || fail "dry-run of $spec"
+  awk '$1 ~ /^[0-9]+$/ && $2 ~ /^[0-9a-f]+$/ && NF == 3 {print $2}' "$WORK/table.txt"
+}
+
 # kill_rank LAUNCHER_PID LOG READY PATTERN ENV: once LOG contains READY (up
 # to 60 s), SIGKILLs the process whose command line matches PATTERN and whose
 # environment holds the line ENV (e.g. OMPI_COMM_WORLD_RANK=1), as the

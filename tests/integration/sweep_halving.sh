@@ -16,8 +16,7 @@ base=(--set data.root="$WORK/S" --set data.image_size=32 --set model.arch=resnet
       --set gradcam.max_images=0 --set sweep.halving=true --set sweep.halving_rate=3
       --set sweep.rung_epochs=1)
 printf '[grid]\nstage2.lr = 0.0001, 0.0003, 0.001\nmodel.dropout = 0.1, 0.3, 0.5\n' > nine.ini
-"$MIDGE" sweep "${base[@]}" --sweep nine.ini --dry-run >table.txt || fail "dry-run"
-mapfile -t id < <(awk '$1 ~ /^[0-9]+$/ && $2 ~ /^[0-9a-f]+$/ && NF == 3 {print $2}' table.txt)
+mapfile -t id < <(sweep_ids nine.ini "${base[@]}")
 [ ${#id[@]} -eq 9 ] || fail "expected 9 trials: ${id[*]}"
 
 run timeout 600 "$MIDGE" sweep "${base[@]}" --sweep nine.ini --out h1

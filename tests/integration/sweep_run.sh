@@ -13,13 +13,7 @@ base=(--set data.root=S --set data.image_size=32 --set model.arch=resnet18 --set
       --set stage1.epochs=1 --set stage2.epochs=2 --set stage1.batch_size=8 --set stage2.batch_size=8
       --set run.deterministic=true --set run.threads=2 --set gradcam.max_images=2)
 printf '[grid]\nmodel.pretrained = none, bad.h5\nstage2.lr = 0.0001, 0.0003\n' > spec.ini
-# trial_ids SPEC: the ids of `midge sweep --dry-run`'s trial table, in ids.txt.
-trial_ids() {
-  "$MIDGE" sweep "${base[@]}" --sweep "$1" --dry-run >table.txt || fail "dry-run of $1"
-  awk '$1 ~ /^[0-9]+$/ && $2 ~ /^[0-9a-f]+$/ && NF == 3 {print $2}' table.txt >ids.txt
-}
-trial_ids spec.ini
-mapfile -t id <ids.txt
+mapfile -t id < <(sweep_ids spec.ini "${base[@]}")
 [ ${#id[@]} -eq 4 ] || fail "expected 4 trials: ${id[*]}"
 
 run timeout 600 "$MIDGE" sweep "${base[@]}" --sweep spec.ini --out sw
@@ -66,8 +60,8 @@ expect_err "sw/sweep.h5 belongs to another sweep: trials (only in the journal: m
 # continues from its state.h5 and ends as an uninterrupted run.
 base+=(--set stage2.epochs=8)
 printf '[grid]\nstage2.lr = 0.0001, 0.0003\n' > two.ini
-trial_ids two.ini
-mapfile -t id2 <ids.txt
+mapfile -t id2 < <(sweep_ids two.ini "${base[@]}")
+[ ${#id2[@]} -eq 2 ] || fail "expected 2 trials: ${id2[*]}"
 "$MIDGE" sweep "${base[@]}" --sweep two.ini --out cut > cut.log 2>&1 &
 pid=$!
 wait_for_checkpoint "cut/trials/${id2[1]}/state.h5" 2 1 "$pid"

@@ -16,16 +16,11 @@ base=(--set data.root="$WORK/S" --set data.image_size=32 --set model.arch=resnet
       --set data.workers=1 --set stage1.epochs=1 --set stage2.epochs=2 --set stage1.batch_size=8
       --set stage2.batch_size=8 --set run.deterministic=true --set run.threads=1
       --set gradcam.max_images=2)
-# trial_ids SPEC: the ids of `midge sweep --dry-run`'s trial table, in order.
-trial_ids() {
-  "$MIDGE" sweep "${base[@]}" --sweep "$1" --dry-run >table.txt || fail "dry-run of $1"
-  awk '$1 ~ /^[0-9]+$/ && $2 ~ /^[0-9a-f]+$/ && NF == 3 {print $2}' table.txt
-}
 # states DIR: the journal's trial states, space-separated.
 states() { $H5 get "$1/sweep.h5" trials/state; }
 
 printf '[grid]\nstage2.lr = 0.0001, 0.0003\nmodel.dropout = 0.2, 0.5\n' > grid.ini
-mapfile -t id < <(trial_ids grid.ini)
+mapfile -t id < <(sweep_ids grid.ini "${base[@]}")
 [ ${#id[@]} -eq 4 ] || fail "expected 4 trials: ${id[*]}"
 run timeout 600 "$MPIEXEC" -n 4 --oversubscribe "$MIDGE" sweep "${base[@]}" --sweep grid.ini \
   --ranks-per-trial 2 --out sw
@@ -73,7 +68,8 @@ CHECKS=$((CHECKS + 2))
 # Killed as a whole (every process of the job) mid-trial, then rerun: the
 # two short trials stay as they were, the long ones resume.
 printf '[grid]\nstage2.epochs = 1, 6\nstage2.lr = 0.0001, 0.0003\n' > long.ini
-mapfile -t lid < <(trial_ids long.ini)
+mapfile -t lid < <(sweep_ids long.ini "${base[@]}")
+[ ${#lid[@]} -eq 4 ] || fail "expected 4 trials: ${lid[*]}"
 setsid "$MPIEXEC" -n 4 --oversubscribe "$MIDGE" sweep "${base[@]}" --sweep long.ini \
   --ranks-per-trial 2 --out cut > cut.log 2>&1 &
 job=$!

@@ -9,10 +9,8 @@
 
 #include "data/decode.h"
 #include "data/image_cache.h"
-#include "data/image_set.h"
 #include "data/loader.h"
-#include "data/split.h"
-#include "data/synth.h"
+#include "support/synth_images.h"
 #include "support/temp_dir.h"
 
 namespace midge::data {
@@ -27,18 +25,7 @@ ImageSpec spec32() {
 }
 
 std::vector<Sample> make_images(const TempDir& dir, int per_taxon) {
-  SynthOptions o;
-  o.out = dir.str("data");
-  o.taxa = 2;
-  o.per_taxon = per_taxon;
-  o.width = 90;
-  o.height = 60;
-  o.format = "jpg";
-  synthesize(o);
-  Split s = split_image_set(scan_image_set(o.out), 5, 4);
-  std::vector<Sample> all = s.train;
-  all.insert(all.end(), s.val.begin(), s.val.end());
-  return all;
+  return midge::testing::synth_jpeg_samples(dir.str("data"), 2, per_taxon, 90, 60);
 }
 
 bool same_pixels(const cv::Mat& a, const cv::Mat& b) {

@@ -17,6 +17,7 @@
 #include "data/split.h"
 #include "data/synth.h"
 #include "io/atomic_file.h"
+#include "support/synth_images.h"
 #include "support/temp_dir.h"
 
 namespace midge::data {
@@ -27,20 +28,8 @@ using midge::testing::TempDir;
 // Real synthetic images on disk: 3 taxa x 12 JPEGs (made once per test binary).
 const std::vector<Sample>& synth_samples() {
   static TempDir* dir = new TempDir();  // lives for the whole test binary
-  static std::vector<Sample> samples = [] {
-    SynthOptions o;
-    o.out = dir->str("data");
-    o.taxa = 3;
-    o.per_taxon = 12;
-    o.width = 80;
-    o.height = 60;
-    o.format = "jpg";
-    synthesize(o);
-    Split s = split_image_set(scan_image_set(o.out), 5, 4);
-    std::vector<Sample> all = s.train;
-    all.insert(all.end(), s.val.begin(), s.val.end());
-    return all;
-  }();
+  static std::vector<Sample> samples =
+      midge::testing::synth_jpeg_samples(dir->str("data"), 3, 12, 80, 60);
   return samples;
 }
 
