@@ -47,7 +47,10 @@ class IdenticalPairComm final : public Communicator {
   bool background_thread_ok() const override { return true; }
   bool accepts_device_memory() const override { return false; }
   void barrier() override {}
-  std::optional<std::int64_t> sum_within(std::int64_t value, double) override { return 2 * value; }
+  std::optional<std::int64_t> reduce_within(std::int64_t value, midge::distributed::ReduceOp op,
+                                            double) override {
+    return op == midge::distributed::ReduceOp::kSum ? 2 * value : value;
+  }
   std::unique_ptr<Communicator> split(int, int) override { return nullptr; }
   [[noreturn]] void abort(int code) override { std::_Exit(code); }
 

@@ -111,7 +111,7 @@ struct GradcamConfig {
 
 struct SweepConfig {
   long long seed = 0;    // [random] draws of a sweep spec
-  bool halving = false;  // asynchronous successive halving (sweep/halving.h)
+  bool halving = false;  // asynchronous successive halving (sweep/assignment.h)
   long long halving_rate = 3;
   long long rung_epochs = 1;
 };

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <vector>
 
@@ -53,6 +54,11 @@ std::shared_ptr<ImageCache> ImageCache::open(const ImageSpec& spec, CacheMode mo
   const std::string key = std::to_string(static_cast<int>(mode)) + "|" +
                           (mode == CacheMode::kFile ? dir : std::string()) + "|" + shape_key(spec);
   std::lock_guard<std::mutex> lock(registry_mutex);
+  // One shape at a time: a sweep over data.image_size would otherwise keep
+  // every size's images (a cache in use elsewhere lives on with its user).
+  for (auto it = registry.begin(); it != registry.end();) {
+    it = it->first == key ? std::next(it) : registry.erase(it);
+  }
   auto& cache = registry[key];
   if (!cache) cache = std::make_shared<ImageCache>(spec, mode, dir);
   return cache;
@@ -102,7 +108,11 @@ void ImageCache::load_new_parts() {
         throw DataError("its datasets disagree in length");
       }
       for (std::size_t i = 0; i < paths.size(); ++i) {
-        if (entries_.count(paths[i]) != 0) continue;
+        auto known = entries_.find(paths[i]);
+        if (known != entries_.end() &&
+            known->second.hash == static_cast<std::uint64_t>(hashes[i])) {
+          continue;
+        }
         Entry e;
         e.hash = static_cast<std::uint64_t>(hashes[i]);
         e.bytes = sizes[i];
@@ -111,7 +121,13 @@ void ImageCache::load_new_parts() {
                   pixels.begin() + static_cast<std::ptrdiff_t>((i + 1) * one), e.image.data);
         stats_.bytes += static_cast<std::int64_t>(one);
         ++stats_.loaded;
-        entries_.emplace(paths[i], std::move(e));
+        if (known == entries_.end()) {
+          entries_.emplace(paths[i], std::move(e));
+        } else {
+          // Another content for the same path (the image changed between
+          // parts): kept aside, the file decides at first use.
+          others_[paths[i]].push_back(std::move(e));
+        }
       }
     } catch (const std::exception& e) {
       // A cache is an optimization: a bad part costs decoding, not the run.
@@ -137,6 +153,18 @@ cv::Mat ImageCache::shaped(const std::string& path) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = entries_.find(path);
+    if (it != entries_.end() && !(it->second.hash == hash && it->second.bytes == size)) {
+      // A part may hold the file's current content under the same path.
+      auto alt = others_.find(path);
+      if (alt != others_.end()) {
+        for (auto& e : alt->second) {
+          if (e.hash == hash && e.bytes == size) {
+            std::swap(e, it->second);
+            break;
+          }
+        }
+      }
+    }
     if (it != entries_.end() && it->second.hash == hash && it->second.bytes == size) {
       it->second.checked = true;
       ++stats_.hits;
@@ -181,9 +209,11 @@ std::size_t ImageCache::save() {
       e.saved = true;
     }
     if (paths.empty()) return 0;
-    // Unique among every process that writes to the folder.
+    // Unique among every process that writes to the folder, and among the
+    // caches of this one.
+    static std::atomic<int> saves{0};
     name = text::format("part-%s-%ld-%d.h5", io::host_name().c_str(), static_cast<long>(::getpid()),
-                        saves_++);
+                        saves++);
     parts_loaded_.insert(name);  // its entries are here already
   }
   fs::create_directories(folder_);

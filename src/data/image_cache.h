@@ -32,6 +32,7 @@
 #include <opencv2/core.hpp>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "data/transform.h"
 
@@ -90,9 +91,10 @@ class ImageCache {
   std::string folder_;
   mutable std::mutex mutex_;
   std::map<std::string, Entry> entries_;
+  // Entries from parts whose content differs from entries_' for the path.
+  std::map<std::string, std::vector<Entry>> others_;
   std::set<std::string> parts_loaded_;
   CacheStats stats_;
-  int saves_ = 0;
 };
 
 }  // namespace midge::data

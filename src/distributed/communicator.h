@@ -70,13 +70,16 @@ class Communicator {
 
   virtual void barrier() = 0;
 
-  // Sum of `value` over the ranks, waiting at most `seconds` for the others
-  // (nullopt when they did not all arrive in time). For agreeing after a
-  // failure: a rank that failed alone cannot know whether its peers failed
-  // too or sit in a collective it will never join, so it waits only so long
-  // (sweep/runner.cpp). Use it on a communicator that carries nothing else,
-  // so a pending call never meets another collective.
-  virtual std::optional<std::int64_t> sum_within(std::int64_t value, double seconds) = 0;
+  // `value` reduced over the ranks by `op`, waiting at most `seconds` for
+  // the others (nullopt when they did not all arrive in time), polling with
+  // short sleeps rather than spinning. For agreeing after a failure: a rank
+  // that failed alone cannot know whether its peers failed too or sit in a
+  // collective it will never join, so it waits only so long
+  // (sweep/runner.cpp); and for ranks that only wait for a peer's message,
+  // so they leave their cores to others. A call that timed out stays
+  // pending: use a communicator on which nothing else will be called.
+  virtual std::optional<std::int64_t> reduce_within(std::int64_t value, ReduceOp op,
+                                                    double seconds) = 0;
 
   // Ranks with the same `color` form a new communicator, ordered by `key`
   // (then by old rank). Collective over this communicator. The new
@@ -111,7 +114,8 @@ class SelfComm final : public Communicator {
   // memory for MPI get the same path with one rank (tested on GPU).
   bool accepts_device_memory() const override { return false; }
   void barrier() override {}
-  std::optional<std::int64_t> sum_within(std::int64_t value, double /*seconds*/) override {
+  std::optional<std::int64_t> reduce_within(std::int64_t value, ReduceOp /*op*/,
+                                            double /*seconds*/) override {
     return value;
   }
   std::unique_ptr<Communicator> split(int color, int key) override;

@@ -146,10 +146,11 @@ class MpiComm final : public Communicator {
 
   void barrier() override { check(MPI_Barrier(handle_.get()), "MPI_Barrier"); }
 
-  std::optional<std::int64_t> sum_within(std::int64_t value, double seconds) override {
-    std::int64_t sum = 0;
+  std::optional<std::int64_t> reduce_within(std::int64_t value, ReduceOp op,
+                                            double seconds) override {
+    std::int64_t result = 0;
     MPI_Request request = MPI_REQUEST_NULL;
-    check(MPI_Iallreduce(&value, &sum, 1, MPI_INT64_T, MPI_SUM, handle_.get(), &request),
+    check(MPI_Iallreduce(&value, &result, 1, MPI_INT64_T, to_mpi(op), handle_.get(), &request),
           "MPI_Iallreduce");
     // Polled, because MPI has no wait with a time-out; a short pause between
     // tests keeps the waiting rank from taking a core from its node's peers.
@@ -157,7 +158,7 @@ class MpiComm final : public Communicator {
     for (;;) {
       int done = 0;
       check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
-      if (done != 0) return sum;
+      if (done != 0) return result;
       // The request stays pending: this rank is about to end the job, and
       // MPI cannot cancel a collective.
       const std::chrono::duration<double> waited = std::chrono::steady_clock::now() - start;

@@ -1,6 +1,8 @@
 #include "sweep/assignment.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <vector>
 
 #include "core/errors.h"
@@ -94,15 +96,19 @@ bool reach_rung(Journal& j, std::size_t trial, std::int64_t rung, double accurac
   t.rung_loss.resize(static_cast<std::size_t>(j.rungs), -1.0);
   if (t.rung_accuracy[k] < 0) {
     // A run that reaches its first rung without a validation score (stage 1
-    // skipped) ranks last there rather than never being ranked.
-    t.rung_accuracy[k] = std::max(0.0, accuracy);
-    t.rung_loss[k] = loss;
+    // skipped), or with a loss that is not a number, ranks last there
+    // rather than never being ranked.
+    const bool scored = accuracy >= 0 && std::isfinite(loss);
+    t.rung_accuracy[k] = scored ? accuracy : std::max(0.0, accuracy);
+    t.rung_loss[k] = scored ? loss : std::numeric_limits<double>::max();
   }
   t.rung = std::max(t.rung, rung);
   if (t.promoted > rung) return true;
   t.state = "paused";
-  const Assignment next = next_assignment(j);
-  if (next.action == Action::kRun && next.trial == trial) {
+  // It goes on if it is the paused trial a free group would promote first
+  // (interrupted and pending trials wait for groups that are free).
+  std::size_t best = 0;
+  if (promotable(j, &best) && best == trial) {
     ++t.promoted;
     t.state = "running";
     return true;

@@ -57,7 +57,8 @@ void take(Journal& journal, std::size_t trial, std::int64_t group, const std::st
 // the score (kept if already known, as on a resumed run) and returns
 // whether it goes on now. It goes on without a new decision when it was
 // promoted past this rung before; otherwise it is paused, and goes on only
-// if it is what a free group would take next (then it is promoted).
+// if it is the paused trial a free group would promote first (then it is
+// promoted); interrupted and pending trials do not hold it back.
 bool reach_rung(Journal& journal, std::size_t trial, std::int64_t rung, double accuracy,
                 double loss);
 

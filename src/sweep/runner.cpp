@@ -18,6 +18,7 @@
 #include "sweep/assignment.h"
 #include "sweep/journal.h"
 #include "sweep/summary.h"
+#include "train/resume.h"
 #include "train/trainer.h"
 
 namespace midge::sweep {
@@ -28,6 +29,8 @@ constexpr double kForever = std::numeric_limits<double>::infinity();
 // Answers of a group leader that are not a trial index.
 constexpr std::int64_t kNothingLeft = -1;
 constexpr std::int64_t kWaitForOthers = -2;
+// A rank's answer in the failure agreement when its trial did not fail.
+constexpr std::int64_t kNoFailure = std::numeric_limits<std::int64_t>::max();
 // How often a group with nothing to do looks at the journal again.
 constexpr auto kJournalPoll = std::chrono::milliseconds(500);
 
@@ -37,8 +40,11 @@ void check_same_sweep(const Journal& old, const SweepPlan& plan, const std::stri
   // The base configuration holds sweep.seed too, so one comparison covers both.
   std::vector<std::string> diffs;
   if (old.base_config != plan.base_config) {
+    // What `midge train` may change on resume (threads, loader, cache) may
+    // change between runs of a sweep too.
     diffs = config_differences(resolve_config_text(old.base_config, path, {}),
-                               resolve_config_text(plan.base_config, "this sweep", {}));
+                               resolve_config_text(plan.base_config, "this sweep", {}),
+                               train::key_may_change_on_resume);
   }
   std::vector<std::string> before;
   std::vector<std::string> now;
@@ -68,13 +74,15 @@ void check_same_sweep(const Journal& old, const SweepPlan& plan, const std::stri
 class GroupRunner {
  public:
   GroupRunner(const SweepPlan& plan, std::string out, distributed::Communicator& group,
-              distributed::Communicator& control, std::int64_t index, std::int64_t groups)
+              distributed::Communicator& control, distributed::Communicator& agree,
+              std::int64_t index, std::int64_t groups)
       : plan_(plan),
         out_(std::move(out)),
         journal_((fs::path(out_) / "sweep.h5").string()),
         lock_((fs::path(out_) / "sweep.lock").string()),
         group_(group),
         control_(control),
+        agree_(agree),
         index_(index),
         groups_(groups) {}
 
@@ -104,7 +112,8 @@ class GroupRunner {
   // The leader's value, on every rank of the group. Polled: ranks waiting
   // for their leader sleep instead of spinning in MPI.
   std::int64_t tell_group(std::int64_t value) {
-    return control_.sum_within(leader() ? value : 0, kForever).value_or(0);
+    return control_.reduce_within(leader() ? value : 0, distributed::ReduceOp::kSum, kForever)
+        .value_or(0);
   }
 
   // Reads the journal under the lock, lets `change` edit it and writes it
@@ -180,12 +189,13 @@ class GroupRunner {
       failed = true;
       error = e.what();
     }
-    // Did the trial fail on any rank of the group? A rank that failed waits
-    // only so long: its peers may be stuck in a collective it left.
-    const std::int64_t mine = failed ? std::int64_t{1} << std::min(group_.rank(), 62) : 0;
-    const std::optional<std::int64_t> who =
-        control_.sum_within(mine, failed ? kTrialAgreementSeconds : kForever);
-    if (!who) {
+    // Did the trial fail on any rank of the group, and which is the first?
+    // A rank that failed waits only so long: its peers may be stuck in a
+    // collective it left, or waiting for a leader's message it will not send.
+    const std::int64_t mine = failed ? group_.rank() : kNoFailure;
+    const std::optional<std::int64_t> first = agree_.reduce_within(
+        mine, distributed::ReduceOp::kMin, failed ? kTrialAgreementSeconds : kForever);
+    if (!first) {
       error = text::format("rank %d of group %lld: %s", group_.rank(),
                            static_cast<long long>(index_), error.c_str());
       record(trial, seconds_since(t0), r, error);
@@ -195,10 +205,9 @@ class GroupRunner {
                       text::format("%.0f", kTrialAgreementSeconds) +
                       " s (stuck in a collective); ending the job: " + error);
     }
-    if (*who != 0) {
-      int root = 0;
-      while (((*who >> root) & 1) == 0) ++root;
-      control_.broadcast(error, root);
+    if (*first != kNoFailure) {
+      const int root = static_cast<int>(*first);
+      agree_.broadcast(error, root);
       if (group_.size() > 1) error = text::format("rank %d: %s", root, error.c_str());
       failed = true;
     }
@@ -263,7 +272,8 @@ class GroupRunner {
   std::string journal_;
   std::string lock_;
   distributed::Communicator& group_;
-  distributed::Communicator& control_;
+  distributed::Communicator& control_;  // the leader's messages to its group
+  distributed::Communicator& agree_;    // the outcome of each trial, nothing else
   std::int64_t index_;
   std::int64_t groups_;
   double busy_ = 0;
@@ -347,14 +357,15 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
   const int groups = world.size() / k;
   std::unique_ptr<distributed::Communicator> group = world.split(index, world.rank());
   std::unique_ptr<distributed::Communicator> control = group->split(0, group->rank());
-  world.sum_within(0, kForever);  // the journal is written before any group reads it
+  std::unique_ptr<distributed::Communicator> agree = group->split(0, group->rank());
+  world.reduce_within(0, distributed::ReduceOp::kSum, kForever);  // journal written before reads
   if (rank0) {
     log::info(text::format("sweep of %zu trials on %d group(s) of %d rank(s); journal %s",
                            plan.trials.size(), groups, k, outcome.journal.c_str()));
   }
-  GroupRunner runner(plan, out, *group, *control, index, groups);
+  GroupRunner runner(plan, out, *group, *control, *agree, index, groups);
   runner.run();
-  world.sum_within(0, kForever);  // every group is done
+  world.reduce_within(0, distributed::ReduceOp::kSum, kForever);  // every group is done
   // How well dynamic assignment kept the groups busy in this run of the
   // command: each group's time in trials over the sweep's wall time.
   std::vector<double> busy(static_cast<std::size_t>(groups), 0.0);

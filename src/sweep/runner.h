@@ -13,17 +13,20 @@
 // then it tells its group. No coordinator rank or thread: the journal is
 // the shared state, and the lock makes every read-modify-write of it
 // atomic, so groups finishing at once never lose each other's updates.
-// Messages inside a group and the final wait go over a control
-// communicator, polled with short sleeps so that idle ranks leave their
-// cores to the groups still training.
+// The leader's messages to its group go over a control communicator, the
+// failure agreement after each trial over a third one that carries nothing
+// else (so a failure report can never be read as a leader's message), and
+// both, like the final wait, are polled with short sleeps so that idle
+// ranks leave their cores to the groups still training.
 //
 // Failure isolation: a trial that throws on every rank of its group (bad
 // value combination, unreadable pretrained file, NaN loss, which ranks
 // agree on) is marked failed with its error and the group goes on. A
-// failure on only some ranks (e.g. out of memory on one GPU) leaves the
-// others inside a collective: the failing rank waits kTrialAgreementSeconds
-// for its peers, then records the failure in the journal and ends the job
-// (as `midge train` does); a rerun skips that trial.
+// failure on only some ranks (e.g. out of memory on one GPU, a write error
+// on the leader) leaves the others inside a collective or waiting for their
+// leader: the failing rank waits kTrialAgreementSeconds for its peers, then
+// records the failure in the journal and ends the job (as `midge train`
+// does); a rerun skips that trial.
 //
 // Successive halving (sweep.halving): before each rung the trainer asks
 // (train::PauseQuestion); the leader records the rung score and decides

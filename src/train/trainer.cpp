@@ -209,7 +209,13 @@ void Trainer::open_image_cache() {
 // first epoch decodes them all, later ones add nothing.
 void Trainer::save_image_cache() {
   if (!cache_) return;
-  const std::size_t written = cache_->save();
+  std::size_t written = 0;
+  try {
+    written = cache_->save();
+  } catch (const std::exception& e) {
+    // The cache saves decoding, nothing else: a full disk costs speed.
+    log::warn(std::string("image cache: could not write a part: ") + e.what());
+  }
   const data::CacheStats s = cache_->stats();
   const auto decoded = world_.allreduce_value<std::int64_t>(s.decoded);
   const auto hits = world_.allreduce_value<std::int64_t>(s.hits);
@@ -346,10 +352,25 @@ bool Trainer::pause_here(int stage, std::int64_t epoch, torch::optim::Optimizer*
   PausePoint p;
   p.stage = stage;
   p.epoch = epoch;
-  const io::History& last = record_.stage2.val_acc.empty() ? record_.stage1 : record_.stage2;
-  if (!last.val_acc.empty()) {
-    p.val_acc = last.val_acc.back();
-    p.val_loss = last.val_loss.back();
+  // The metrics of the weights the run goes on with: the last epoch's, or
+  // after stage 1 with early stopping, whose best weights were restored,
+  // the best epoch's (found again by replaying the rule over the history,
+  // which a resumed run has too).
+  const bool after_stage1 = record_.stage2.val_acc.empty();
+  const io::History& h = after_stage1 ? record_.stage1 : record_.stage2;
+  if (!h.val_acc.empty()) {
+    std::size_t at = h.val_acc.size() - 1;
+    if (after_stage1 && config_.stage1.early_stop_patience > 0) {
+      EarlyStopState replay;
+      for (std::size_t e = 0; e < h.val_acc.size(); ++e) {
+        const double watched =
+            config_.stage1.early_stop_metric == "val_acc" ? h.val_acc[e] : h.val_loss[e];
+        early_stop_observe(config_.stage1, static_cast<std::int64_t>(e), watched, &replay);
+      }
+      at = static_cast<std::size_t>(replay.best_epoch);
+    }
+    p.val_acc = h.val_acc[at];
+    p.val_loss = h.val_loss[at];
   }
   if (!pause_before_(p)) return false;
   checkpoint(stage, epoch, epoch > 0 ? opt : nullptr, true);

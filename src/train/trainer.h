@@ -47,17 +47,18 @@ struct TrainOutcome {
   std::string table;  // per-taxon validation accuracy, for printing
 };
 
-// Where a run may pause: successive halving in a sweep (sweep/halving.h)
+// Where a run may pause: successive halving in a sweep (sweep/assignment.h)
 // stops a trial at a rung and perhaps continues it later. Asked on every rank
 // before each epoch of stage 2 (epoch 0: right after stage 1, also when a
-// resumed run starts there), with the validation metrics of the last epoch
-// trained. It must answer alike on every rank. A pause writes state.h5
+// resumed run starts there), with the validation metrics of the weights it
+// goes on with (the last epoch's; after stage 1 with early stopping, the
+// restored best epoch's). It must answer alike on every rank. A pause writes state.h5
 // (whatever run.checkpoint_every says) and run.h5 with status "paused";
 // calling train_run again on the folder goes on from there.
 struct PausePoint {
   int stage = 2;
   std::int64_t epoch = 0;  // epochs of the stage done
-  double val_acc = -1;     // of the last epoch trained (-1: none yet)
+  double val_acc = -1;     // -1: no epoch trained yet
   double val_loss = -1;
 };
 using PauseQuestion = std::function<bool(const PausePoint&)>;

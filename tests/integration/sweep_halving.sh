@@ -4,7 +4,7 @@
 # rule in docs/sweeps.md stops, given the rung scores in the journal; the
 # same sweep SIGKILLed between rungs and rerun makes exactly the same
 # decisions (states, promotions and rung scores equal to the uninterrupted
-# sweep's).
+# sweep's), also when killed the moment a trial pauses at a rung.
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
@@ -105,4 +105,24 @@ for d in trials/state trials/promoted trials/rung trials/rung_accuracy trials/ru
   $H5 same h1/sweep.h5 h2/sweep.h5 "$d" || fail "$d differs between the resumed and the uninterrupted sweep"
 done
 CHECKS=$((CHECKS + 2))
+
+# Killed the moment the fourth pause at a rung is logged (the journal says
+# paused; the trial's state.h5 may or may not be written yet), then rerun:
+# the same decisions again.
+"$MIDGE" sweep "${base[@]}" --sweep nine.ini --out h3 > h3.log 2>&1 &
+pid=$!
+deadline=$(( $(date +%s) + 120 ))
+until [ "$(grep -c "at rung [0-9]*: .*; paused" h3.log)" -ge 4 ]; do
+  kill -0 "$pid" || fail "the sweep ended before its fourth pause"
+  [ "$(date +%s)" -lt "$deadline" ] || fail "no fourth pause within 120 s"
+  sleep 0.02
+done
+kill -9 "$pid" || fail "the sweep ended before it could be killed"
+wait "$pid"
+run timeout 600 "$MIDGE" sweep "${base[@]}" --sweep nine.ini --out h3
+expect_rc 0 "resumed after a kill at a rung"
+for d in trials/state trials/promoted trials/rung trials/rung_accuracy trials/rung_loss; do
+  $H5 same h1/sweep.h5 h3/sweep.h5 "$d" || fail "$d differs after a kill at a rung"
+done
+CHECKS=$((CHECKS + 1))
 done_ok

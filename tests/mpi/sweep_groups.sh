@@ -94,4 +94,38 @@ cmp -s first.h5 "cut/trials/${lid[0]}/run.h5" && cmp -s second.h5 "cut/trials/${
   fail "a finished trial was redone"
 ! grep -q "trial [12]/4 .*: \(starting\|resuming\)" <<<"$ERR" || fail "a finished trial restarted"
 CHECKS=$((CHECKS + 3))
+
+# Successive halving on two groups of one rank (rate 2, 6 trials, rungs
+# before stage-2 epochs 0 and 1). Which trials a group promotes early
+# depends on timing, but at the end, at every rung, the best floor(n / 2) of
+# the n trials scored there have gone on, every trial is complete or
+# stopped, and a stopped trial stopped at the rung it was not promoted past.
+printf '[grid]\nstage2.lr = 0.0001, 0.0003, 0.001\nmodel.dropout = 0.2, 0.5\n' > six.ini
+run timeout 600 "$MPIEXEC" -n 2 --oversubscribe "$MIDGE" sweep "${base[@]}" --sweep six.ini \
+  --set sweep.halving=true --set sweep.halving_rate=2 --ranks-per-trial 1 --out ha
+expect_rc 0 "halving on two groups"
+/usr/bin/python3 - <<'PY' || fail "halving invariants on two groups"
+import h5py
+with h5py.File("ha/sweep.h5", "r") as f:
+    state = [s.decode() for s in f["trials/state"][:]]
+    promoted = f["trials/promoted"][:]
+    rung = f["trials/rung"][:]
+    acc = f["trials/rung_accuracy"][:]
+    loss = f["trials/rung_loss"][:]
+    groups = set(int(g) for g in f["trials/group"][:])
+n, rungs = acc.shape
+assert (n, rungs) == (6, 2), (n, rungs)
+assert groups == {0, 1}, groups
+assert set(state) <= {"complete", "stopped"} and "stopped" in state, state
+for k in range(rungs):
+    reached = sorted((i for i in range(n) if acc[i][k] >= 0), key=lambda i: (-acc[i][k], loss[i][k], i))
+    for i in reached[: len(reached) // 2]:
+        assert promoted[i] > k, (k, i, promoted[i])
+for i in range(n):
+    if state[i] == "stopped":
+        assert promoted[i] == rung[i], (i, promoted[i], rung[i])
+    else:
+        assert promoted[i] == rungs, (i, promoted[i])
+PY
+CHECKS=$((CHECKS + 1))
 done_ok

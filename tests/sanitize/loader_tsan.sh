@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The loader's and the logger's tests under ThreadSanitizer: worker threads
-# decode images and log warnings about unreadable ones while the main thread
-# consumes batches and logs too. Any data race (in the loader, or in a
+# The loader's, the image cache's and the logger's tests under
+# ThreadSanitizer: worker threads decode (or take from the cache) images and
+# log warnings about unreadable ones while the main thread consumes batches
+# and logs too. Any data race (in the loader, or in a
 # logging sink shared between threads) fails the test. Configures and builds
 # only that test binary (no LibTorch code) with -fsanitize=thread in
 # BUILD_DIR.

@@ -103,6 +103,34 @@ TEST(ImageCache, PartFilesCarryEntriesToAnotherCacheAndABadPartIsIgnored) {
   EXPECT_NE(elsewhere.folder(), reader.folder());
 }
 
+TEST(ImageCache, OfTwoPartsWithOtherContentForAPathTheFilesCurrentOneServes) {
+  TempDir dir;
+  const auto images = make_images(dir, 3);
+  const std::string store = dir.str("cache");
+  const std::string& path = images[0].path;
+  {
+    ImageCache before(spec32(), CacheMode::kFile, store);
+    before.begin_run();
+    before.shaped(path);
+    ASSERT_EQ(before.save(), 1U);
+  }
+  fs::copy_file(images[1].path, path, fs::copy_options::overwrite_existing);
+  {
+    ImageCache after(spec32(), CacheMode::kFile, store);
+    after.begin_run();
+    after.shaped(path);
+    EXPECT_EQ(after.stats().decoded, 1);  // the part held the old picture
+    ASSERT_EQ(after.save(), 1U);
+  }
+  // Both parts hold the path; whichever is read first, the file's current
+  // content is found without decoding.
+  ImageCache reader(spec32(), CacheMode::kFile, store);
+  reader.begin_run();
+  EXPECT_EQ(reader.stats().loaded, 2);
+  EXPECT_TRUE(same_pixels(reader.shaped(path), fresh(images[1].path, spec32())));
+  EXPECT_EQ(reader.stats().decoded, 0);
+}
+
 TEST(ImageCache, LoaderBatchesWithACacheEqualThoseWithout) {
   TempDir dir;
   const auto images = make_images(dir, 6);
