@@ -2,8 +2,9 @@
 # One command from a fresh Debian 12 machine to a demo result: installs
 # dependencies, builds, generates synthetic taxon image sets with `midge
 # synth`, trains a backbone on one set, fine-tunes it in two stages on
-# another (the paper's transfer scheme, at CPU scale), and prints per-taxon
-# validation accuracy and where the results are.
+# another (the paper's transfer scheme, at CPU scale), runs a small sweep
+# on two rank groups, and prints per-taxon validation accuracy and where the
+# results are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -27,6 +28,12 @@ mpiexec -n 2 "$midge" train --config configs/demo.ini --set data.root="$out/data
   --set model.pretrained="$out/backbone/model.h5" --set run.threads=1 --set data.workers=1 \
   --out "$out/run"
 
+echo "== run 3: a sweep (jobs/tiny.ini: 4 trials) on 2 rank groups taking trials as they finish"
+mpiexec -n 2 "$midge" sweep --config configs/demo.ini --sweep jobs/tiny.ini --ranks-per-trial 1 \
+  --set data.root="$out/data" --set model.pretrained="$out/backbone/model.h5" \
+  --set stage1.epochs=1 --set stage2.epochs=3 --set run.threads=1 --set data.workers=1 \
+  --set gradcam.max_images=0 --set data.cache=file --out "$out/sweep"
+
 echo "== Grad-CAM overlays of 8 validation images (midge gradcam)"
 mapfile -t val < <(awk -F, '$3 == "val" {print $1}' "$out/split.csv" | head -8)
 "$midge" gradcam --model "$out/run/model.h5" --input "${val[@]}" --layer layer2 \
@@ -39,7 +46,8 @@ if py=$(analysis/setup.sh); then
   "$py" analysis/plot_curves.py "$out/run/run.h5" "$out/plots/curves.png"
   "$py" analysis/plot_confusion.py "$out/run/run.h5" "$out/plots/confusion.png"
   "$py" analysis/plot_gradcam.py "$out/run/run.h5" "$out/plots/gradcam.png"
-  plots="$out/plots/{curves,confusion,gradcam}.png"
+  "$py" analysis/plot_sweep.py "$out/sweep/summary.h5" "$out/plots/sweep.png"
+  plots="$out/plots/{curves,confusion,gradcam,sweep}.png"
 fi
 
 echo "== per-taxon validation accuracy (midge collect)"
@@ -52,5 +60,6 @@ echo "  run/model.h5     fine-tuned weights (torchvision names)"
 echo "  summary.h5/.csv  the collect table above"
 echo "  gradcam/         Grad-CAM overlays: $(ls "$out"/gradcam/*.png | head -3 | tr '\n' ' ')..."
 echo "  plots            $plots"
+echo "  sweep/           sweep.h5 (journal), trials/<id>/, ranking.csv, summary.h5 (docs/sweeps.md)"
 echo "  backbone/        the pretraining run"
 echo "  data/, pretrain-data/   synthetic images, regions.csv, taxonomy.csv"
