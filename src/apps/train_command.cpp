@@ -77,14 +77,34 @@ int run_train(const std::vector<std::string>& args, distributed::Communicator& w
   return kExitSuccess;
 }
 
+namespace {
+
+// "I/N" of --part.
+sweep::Part parse_part(const std::string& text) {
+  const auto slash = text.find('/');
+  long long i = -1;
+  long long n = 0;
+  if (slash == std::string::npos || !text::parse_int64(text.substr(0, slash), &i) ||
+      !text::parse_int64(text.substr(slash + 1), &n) || n < 1 || i < 0 || i >= n) {
+    throw UsageError("midge sweep: --part takes I/N with 0 <= I < N, got '" + text + "'");
+  }
+  return {static_cast<std::size_t>(i), static_cast<std::size_t>(n)};
+}
+
+}  // namespace
+
 int run_sweep(const std::vector<std::string>& args, distributed::Communicator& world) {
   po::options_description desc(
-      "midge sweep --config FILE --sweep FILE [--ranks-per-trial K] [--out DIR] [--dry-run]\n\n"
+      "midge sweep --config FILE --sweep FILE [--ranks-per-trial K] [--part I/N] [--out DIR]\n"
+      "            [--dry-run]\n\n"
       "Runs the trials of a sweep spec (jobs/*.ini) over groups of K ranks.\n\n"
       "Options");
   desc.add_options()("help,h", "show this help and every configuration key")(
       "sweep", po::value<std::string>(), "sweep spec file")(
       "ranks-per-trial", po::value<int>()->default_value(1), "ranks that train one trial")(
+      "part", po::value<std::string>(),
+      "I/N: run only the trials whose number modulo N is I (0 <= I < N), e.g. one task of a "
+      "Slurm job array each; all parts share --out")(
       "out", po::value<std::string>()->default_value("results/sweep"), "output folder");
   desc.add(config_options());
   auto vm = parse_args("sweep", args, desc);
@@ -102,6 +122,8 @@ int run_sweep(const std::vector<std::string>& args, distributed::Communicator& w
     throw UsageError("midge sweep: --ranks-per-trial must divide the number of ranks (" +
                      std::to_string(world.size()) + "), got " + std::to_string(k));
   }
+  sweep::Part part;
+  if (vm.count("part") != 0U) part = parse_part(vm["part"].as<std::string>());
   const ConfigSources sources = sources_of(vm);
   const Config config = load_validated(sources, k);
   // Every trial's configuration is resolved and checked before anything runs.
@@ -110,6 +132,13 @@ int run_sweep(const std::vector<std::string>& args, distributed::Communicator& w
   std::vector<Config> configs = sweep::resolve_trials(sources.file, sources.sets, trials, k);
   if (vm["dry-run"].as<bool>()) {
     print_once(world, sweep::trial_table(trials));
+    if (part.count > 1) {
+      std::vector<std::string> numbers;
+      for (std::size_t i = 0; i < trials.size(); ++i)
+        if (part.has(i)) numbers.push_back(std::to_string(i + 1));
+      print_once(world, "part " + std::to_string(part.index) + "/" + std::to_string(part.count) +
+                            ": trials " + text::join(numbers, ", ") + "\n");
+    }
     spdlog::info("sweep spec {} valid: {} trial(s) of {} rank(s) each; --dry-run: nothing trained",
                  spec, trials.size(), k);
     return kExitSuccess;
@@ -122,6 +151,7 @@ int run_sweep(const std::vector<std::string>& args, distributed::Communicator& w
   plan.halving = config.sweep.halving;
   plan.halving_rate = config.sweep.halving_rate;
   plan.rung_epochs = config.sweep.rung_epochs;
+  plan.part = part;
   plan.trials = trials;
   plan.configs = std::move(configs);
   const std::string out = vm["out"].as<std::string>();

@@ -17,11 +17,11 @@ double score_at(const std::vector<double>& v, std::int64_t rung) {
   return k < v.size() ? v[k] : -1.0;
 }
 
-// Trials with a known score at `rung`, best first.
-std::vector<std::size_t> ranked_at(const Journal& j, std::int64_t rung) {
+// Trials of `part` with a known score at `rung`, best first.
+std::vector<std::size_t> ranked_at(const Journal& j, std::int64_t rung, const Part& part) {
   std::vector<std::size_t> reached;
   for (std::size_t i = 0; i < j.trials.size(); ++i) {
-    if (score_at(j.trials[i].rung_accuracy, rung) >= 0) reached.push_back(i);
+    if (part.has(i) && score_at(j.trials[i].rung_accuracy, rung) >= 0) reached.push_back(i);
   }
   std::stable_sort(reached.begin(), reached.end(), [&](std::size_t a, std::size_t b) {
     const double acc_a = score_at(j.trials[a].rung_accuracy, rung);
@@ -33,10 +33,10 @@ std::vector<std::size_t> ranked_at(const Journal& j, std::int64_t rung) {
 }
 
 // The best paused trial that may be promoted, from the highest rung down.
-bool promotable(const Journal& j, std::size_t* out) {
+bool promotable(const Journal& j, const Part& part, std::size_t* out) {
   if (j.halving_rate < 2) return false;
   for (std::int64_t rung = j.rungs - 1; rung >= 0; --rung) {
-    const std::vector<std::size_t> ranked = ranked_at(j, rung);
+    const std::vector<std::size_t> ranked = ranked_at(j, rung, part);
     const std::size_t top = ranked.size() / static_cast<std::size_t>(j.halving_rate);
     for (std::size_t r = 0; r < top; ++r) {
       const TrialRecord& t = j.trials[ranked[r]];
@@ -61,17 +61,17 @@ std::int64_t rung_at(std::int64_t epoch, long long rung_epochs) {
   return epoch / rung_epochs;
 }
 
-Assignment next_assignment(const Journal& j) {
+Assignment next_assignment(const Journal& j, const Part& part) {
   for (std::size_t i = 0; i < j.trials.size(); ++i) {
-    if (interrupted(j.trials[i])) return {Action::kRun, i};
+    if (part.has(i) && interrupted(j.trials[i])) return {Action::kRun, i};
   }
   std::size_t best = 0;
-  if (promotable(j, &best)) return {Action::kRun, best};
+  if (promotable(j, part, &best)) return {Action::kRun, best};
   for (std::size_t i = 0; i < j.trials.size(); ++i) {
-    if (j.trials[i].state == "pending") return {Action::kRun, i};
+    if (part.has(i) && j.trials[i].state == "pending") return {Action::kRun, i};
   }
-  for (const auto& t : j.trials) {
-    if (t.state == "running") return {Action::kWait, 0};
+  for (std::size_t i = 0; i < j.trials.size(); ++i) {
+    if (part.has(i) && j.trials[i].state == "running") return {Action::kWait, 0};
   }
   return {Action::kDone, 0};
 }
@@ -85,7 +85,8 @@ void take(Journal& j, std::size_t trial, std::int64_t group, const std::string& 
   if (t.started.empty()) t.started = now;
 }
 
-bool reach_rung(Journal& j, std::size_t trial, std::int64_t rung, double accuracy, double loss) {
+bool reach_rung(Journal& j, std::size_t trial, std::int64_t rung, double accuracy, double loss,
+                const Part& part) {
   TrialRecord& t = j.trials.at(trial);
   if (rung < 0 || rung >= j.rungs) {
     throw TrainError("trial " + t.id + " reached rung " + std::to_string(rung) +
@@ -108,7 +109,7 @@ bool reach_rung(Journal& j, std::size_t trial, std::int64_t rung, double accurac
   // It goes on if it is the paused trial a free group would promote first
   // (interrupted and pending trials wait for groups that are free).
   std::size_t best = 0;
-  if (promotable(j, &best) && best == trial) {
+  if (promotable(j, part, &best) && best == trial) {
     ++t.promoted;
     t.state = "running";
     return true;
@@ -116,9 +117,9 @@ bool reach_rung(Journal& j, std::size_t trial, std::int64_t rung, double accurac
   return false;
 }
 
-void stop_paused(Journal& j) {
-  for (auto& t : j.trials) {
-    if (t.state == "paused") t.state = "stopped";
+void stop_paused(Journal& j, const Part& part) {
+  for (std::size_t i = 0; i < j.trials.size(); ++i) {
+    if (part.has(i) && j.trials[i].state == "paused") j.trials[i].state = "stopped";
   }
 }
 

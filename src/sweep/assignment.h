@@ -34,6 +34,15 @@ namespace midge::sweep {
 
 enum class Action { kRun, kWait, kDone };
 
+// The share of a sweep one job runs (`midge sweep --part I/N`, Slurm job
+// arrays): trials whose index modulo N is I. A part is a sweep of its own
+// for assignment and halving; the default part is the whole sweep.
+struct Part {
+  std::size_t index = 0;
+  std::size_t count = 1;
+  bool has(std::size_t trial) const { return trial % count == index; }
+};
+
 struct Assignment {
   Action action = Action::kDone;
   std::size_t trial = 0;  // with kRun
@@ -47,8 +56,8 @@ std::int64_t rungs_of(long long stage2_epochs, long long rung_epochs);
 // point is no rung.
 std::int64_t rung_at(std::int64_t epoch, long long rung_epochs);
 
-// What a free group should do; does not change the journal.
-Assignment next_assignment(const Journal& journal);
+// What a free group of `part` should do; does not change the journal.
+Assignment next_assignment(const Journal& journal, const Part& part = {});
 
 // Marks `trial` running on `group` (start time set if it never started).
 void take(Journal& journal, std::size_t trial, std::int64_t group, const std::string& now);
@@ -60,9 +69,9 @@ void take(Journal& journal, std::size_t trial, std::int64_t group, const std::st
 // if it is the paused trial a free group would promote first (then it is
 // promoted); interrupted and pending trials do not hold it back.
 bool reach_rung(Journal& journal, std::size_t trial, std::int64_t rung, double accuracy,
-                double loss);
+                double loss, const Part& part = {});
 
-// End of the sweep: paused trials become stopped (at their rung).
-void stop_paused(Journal& journal);
+// End of the sweep (of `part`): paused trials become stopped (at their rung).
+void stop_paused(Journal& journal, const Part& part = {});
 
 }  // namespace midge::sweep

@@ -130,7 +130,7 @@ class GroupRunner {
 
   std::int64_t next_trial() {
     return edit_journal([&](Journal& j, bool* changed) -> std::int64_t {
-      const Assignment a = next_assignment(j);
+      const Assignment a = next_assignment(j, plan_.part);
       if (a.action != Action::kRun) {
         *changed = false;
         return a.action == Action::kWait ? kWaitForOthers : kNothingLeft;
@@ -157,7 +157,7 @@ class GroupRunner {
     std::int64_t pause = 0;
     if (leader()) {
       pause = edit_journal([&](Journal& j, bool*) -> std::int64_t {
-        const bool goes_on = reach_rung(j, trial, rung, p.val_acc, p.val_loss);
+        const bool goes_on = reach_rung(j, trial, rung, p.val_acc, p.val_loss, plan_.part);
         TrialRecord& t = j.trials[trial];
         // Held as running until its state.h5 is written (train_run
         // returns), so no other group takes it up half saved.
@@ -280,8 +280,10 @@ class GroupRunner {
 };
 
 // A new journal for `plan`, or the one in the folder after checking that it
-// belongs to this very sweep; trials that were running when an earlier job
-// died become interrupted (taken first, resumed from their state.h5).
+// belongs to this very sweep; trials of this part that were running when an
+// earlier job died become interrupted (taken first, resumed from their
+// state.h5). Called under the journal's lock: jobs of other parts may be
+// writing it.
 Journal prepared_journal(const SweepPlan& plan, const std::string& path, int world_size) {
   Journal j;
   if (fs::exists(path)) {
@@ -308,8 +310,8 @@ Journal prepared_journal(const SweepPlan& plan, const std::string& path, int wor
     }
     j.halving_rate = plan.halving_rate;
   }
-  for (auto& t : j.trials) {
-    if (t.state == "running") t.state = "interrupted";
+  for (std::size_t i = 0; i < j.trials.size(); ++i) {
+    if (plan.part.has(i) && j.trials[i].state == "running") j.trials[i].state = "interrupted";
   }
   j.world_size = world_size;
   j.ranks_per_trial = plan.ranks_per_trial;
@@ -345,12 +347,14 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
   outcome.journal = (fs::path(out) / "sweep.h5").string();
   const std::string lock = (fs::path(out) / "sweep.lock").string();
   // Every rank checks the folder's journal (the same verdict everywhere);
-  // rank 0 writes the prepared one.
-  Journal j = prepared_journal(plan, outcome.journal, world.size());
+  // rank 0 prepares it under the lock (other parts' jobs may be at work).
+  if (fs::exists(outcome.journal)) {
+    check_same_sweep(read_journal(outcome.journal), plan, outcome.journal);
+  }
   if (rank0) {
     fs::create_directories(out);
     io::FileLock held(lock);
-    write_journal(outcome.journal, j);
+    write_journal(outcome.journal, prepared_journal(plan, outcome.journal, world.size()));
   }
   // Collective: every rank is in its group and its group's control channel.
   const int index = world.rank() / k;
@@ -360,8 +364,14 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
   std::unique_ptr<distributed::Communicator> agree = group->split(0, group->rank());
   world.reduce_within(0, distributed::ReduceOp::kSum, kForever);  // journal written before reads
   if (rank0) {
-    log::info(text::format("sweep of %zu trials on %d group(s) of %d rank(s); journal %s",
-                           plan.trials.size(), groups, k, outcome.journal.c_str()));
+    std::size_t mine = 0;
+    for (std::size_t i = 0; i < plan.trials.size(); ++i) mine += plan.part.has(i) ? 1 : 0;
+    const std::string part =
+        plan.part.count > 1
+            ? text::format(" (part %zu/%zu: %zu of them)", plan.part.index, plan.part.count, mine)
+            : std::string();
+    log::info(text::format("sweep of %zu trials%s on %d group(s) of %d rank(s); journal %s",
+                           plan.trials.size(), part.c_str(), groups, k, outcome.journal.c_str()));
   }
   GroupRunner runner(plan, out, *group, *control, *agree, index, groups);
   runner.run();
@@ -385,16 +395,24 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
   if (rank0) {
     io::FileLock held(lock);
     const Journal before = read_journal(outcome.journal);
-    j = before;
-    stop_paused(j);
-    j.status = "complete";
-    j.finished = io::utc_timestamp();
+    Journal j = before;
+    stop_paused(j, plan.part);
+    // Complete once every part's trials are done (the last part's job says so).
+    bool all_done = true;
+    for (const auto& t : j.trials) {
+      all_done = all_done && (t.state == "complete" || t.state == "failed" || t.state == "stopped");
+    }
+    if (all_done) {
+      j.status = "complete";
+      j.finished = io::utc_timestamp();
+    }
     write_journal(outcome.journal, j);
     mark_stopped_runs(before, j, out);
-    for (const auto& t : j.trials) {
-      counts[0] += t.state == "complete" ? 1 : 0;
-      counts[1] += t.state == "failed" ? 1 : 0;
-      counts[2] += t.state == "stopped" ? 1 : 0;
+    for (std::size_t i = 0; i < j.trials.size(); ++i) {
+      if (!plan.part.has(i)) continue;
+      counts[0] += j.trials[i].state == "complete" ? 1 : 0;
+      counts[1] += j.trials[i].state == "failed" ? 1 : 0;
+      counts[2] += j.trials[i].state == "stopped" ? 1 : 0;
     }
     if (counts[0] > 0) {
       const collect::Collection c = collect::collect_runs({(fs::path(out) / "trials").string()});

@@ -49,6 +49,7 @@
 
 #include "core/config.h"
 #include "distributed/communicator.h"
+#include "sweep/assignment.h"
 #include "sweep/spec.h"
 
 namespace midge::sweep {
@@ -61,11 +62,13 @@ struct SweepPlan {
   bool halving = false;  // sweep.halving and its settings, from the base configuration
   long long halving_rate = 3;
   long long rung_epochs = 1;
+  Part part;  // --part I/N: the trials this job runs (sweep/assignment.h)
   std::vector<Trial> trials;
   std::vector<Config> configs;  // one per trial, resolved and validated
 };
 
 struct SweepOutcome {
+  // Trials of this job's part.
   std::size_t complete = 0;
   std::size_t failed = 0;
   std::size_t stopped = 0;

@@ -9,6 +9,7 @@
 #include "core/text.h"
 #include "io/atomic_file.h"
 #include "io/csv.h"
+#include "sweep/journal.h"
 
 namespace midge::sweep {
 namespace fs = std::filesystem;
@@ -106,6 +107,15 @@ SweepSummary summarize_sweep(const std::vector<Trial>& trials, const collect::Co
     }
   }
   return s;
+}
+
+std::optional<SweepSummary> summarize_sweep_folder(const std::string& dir,
+                                                   const collect::Collection& c) {
+  const std::string path = (fs::path(dir) / "sweep.h5").string();
+  if (!fs::exists(path)) return std::nullopt;
+  const Journal j = read_journal(path);
+  const SweepSpec spec = parse_sweep_spec(j.spec_text, j.spec_path);
+  return summarize_sweep(expand(spec, j.sweep_seed), c);
 }
 
 void write_sweep_group(const SweepSummary& s, io::H5Node& f) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,13 @@ struct SweepSummary {
 
 // From the collected complete trials (runs in `<out>/trials/<id>/`).
 SweepSummary summarize_sweep(const std::vector<Trial>& trials, const collect::Collection& c);
+
+// The same for the sweep whose journal is `<dir>/sweep.h5` (its trials
+// expanded again from the spec and seed the journal holds), e.g. for `midge
+// collect DIR` after the parts of a job array; nullopt when `dir` holds no
+// journal.
+std::optional<SweepSummary> summarize_sweep_folder(const std::string& dir,
+                                                   const collect::Collection& c);
 
 void write_sweep_group(const SweepSummary& s, io::H5Node& file);
 void write_ranking_csv(const SweepSummary& s, const std::string& path);
