@@ -124,5 +124,24 @@ TEST(SweepAssignment, HigherRungsArePromotedFirstAndTheRestStopAtTheEnd) {
   EXPECT_EQ(j.trials[2].state, "stopped");
 }
 
+TEST(SweepAssignment, APartTakesOnlyItsTrialsAndIsDoneWhenTheyAre) {
+  Journal j = journal_of(5, 0, 0);
+  const Part odd{1, 2};  // trials 1 and 3
+  EXPECT_TRUE(odd.has(3));
+  EXPECT_FALSE(odd.has(4));
+  j.trials[0].state = "running";  // another part's: never waited for
+  Assignment a = next_assignment(j, odd);
+  ASSERT_EQ(a.action, Action::kRun);
+  EXPECT_EQ(a.trial, 1U);
+  take(j, 1, 0, "now");
+  EXPECT_EQ(next_assignment(j, odd).trial, 3U);
+  take(j, 3, 0, "now");
+  EXPECT_EQ(next_assignment(j, odd).action, Action::kWait);
+  j.trials[1].state = "complete";
+  j.trials[3].state = "complete";
+  EXPECT_EQ(next_assignment(j, odd).action, Action::kDone);
+  EXPECT_EQ(next_assignment(j).trial, 2U);  // the whole sweep still has work
+}
+
 }  // namespace
 }  // namespace midge::sweep
