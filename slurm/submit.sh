@@ -9,14 +9,17 @@
 #                          or "--array=0-3%2" (4 parts, 2 at a time)
 #   MIDGE=/path/to/midge   (default: midge on PATH; exported to both jobs)
 # The collect job starts only when every task of the sweep job has
-# succeeded (afterok); see docs/sweeps.md and slurm/*.sbatch.
+# succeeded (afterok); if the sweep fails it stays pending: scancel it and
+# run `midge collect OUT` by hand. See docs/slurm.md.
 set -euo pipefail
 [ $# -ge 3 ] || { echo "usage: slurm/submit.sh CONFIG SPEC OUT [--set key=value ...]" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 out=$3
 mkdir -p "$out"
-# shellcheck disable=SC2086 # SWEEP_SBATCH is a list of options
-sweep=$(sbatch --parsable --chdir="$PWD" --export=ALL ${SWEEP_SBATCH:-} "$here/sweep.sbatch" "$@")
+# SWEEP_SBATCH is a list of options: split on blanks, never globbed.
+read -ra options <<<"${SWEEP_SBATCH:-}"
+sweep=$(sbatch --parsable --chdir="$PWD" --export=ALL ${options[@]+"${options[@]}"} \
+  "$here/sweep.sbatch" "$@")
 sweep=${sweep%%;*}
 collect=$(sbatch --parsable --chdir="$PWD" --export=ALL --dependency="afterok:$sweep" \
   "$here/collect.sbatch" "$out")

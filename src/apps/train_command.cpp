@@ -103,8 +103,8 @@ int run_sweep(const std::vector<std::string>& args, distributed::Communicator& w
       "sweep", po::value<std::string>(), "sweep spec file")(
       "ranks-per-trial", po::value<int>()->default_value(1), "ranks that train one trial")(
       "part", po::value<std::string>(),
-      "I/N: run only the trials whose number modulo N is I (0 <= I < N), e.g. one task of a "
-      "Slurm job array each; all parts share --out")(
+      "I/N: run only the trials whose number in the trial table, minus 1, modulo N is I "
+      "(0 <= I < N), e.g. one task of a Slurm job array each; all parts share --out")(
       "out", po::value<std::string>()->default_value("results/sweep"), "output folder");
   desc.add(config_options());
   auto vm = parse_args("sweep", args, desc);

@@ -10,6 +10,7 @@
 // same file in one process do not exclude each other.
 #pragma once
 
+#include <memory>
 #include <string>
 
 namespace midge::io {
@@ -20,11 +21,14 @@ class FileLock {
   // IoError naming the path when the file cannot be opened or the
   // filesystem refuses locks.
   explicit FileLock(const std::string& path);
+  // The lock if no other process holds it now, else null (never waits).
+  static std::unique_ptr<FileLock> try_lock(const std::string& path);
   ~FileLock();
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
 
  private:
+  FileLock(const std::string& path, bool wait, bool* granted);
   int fd_ = -1;
 };
 

@@ -15,6 +15,7 @@ void write_journal(const std::string& path, const Journal& j) {
   f.set_attr("", "sweep_seed", j.sweep_seed);
   f.set_attr("", "world_size", j.world_size);
   f.set_attr("", "ranks_per_trial", j.ranks_per_trial);
+  f.set_attr("", "parts", j.parts);
   f.set_attr("", "rungs", j.rungs);
   f.set_attr("", "halving_rate", j.halving_rate);
   f.set_attr("", "status", j.status);
@@ -74,6 +75,7 @@ Journal read_journal(const std::string& path) {
   j.sweep_seed = f.attr_int64("", "sweep_seed");
   j.world_size = f.attr_int64("", "world_size");
   j.ranks_per_trial = f.attr_int64("", "ranks_per_trial");
+  j.parts = f.attr_int64("", "parts");
   j.rungs = f.attr_int64("", "rungs");
   j.halving_rate = f.attr_int64("", "halving_rate");
   j.status = f.attr_string("", "status");

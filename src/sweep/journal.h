@@ -42,6 +42,7 @@ struct Journal {
   std::int64_t sweep_seed = 0;
   std::int64_t world_size = 1;
   std::int64_t ranks_per_trial = 1;
+  std::int64_t parts = 1;  // --part I/N: the N of the jobs running it (1: whole)
   std::int64_t rungs = 0;  // successive-halving rungs per trial (0: no halving)
   std::int64_t halving_rate = 0;
   std::string status = "running";  // running|complete

@@ -247,13 +247,17 @@ class GroupRunner {
     std::size_t stopped = 0;
     std::size_t to_go = 0;
     double spent = 0;
-    for (const auto& t : j.trials) {
+    std::size_t mine = 0;
+    for (std::size_t i = 0; i < j.trials.size(); ++i) {
+      if (!plan_.part.has(i)) continue;  // counts and ETA of this job's part
+      const TrialRecord& t = j.trials[i];
+      ++mine;
       complete += t.state == "complete" ? 1 : 0;
       failed += t.state == "failed" ? 1 : 0;
       stopped += t.state == "stopped" ? 1 : 0;
       if (t.state == "complete" || t.state == "failed") spent += t.seconds;
     }
-    to_go = j.trials.size() - complete - failed - stopped;
+    to_go = mine - complete - failed - stopped;
     const std::size_t ended = complete + failed;
     // Trials left, at the mean length of the ended ones, shared by the groups.
     const std::string eta =
@@ -310,9 +314,24 @@ Journal prepared_journal(const SweepPlan& plan, const std::string& path, int wor
     }
     j.halving_rate = plan.halving_rate;
   }
+  // Running trials of a sweep cut into another number of parts belong to
+  // jobs that may still run (the part locks of one cut cannot see another):
+  // taking a share cut differently could train some twice.
+  std::vector<std::string> others;
+  for (std::size_t i = 0; i < j.trials.size(); ++i) {
+    if (j.trials[i].state == "running") others.push_back(std::to_string(i + 1));
+  }
+  if (!others.empty() && j.parts != static_cast<std::int64_t>(plan.part.count)) {
+    throw ConfigError(text::format(
+        "%s: trial(s) %s are running in jobs that split this sweep into %lld part(s); run it "
+        "with --part I/%lld like them (if those jobs are gone, run each part once to finish)",
+        path.c_str(), text::join(others, ", ").c_str(), static_cast<long long>(j.parts),
+        static_cast<long long>(j.parts)));
+  }
   for (std::size_t i = 0; i < j.trials.size(); ++i) {
     if (plan.part.has(i) && j.trials[i].state == "running") j.trials[i].state = "interrupted";
   }
+  j.parts = static_cast<std::int64_t>(plan.part.count);
   j.world_size = world_size;
   j.ranks_per_trial = plan.ranks_per_trial;
   j.status = "running";
@@ -351,8 +370,21 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
   if (fs::exists(outcome.journal)) {
     check_same_sweep(read_journal(outcome.journal), plan, outcome.journal);
   }
+  // One job per part at a time: held by rank 0 for the whole run (the
+  // kernel drops it when the job dies).
+  std::unique_ptr<io::FileLock> part_lock;
   if (rank0) {
     fs::create_directories(out);
+    const std::string name =
+        text::format("sweep.part-%zu-of-%zu.lock", plan.part.index, plan.part.count);
+    part_lock = io::FileLock::try_lock((fs::path(out) / name).string());
+    if (!part_lock) {
+      throw ConfigError(out + ": another job is running " +
+                        (plan.part.count > 1
+                             ? text::format("part %zu/%zu of ", plan.part.index, plan.part.count)
+                             : std::string()) +
+                        "this sweep now (" + name + " is locked)");
+    }
     io::FileLock held(lock);
     write_journal(outcome.journal, prepared_journal(plan, outcome.journal, world.size()));
   }
@@ -372,6 +404,12 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
             : std::string();
     log::info(text::format("sweep of %zu trials%s on %d group(s) of %d rank(s); journal %s",
                            plan.trials.size(), part.c_str(), groups, k, outcome.journal.c_str()));
+    if (plan.halving && plan.part.count > 1 && mine < static_cast<std::size_t>(plan.halving_rate)) {
+      log::warn(text::format(
+          "part %zu/%zu has %zu trial(s), fewer than sweep.halving_rate (%lld): each part halves "
+          "on its own, so none of its trials can be promoted past rung 0; use fewer parts",
+          plan.part.index, plan.part.count, mine, plan.halving_rate));
+    }
   }
   GroupRunner runner(plan, out, *group, *control, *agree, index, groups);
   runner.run();
@@ -393,7 +431,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
 
   std::vector<std::int64_t> counts(3, 0);
   if (rank0) {
-    io::FileLock held(lock);
+    std::optional<io::FileLock> held(std::in_place, lock);
     const Journal before = read_journal(outcome.journal);
     Journal j = before;
     stop_paused(j, plan.part);
@@ -414,9 +452,12 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
       counts[1] += j.trials[i].state == "failed" ? 1 : 0;
       counts[2] += j.trials[i].state == "stopped" ? 1 : 0;
     }
+    held.reset();  // other parts' groups go on while the summary is made
     if (counts[0] > 0) {
       const collect::Collection c = collect::collect_runs({(fs::path(out) / "trials").string()});
       const SweepSummary ranked = summarize_sweep(plan.trials, c);
+      // Written under the lock, so parts ending together write one at a time.
+      const io::FileLock writing(lock);
       outcome.summary = (fs::path(out) / "summary.h5").string();
       collect::write_summary_h5(c, outcome.summary,
                                 [&](io::H5Node& f) { write_sweep_group(ranked, f); });

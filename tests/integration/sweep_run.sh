@@ -78,4 +78,19 @@ expect_rc 0
 $H5 same alone8/run.h5 "cut/trials/${id2[1]}/run.h5" eval/probabilities stage2/history/train_loss \
   || fail "the resumed trial differs from an uninterrupted run"
 CHECKS=$((CHECKS + 3))
+
+# While a sweep runs, a second job on the same folder is refused: the same
+# cut (its part lock is held) and another cut (trials of the running one are
+# running) alike; exit 2, nothing taken.
+"$MIDGE" sweep "${base[@]}" --sweep two.ini --out busy > busy.log 2>&1 &
+pid=$!
+wait_for_checkpoint "busy/trials/${id2[0]}/state.h5" 2 1 "$pid"
+run timeout 60 "$MIDGE" sweep "${base[@]}" --sweep two.ini --out busy
+expect_rc 2 "a second job on a running sweep"
+expect_err "busy: another job is running this sweep now (sweep.part-0-of-1.lock is locked)"
+run timeout 60 "$MIDGE" sweep "${base[@]}" --sweep two.ini --part 1/2 --out busy
+expect_rc 2 "a job cutting a running sweep into parts"
+expect_err "trial(s) 1 are running in jobs that split this sweep into 1 part(s)"
+kill -9 "$pid" || fail "the first sweep ended before the checks"
+wait "$pid"
 done_ok

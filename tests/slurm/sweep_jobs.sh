@@ -32,14 +32,16 @@ printf '[grid]\nstage2.lr = 0.0001, 0.0003\nmodel.dropout = 0.2, 0.5\n' > grid.i
 mapfile -t id < <(sweep_ids grid.ini --config cfg.ini)
 [ ${#id[@]} -eq 4 ] || fail "expected 4 trials: ${id[*]}"
 
-# wait_for_job ID: until Slurm no longer lists the job (up to 300 s).
+# wait_for_job ID: until Slurm no longer lists the job (up to 150 s).
 wait_for_job() {
-  local deadline=$(( $(date +%s) + 300 ))
+  local deadline=$(( $(date +%s) + 150 ))
   while [ -n "$(squeue -h -j "$1" 2>/dev/null)" ]; do
-    [ "$(date +%s)" -lt "$deadline" ] || fail "job $1 still queued or running after 300 s"
+    [ "$(date +%s)" -lt "$deadline" ] || fail "job $1 still queued or running after 150 s"
     sleep 0.5
   done
 }
+jobs_to_cancel=()
+trap 'for j in ${jobs_to_cancel[@]+"${jobs_to_cancel[@]}"}; do scancel "$j"; done; rm -rf "$WORK"' EXIT
 
 run env MIDGE="$MIDGE" SWEEP_SBATCH="--ntasks=2" bash "$SRC/slurm/submit.sh" cfg.ini grid.ini "$WORK/sw"
 expect_rc 0 "submit.sh"
@@ -47,11 +49,14 @@ expect_out "summary:     $WORK/sw/summary.h5"
 sweep_job=$(awk '/^sweep job:/ {print $3}' <<<"$OUT")
 collect_job=$(awk '/^collect job:/ {print $3}' <<<"$OUT")
 [ -n "$sweep_job" ] && [ -n "$collect_job" ] || fail "no job ids in: $OUT"
+jobs_to_cancel=("$sweep_job" "$collect_job")
 wait_for_job "$sweep_job"
-wait_for_job "$collect_job"
+# A failed sweep leaves the collect job pending for ever (afterok).
 [ "$($H5 get sw/sweep.h5 trials/state)" = "complete complete complete complete" ] ||
   fail "sweep job: $($H5 get sw/sweep.h5 trials/state); $(cat midge-sweep-*.out | tail -20)"
-[ -f "midge-collect-$collect_job.out" ] || fail "the collect job did not run"
+wait_for_job "$collect_job"
+grep -q "ranking: $WORK/sw/ranking.csv" "midge-collect-$collect_job.out" ||
+  fail "the collect job did not rank the sweep: $(tail -20 "midge-collect-$collect_job.out")"
 for i in "${id[@]}"; do
   grep -q "trials/$i/run.h5" sw/summary.csv || fail "summary.csv lacks trial $i"
 done
@@ -61,7 +66,7 @@ grep -q "sweep of 4 trials on 2 group(s) of 1 rank(s)" midge-sweep-"$sweep_job"_
 CHECKS=$((CHECKS + 5))
 
 # A job array of two parts into one folder.
-run timeout 300 sbatch --wait --array=0-1 --ntasks=1 --chdir="$WORK" --export=ALL,MIDGE="$MIDGE" \
+run timeout 200 sbatch --wait --array=0-1 --ntasks=1 --chdir="$WORK" --export=ALL,MIDGE="$MIDGE" \
   "$SRC/slurm/sweep.sbatch" cfg.ini grid.ini "$WORK/arr"
 expect_rc 0 "array sweep: $(cat midge-sweep-*_[01].out 2>/dev/null | tail -20)"
 array_job=$(grep -o '[0-9]*' <<<"$OUT" | head -1)
