@@ -134,7 +134,6 @@ void ImageCache::load_new_parts() {
       log::warn("image cache: ignoring " + file + ": " + e.what());
     }
   }
-  stats_.entries = static_cast<std::int64_t>(entries_.size());
 }
 
 cv::Mat ImageCache::shaped(const std::string& path) {
@@ -187,7 +186,6 @@ cv::Mat ImageCache::shaped(const std::string& path) {
   } else {
     it->second = std::move(e);  // the file changed since it was cached
   }
-  stats_.entries = static_cast<std::int64_t>(entries_.size());
   return it->second.image;
 }
 
@@ -234,7 +232,9 @@ std::size_t ImageCache::save() {
 
 CacheStats ImageCache::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return stats_;
+  CacheStats s = stats_;
+  s.entries = static_cast<std::int64_t>(entries_.size());
+  return s;
 }
 
 }  // namespace midge::data

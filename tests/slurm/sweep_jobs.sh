@@ -32,10 +32,14 @@ printf '[grid]\nstage2.lr = 0.0001, 0.0003\nmodel.dropout = 0.2, 0.5\n' > grid.i
 mapfile -t id < <(sweep_ids grid.ini --config cfg.ini)
 [ ${#id[@]} -eq 4 ] || fail "expected 4 trials: ${id[*]}"
 
-# wait_for_job ID: until Slurm no longer lists the job (up to 150 s).
+# wait_for_job ID: until Slurm no longer lists the job or any of its array
+# tasks (up to 150 s); squeue failing fails the test. (`squeue -j ID` is an
+# error once a finished job is purged, so all jobs are listed.)
 wait_for_job() {
-  local deadline=$(( $(date +%s) + 150 ))
-  while [ -n "$(squeue -h -j "$1" 2>/dev/null)" ]; do
+  local deadline=$(( $(date +%s) + 150 )) queue
+  while :; do
+    queue=$(squeue -h -o '%i %F') || fail "squeue failed"
+    awk -v id="$1" '$1 == id || $2 == id {found = 1} END {exit !found}' <<<"$queue" || return 0
     [ "$(date +%s)" -lt "$deadline" ] || fail "job $1 still queued or running after 150 s"
     sleep 0.5
   done
@@ -68,7 +72,7 @@ CHECKS=$((CHECKS + 5))
 # A job array of two parts into one folder.
 run timeout 200 sbatch --wait --array=0-1 --ntasks=1 --chdir="$WORK" --export=ALL,MIDGE="$MIDGE" \
   "$SRC/slurm/sweep.sbatch" cfg.ini grid.ini "$WORK/arr"
-expect_rc 0 "array sweep: $(cat midge-sweep-*_[01].out 2>/dev/null | tail -20)"
+expect_rc 0 "array sweep: $(tail -20 midge-sweep-*_[01].out)"
 array_job=$(grep -o '[0-9]*' <<<"$OUT" | head -1)
 logs=(midge-sweep-"${array_job}"_0.out midge-sweep-"${array_job}"_1.out)
 [ -f "${logs[0]}" ] && [ -f "${logs[1]}" ] || fail "array task logs missing: $(ls)"
