@@ -34,6 +34,14 @@ void print_once(const distributed::Communicator& world, const std::string& text)
   if (world.rank() == 0) std::cout << text << std::flush;
 }
 
+std::string device_option(const std::string& command, const std::string& value) {
+  if (value != "auto" && value != "cpu" && value != "cuda") {
+    throw UsageError("midge " + command + ": --device must be auto, cpu or cuda, got '" + value +
+                     "'");
+  }
+  return value;
+}
+
 po::options_description config_options() {
   po::options_description desc("Configuration");
   desc.add_options()("config", po::value<std::string>(),

@@ -34,6 +34,10 @@ std::string describe(const po::options_description& desc);
 // Writes to stdout on rank 0 only.
 void print_once(const distributed::Communicator& world, const std::string& text);
 
+// The value of an inference command's --device: auto, cpu or cuda, else a
+// UsageError naming the command.
+std::string device_option(const std::string& command, const std::string& value);
+
 // The --config/--set/--dry-run group shared by train and sweep.
 po::options_description config_options();
 

@@ -18,7 +18,9 @@ int run_gradcam(const std::vector<std::string>& args, distributed::Communicator&
       "input", po::value<std::vector<std::string>>()->multitoken(), "image files or folders")(
       "out", po::value<std::string>(), "HDF5 file to write")("png", po::value<std::string>(),
                                                              "folder for overlay PNGs")(
-      "layer", po::value<std::string>()->default_value("layer4"), "layer1|layer2|layer3|layer4");
+      "layer", po::value<std::string>()->default_value("layer4"), "layer1|layer2|layer3|layer4")(
+      "device", po::value<std::string>()->default_value("auto"),
+      "auto|cpu|cuda (auto: the GPU when one is visible)");
   po::positional_options_description pos;
   pos.add("input", -1);
   auto vm = parse_args("gradcam", args, desc, &pos);
@@ -39,9 +41,11 @@ int run_gradcam(const std::vector<std::string>& args, distributed::Communicator&
     throw UsageError("midge gradcam: model not found: " + model);
   const auto images = explain::collect_images(vm["input"].as<std::vector<std::string>>());
   if (images.empty()) throw UsageError("midge gradcam: no images in the given inputs");
+  const std::string device = device_option("gradcam", vm["device"].as<std::string>());
   if (world.rank() != 0) return kExitSuccess;
   explain::GradcamOptions o;
   o.layer = layer;
+  o.device = device;
   if (vm.count("png") != 0U) o.png_dir = vm["png"].as<std::string>();
   const auto s = explain::gradcam_images(model, images, vm["out"].as<std::string>(), o);
   std::string msg =

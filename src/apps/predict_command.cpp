@@ -44,7 +44,9 @@ int run_predict(const std::vector<std::string>& args, distributed::Communicator&
       "input", po::value<std::vector<std::string>>()->multitoken(), "image files or folders")(
       "out", po::value<std::string>(), "output file: .csv or .h5 (the other is written beside it)")(
       "top-k", po::value<int>()->default_value(3), "taxa per image")(
-      "threads", po::value<int>()->default_value(0), "CPU threads (0 = all cores)");
+      "threads", po::value<int>()->default_value(0), "CPU threads (0 = all cores)")(
+      "device", po::value<std::string>()->default_value("auto"),
+      "auto|cpu|cuda (auto: the GPU when one is visible)");
   po::positional_options_description pos;
   pos.add("input", -1);
   auto vm = parse_args("predict", args, desc, &pos);
@@ -63,10 +65,12 @@ int run_predict(const std::vector<std::string>& args, distributed::Communicator&
   explain::check_prediction_outputs(outputs.csv, outputs.h5, model);
   const auto images = explain::collect_images(vm["input"].as<std::vector<std::string>>());
   if (images.empty()) throw UsageError("midge predict: no images in the given inputs");
+  const std::string device = device_option("predict", vm["device"].as<std::string>());
   if (world.rank() != 0) return kExitSuccess;  // one process is enough for inference
   explain::PredictOptions o;
   o.top_k = vm["top-k"].as<int>();
   o.threads = vm["threads"].as<int>();
+  o.device = device;
   const auto predictions = explain::predict(model, images, o);
   explain::write_predictions_csv(predictions, outputs.csv);
   explain::write_predictions_h5(predictions, model, outputs.h5);

@@ -52,14 +52,26 @@ struct LoadedModel {
   model::ResNet net{nullptr};
   model::ModelMeta meta;
   data::ImageSpec spec;
+  torch::Device device{torch::kCPU};
 };
 
-LoadedModel load(const std::string& model_file, int threads) {
+// device: auto | cpu | cuda, as run.device. Inference runs in float32 on
+// either; on CUDA cuDNN may pick other (TF32) algorithms than the CPU, so
+// probabilities agree with a CPU run only to about 1e-3.
+LoadedModel load(const std::string& model_file, int threads, const std::string& device) {
   if (threads <= 0) threads = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   torch::set_num_threads(threads);
+  const bool have_cuda = torch::cuda::is_available();
+  if (device == "cuda" && !have_cuda) {
+    throw UsageError("--device cuda, but no CUDA device is visible (or this LibTorch has no CUDA)");
+  }
   LoadedModel m;
   m.net = model::load_model(model_file, &m.meta);
   m.net->eval();
+  if (device == "cuda" || (device == "auto" && have_cuda)) {
+    m.device = torch::Device(torch::kCUDA, 0);
+    m.net->to(m.device);
+  }
   m.spec = data::image_spec_from(m.meta.preprocessing);
   return m;
 }
@@ -109,7 +121,7 @@ Prepared prepare(const LoadedModel& m, const std::vector<std::string>& images, s
 std::vector<Prediction> predict(const std::string& model_file,
                                 const std::vector<std::string>& images,
                                 const PredictOptions& options) {
-  LoadedModel m = load(model_file, options.threads);
+  LoadedModel m = load(model_file, options.threads, options.device);
   const int c = static_cast<int>(m.meta.classes.size());
   const int k = std::clamp(options.top_k, 1, c);
   std::vector<Prediction> out(images.size());
@@ -121,7 +133,7 @@ std::vector<Prediction> predict(const std::string& model_file,
         std::min<std::size_t>(static_cast<std::size_t>(options.batch_size), images.size() - first);
     Prepared p = prepare(m, images, first, n, &errors, false);
     if (p.index.empty()) continue;
-    torch::Tensor probs = torch::softmax(m.net->forward(p.batch), 1);
+    torch::Tensor probs = torch::softmax(m.net->forward(p.batch.to(m.device)), 1).cpu();
     auto [values, indices] = probs.topk(k, 1);
     for (std::size_t j = 0; j < p.index.size(); ++j) {
       Prediction& pr = out[p.index[j]];
@@ -231,7 +243,7 @@ void write_predictions_h5(const std::vector<Prediction>& predictions, const std:
 
 GradcamSummary gradcam_images(const std::string& model_file, const std::vector<std::string>& images,
                               const std::string& out, const GradcamOptions& options) {
-  LoadedModel m = load(model_file, 0);
+  LoadedModel m = load(model_file, 0, options.device);
   const int s = m.spec.size;
   const int c = static_cast<int>(m.meta.classes.size());
   GradcamSummary summary;
@@ -247,9 +259,10 @@ GradcamSummary gradcam_images(const std::string& model_file, const std::vector<s
         std::min<std::size_t>(static_cast<std::size_t>(options.batch_size), images.size() - first);
     Prepared p = prepare(m, images, first, n, &errors, !options.png_dir.empty());
     if (p.index.empty()) continue;
-    GradcamResult r = gradcam(m.net, p.batch, options.layer);
-    torch::Tensor maps = r.heatmaps.contiguous();
-    torch::Tensor pr = r.probabilities.contiguous();
+    GradcamResult r = gradcam(m.net, p.batch.to(m.device), options.layer);
+    torch::Tensor maps = r.heatmaps.cpu().contiguous();
+    torch::Tensor pr = r.probabilities.cpu().contiguous();
+    r.predicted = r.predicted.cpu();
     heatmaps.insert(heatmaps.end(), maps.data_ptr<float>(), maps.data_ptr<float>() + maps.numel());
     probabilities.insert(probabilities.end(), pr.data_ptr<float>(),
                          pr.data_ptr<float>() + pr.numel());

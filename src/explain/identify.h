@@ -29,7 +29,8 @@ struct Prediction {
 struct PredictOptions {
   int top_k = 3;
   int batch_size = 16;
-  int threads = 0;  // 0 = all cores
+  int threads = 0;              // 0 = all cores
+  std::string device = "auto";  // auto (CUDA when visible) | cpu | cuda
 };
 
 std::vector<Prediction> predict(const std::string& model_file,
@@ -53,7 +54,8 @@ void write_predictions_h5(const std::vector<Prediction>& predictions, const std:
 struct GradcamOptions {
   std::string layer = "layer4";
   int batch_size = 16;
-  std::string png_dir;  // empty: no overlays
+  std::string png_dir;          // empty: no overlays
+  std::string device = "auto";  // auto (CUDA when visible) | cpu | cuda
 };
 
 struct GradcamSummary {

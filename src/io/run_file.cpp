@@ -20,6 +20,7 @@ void write_history(H5Node& f, const std::string& group, const History& h) {
   f.write(group + "/lr", h.lr);
   f.write(group + "/seconds", h.seconds);
   f.write(group + "/images_per_second", h.images_per_second);
+  f.write(group + "/data_wait_seconds", h.data_wait_seconds);
 }
 
 History read_history(const H5Node& f, const std::string& group) {
@@ -33,6 +34,10 @@ History read_history(const H5Node& f, const std::string& group) {
   h.lr = f.read_doubles(group + "/lr");
   h.seconds = f.read_doubles(group + "/seconds");
   h.images_per_second = f.read_doubles(group + "/images_per_second");
+  // Files of midge 0.1.0 before this column existed: unknown, read as 0.
+  h.data_wait_seconds = f.exists(group + "/data_wait_seconds")
+                            ? f.read_doubles(group + "/data_wait_seconds")
+                            : std::vector<double>(h.epoch.size(), 0.0);
   return h;
 }
 

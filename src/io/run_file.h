@@ -27,6 +27,9 @@ struct History {
   std::vector<double> lr;
   std::vector<double> seconds;
   std::vector<double> images_per_second;
+  // Seconds the training loop waited for the loader (mean over ranks): near
+  // zero when the loader keeps the device fed.
+  std::vector<double> data_wait_seconds;
   std::size_t size() const { return epoch.size(); }
 };
 

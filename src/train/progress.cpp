@@ -41,9 +41,10 @@ std::string epoch_line(const EpochReport& r) {
     memory += " host, " + bytes_text(r.peak.device_allocated) + " GPU";
   return text::format(
       "stage %d epoch %lld/%lld  train loss %.4f acc %.3f | val loss %.4f acc %.3f | lr %.3g | "
-      "%.0f img/s | %s | %s | ETA %s",
+      "%.0f img/s, data wait %.0f%% | %s | %s | ETA %s",
       r.stage, static_cast<long long>(r.epoch), static_cast<long long>(r.epochs), r.train_loss,
-      r.train_acc, r.val_loss, r.val_acc, r.lr, r.images_per_second, memory.c_str(),
+      r.train_acc, r.val_loss, r.val_acc, r.lr, r.images_per_second,
+      r.train_seconds > 0 ? 100.0 * r.data_wait_seconds / r.train_seconds : 0.0, memory.c_str(),
       duration_text(r.seconds).c_str(), duration_text(r.eta_seconds).c_str());
 }
 

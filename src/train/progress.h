@@ -53,6 +53,8 @@ struct EpochReport {
   double val_acc = 0;
   double lr = 0;
   double images_per_second = 0;
+  double data_wait_seconds = 0;  // training loop blocked on the loader
+  double train_seconds = 0;      // the training loop (data_wait's share of it)
   double seconds = 0;
   double eta_seconds = 0;
   PeakMemory peak;

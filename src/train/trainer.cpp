@@ -67,8 +67,10 @@ class Trainer {
   void setup();
   void resume_from(const std::string& state_file);
   void run_stage(int stage);
+  // Returns the mean training loss; fills train_acc, images_per_second,
+  // train_seconds and data_wait_seconds of *report.
   double train_epoch(int stage, std::int64_t epoch, torch::optim::Optimizer& opt,
-                     const std::vector<torch::Tensor>& params, double* acc, double* img_per_s);
+                     const std::vector<torch::Tensor>& params, EpochReport* report);
   void write_run();
   void checkpoint(int next_stage, std::int64_t epoch, torch::optim::Optimizer* opt,
                   bool always = false);
@@ -231,8 +233,7 @@ void Trainer::save_image_cache() {
 }
 
 double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimizer& opt,
-                            const std::vector<torch::Tensor>& params, double* acc,
-                            double* img_per_s) {
+                            const std::vector<torch::Tensor>& params, EpochReport* report) {
   const StageConfig& sc = stage == 1 ? config_.stage1 : config_.stage2;
   if (!train_loader_ || loader_stage_ != stage) {
     data::LoaderOptions o = loader_options(true, static_cast<int>(sc.batch_size / world_.size()));
@@ -264,7 +265,10 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
   const double comm_before = sync_ ? sync_->communication_seconds() : 0.0;
   data::Batch b;
   bool single_reported = false;
+  double data_wait = 0;
+  auto asked = Clock::now();
   while (train_loader_->next(&b)) {
+    data_wait += seconds_since(asked);
     opt.zero_grad();
     // BatchNorm in training mode (stage 2) needs more than one value per
     // channel; at data.image_size <= 32 layer4's map is 1x1, so a batch left
@@ -307,14 +311,18 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
                    seen > 0 ? loss_sum / static_cast<double>(seen) : 0.0);
       std::fflush(stderr);
     }
+    asked = Clock::now();
   }
   if (live) std::fprintf(stderr, "\r%80s\r", "");
   const double elapsed = seconds_since(t0);
   comm_seconds_ = sync_ ? sync_->communication_seconds() - comm_before : 0.0;
-  double stats[3] = {loss_sum, static_cast<double>(correct), static_cast<double>(seen)};
-  world_.allreduce(stats, 3);
-  *acc = stats[2] > 0 ? stats[1] / stats[2] : 0;
-  *img_per_s = elapsed > 0 ? stats[2] / elapsed : 0;
+  double stats[4] = {loss_sum, static_cast<double>(correct), static_cast<double>(seen),
+                     data_wait};
+  world_.allreduce(stats, 4);
+  report->train_acc = stats[2] > 0 ? stats[1] / stats[2] : 0;
+  report->images_per_second = elapsed > 0 ? stats[2] / elapsed : 0;
+  report->train_seconds = elapsed;
+  report->data_wait_seconds = stats[3] / world_.size();
   return stats[2] > 0 ? stats[0] / stats[2] : 0;
 }
 
@@ -432,8 +440,7 @@ void Trainer::run_stage(int stage) {
     report.epoch = epoch + 1;
     report.epochs = sc.epochs;
     report.lr = lr;
-    report.train_loss =
-        train_epoch(stage, epoch, *opt, params, &report.train_acc, &report.images_per_second);
+    report.train_loss = train_epoch(stage, epoch, *opt, params, &report);
     EvalResult val = evaluate(net_, *eval_loader_, device_, config_.run.amp, world_, classes_,
                               split_.val.size(), false);
     const Metrics m = compute_metrics(val.confusion, classes_);
@@ -451,6 +458,7 @@ void Trainer::run_stage(int stage) {
     history.lr.push_back(lr);
     history.seconds.push_back(report.seconds);
     history.images_per_second.push_back(report.images_per_second);
+    history.data_wait_seconds.push_back(report.data_wait_seconds);
     ++epochs_done_;
     eta_.add_epoch(report.seconds);
     report.eta_seconds = eta_.seconds_left(total_epochs - epochs_done_);

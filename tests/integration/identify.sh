@@ -51,6 +51,15 @@ CHECKS=$((CHECKS + 2))
 run "$MIDGE" predict --model runs/a/model.h5 --input new --out p3.txt
 expect_rc 2
 expect_err "--out must end in .csv, .h5 or .hdf5"
+# --device: auto|cpu|cuda; this machine has no GPU, so cuda is refused.
+run "$MIDGE" predict --model runs/a/model.h5 --input new --out p4.csv --device gpu
+expect_rc 2
+expect_err "midge predict: --device must be auto, cpu or cuda, got 'gpu'"
+run "$MIDGE" gradcam --model runs/a/model.h5 --input new --out p4.h5 --device cuda
+expect_rc 2
+expect_err "--device cuda, but no CUDA device is visible"
+[ ! -e p4.csv ] && [ ! -e p4.h5 ] || fail "a refused --device wrote output"
+CHECKS=$((CHECKS + 1))
 # ... and never over the model or another file that is not a prediction.
 cp runs/a/model.h5 keep.h5
 run "$MIDGE" predict --model runs/a/model.h5 --input new --out runs/a/model.csv

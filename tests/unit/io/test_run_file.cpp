@@ -31,6 +31,7 @@ RunRecord example() {
   r.stage1.lr = {0.001, 0.001};
   r.stage1.seconds = {3, 3.5};
   r.stage1.images_per_second = {100, 98};
+  r.stage1.data_wait_seconds = {0.25, 0.0};
   r.has_eval = true;
   r.eval.confusion = {1, 0, 1, 0};
   r.eval.per_class_accuracy = {1, 0};
@@ -69,6 +70,7 @@ TEST(RunFile, EverySchemaPathIsWrittenAndReadBack) {
                            "data/skipped",
                            "stage1/history/epoch",
                            "stage1/history/images_per_second",
+                           "stage1/history/data_wait_seconds",
                            "stage2/history/val_acc",
                            "eval/confusion",
                            "eval/per_class_accuracy",
@@ -104,12 +106,30 @@ TEST(RunFile, EverySchemaPathIsWrittenAndReadBack) {
   EXPECT_EQ(back.train_labels, r.train_labels);
   EXPECT_EQ(back.skipped_reasons, r.skipped_reasons);
   EXPECT_EQ(back.stage1.val_acc, r.stage1.val_acc);
+  EXPECT_EQ(back.stage1.data_wait_seconds, r.stage1.data_wait_seconds);
   EXPECT_EQ(back.stage2.size(), 0U);
   EXPECT_EQ(back.eval.confusion, r.eval.confusion);
   EXPECT_EQ(back.eval.probabilities, r.eval.probabilities);
   EXPECT_DOUBLE_EQ(back.eval.balanced_accuracy, 0.5);
   EXPECT_EQ(back.gradcam.heatmaps, r.gradcam.heatmaps);
   EXPECT_EQ(back.gradcam.height, 2);
+}
+
+TEST(RunFile, HistoryOfAnOlderFileWithoutDataWaitReadsAsZeros) {
+  testing::TempDir dir;
+  {
+    H5Writer w(dir.str("old.h5"));
+    w.write("h/epoch", std::vector<std::int64_t>{1, 2, 3});
+    for (const char* c :
+         {"train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", "images_per_second"}) {
+      w.write(std::string("h/") + c, std::vector<double>{1, 2, 3});
+    }
+    w.commit();
+  }
+  H5Reader f(dir.str("old.h5"));
+  const History h = read_history(f, "h");
+  EXPECT_EQ(h.images_per_second, (std::vector<double>{1, 2, 3}));
+  EXPECT_EQ(h.data_wait_seconds, (std::vector<double>{0, 0, 0}));
 }
 
 TEST(RunFile, ARunningRunHasNoEvaluationAndForeignFilesAreRefused) {
