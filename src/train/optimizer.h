@@ -5,6 +5,14 @@
 // adam: Adam with betas (momentum, 0.999); weight_decay is L2 as well.
 // adamw: AdamW, same betas; weight_decay is decoupled (parameters shrink by
 // lr * weight_decay each step, apart from the gradient).
+//
+// Each step runs as multi-tensor updates (ATen's _foreach_* ops: on CUDA a
+// few fused kernels for all parameters instead of several small kernels per
+// parameter), computing exactly what torch::optim's SGD/Adam/AdamW compute:
+// on the CPU the results are bitwise those of LibTorch's own step
+// (tests/unit/train/test_optimizer.cpp). The optimizers are LibTorch's
+// classes with step() replaced, so their state and its serialization
+// (state.h5) are LibTorch's.
 #pragma once
 
 #include <torch/torch.h>
