@@ -8,6 +8,7 @@
 
 #include "model/resnet.h"
 #include "train/gradient_sync.h"
+#include "train/optimizer.h"
 #include "train/precision.h"
 #include "train/update.h"
 
@@ -21,12 +22,13 @@ std::string StepBenchResult::json(const StepBenchOptions& o) const {
                 "\"overlap\": %s, \"bucket_mb\": %g, \"buckets\": %zu, "
                 "\"launched_during_backward\": %zu, \"staging\": \"%s\", \"step_s\": %.5f, "
                 "\"exposed_comm_s\": %.5f, \"comm_s\": %.5f, \"exposed_share\": %.4f, "
-                "\"images_per_second\": %.3f, \"loss\": %.4f}",
+                "\"images_per_second\": %.3f, \"loss\": %.4f, \"optimizer\": \"%s\"}",
                 o.arch.c_str(), o.image_size, o.global_batch, ranks, o.device.c_str(),
                 o.amp.c_str(), torch::get_num_threads(), o.sync.c_str(),
                 o.overlap ? "true" : "false", o.bucket_mb, buckets, launched_during_backward,
                 staging.c_str(), step_seconds, exposed_seconds, comm_seconds,
-                step_seconds > 0 ? exposed_seconds / step_seconds : 0.0, images_per_second, loss);
+                step_seconds > 0 ? exposed_seconds / step_seconds : 0.0, images_per_second, loss,
+                o.optimizer.c_str());
   return buf;
 }
 
@@ -48,12 +50,24 @@ StepBenchResult run_step_bench(distributed::Communicator& world, const StepBench
   y = y.narrow(0, static_cast<std::int64_t>(world.rank()) * per_rank, per_rank).to(device);
 
   std::vector<torch::Tensor> params = net->parameters();
-  torch::optim::SGD opt(params, torch::optim::SGDOptions(1e-4).momentum(0.9));
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  if (o.optimizer == "libtorch") {
+    optimizer =
+        std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(1e-4).momentum(0.9));
+  } else {
+    StageConfig sgd;
+    sgd.optimizer = "sgd";
+    sgd.lr = 1e-4;
+    sgd.momentum = 0.9;
+    sgd.weight_decay = 0;
+    optimizer = train::make_optimizer(sgd, params);
+  }
+  torch::optim::Optimizer& opt = *optimizer;
   train::LossScaler scaler(o.amp == "fp16");
   std::unique_ptr<train::GradientSync> sync;
   if (o.sync == "on" || (o.sync == "auto" && world.size() > 1)) {
     sync = std::make_unique<train::GradientSync>(
-        world, params, train::GradientSyncOptions{o.bucket_mb, o.overlap});
+        world, params, train::GradientSyncOptions{o.bucket_mb, o.overlap, o.nccl});
   }
 
   StepBenchResult r;

@@ -10,6 +10,10 @@
 
 #include "distributed/communicator.h"
 
+namespace midge::distributed {
+class NcclComm;
+}
+
 namespace midge::bench {
 
 struct StepBenchOptions {
@@ -26,6 +30,11 @@ struct StepBenchOptions {
   std::string sync = "auto";
   double bucket_mb = 25;
   bool overlap = true;
+  distributed::NcclComm* nccl = nullptr;  // sync through NCCL (GPU) instead of `world`
+  // SGD (lr 1e-4, momentum 0.9) as midge train runs it ("midge": multi-tensor
+  // steps, train/optimizer.h) or LibTorch's per-parameter torch::optim::SGD
+  // ("libtorch"), the baseline of that change.
+  std::string optimizer = "midge";
 };
 
 struct StepBenchResult {

@@ -57,14 +57,7 @@ if [ -n "${TORCH_DIR:-}" ]; then
   torch=$TORCH_DIR
   torch_version=$(sed -n "s/^__version__ = '\([^'+]*\).*/\1/p" "$torch/version.py")
 else
-  torch=$cache/torch-$torch_version/torch
-  if [ ! -f "$torch/share/cmake/Torch/TorchConfig.cmake" ]; then
-    log "downloading torch $torch_version (LibTorch with CUDA)"
-    pip_download --only-binary=:all: "torch==$torch_version"
-    wheel=$(ls "$cache"/downloads/torch-"$torch_version"-*.whl | head -1)
-    rm -rf "$cache/torch-$torch_version"
-    unzip -q "$wheel" 'torch/include/*' 'torch/lib/*' 'torch/share/*' -d "$cache/torch-$torch_version"
-  fi
+  torch=$(scripts/fetch-torch.sh "$torch_version")
 fi
 log "LibTorch: $torch"
 

@@ -11,12 +11,14 @@
 #   4. midge predict and midge gradcam with the trained model.h5
 #   5. the same recipe in PyTorch (bench/peers/torch_e2e.py) on the same
 #      images, GPU, batch, precision and worker count
+#   6. train_nccl: a short training with dist.backend = nccl (one rank: NCCL
+#      starts on the GPU through the bundle; nothing to reduce)
 # while bench/gpu/gpu_sampler.py samples GPU utilisation and memory. The
 # summary (e2e_report.py: e2e.json with every epoch's figures, e2e.md) goes
 # to $OUT (default bench/gpu/out) with e2e-logs.tar.gz (each step's log,
 # the GPU samples, the step times); the summary table is printed last.
 # Each step runs even if one before it failed; the exit status is the
-# number of failed steps.
+# number of failed steps. ONLY="synth train_nccl" runs only the named steps.
 # usage: [BUNDLE=dist/midge-0.1.0-x86_64] [S1=3 S2=6] bash bench/gpu/e2e.sh
 # A CPU smoke test of the script itself (no GPU figures):
 #   DEVICE=cpu AMP=off IMAGE_SIZE=64 SYNTH_SIZE=96 PER_CLASS=10 S1=1 S2=2 \
@@ -46,6 +48,7 @@ phases=$out/phases.tsv
 step() { # step NAME COMMAND...: runs, logs to $out/NAME.log, records its time span
   local name=$1 t0 rc
   shift
+  if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then return 0; fi
   echo "== $name: $*"
   t0=$(date +%s.%N)
   "$@" >"$out/$name.log" 2>&1
@@ -94,6 +97,16 @@ step predict midge predict --model "$work/train/model.h5" --input "${inputs[@]}"
 step gradcam midge gradcam --model "$work/train/model.h5" --input "${inputs[@]}" --out "$work/gradcam.h5" --device "$device"
 step peer $py bench/peers/torch_e2e.py --data "$work/data" --size "$size" --batch 32 --workers "$workers" \
   --stage1-epochs "$s1" --stage2-epochs "$s2" --amp "$amp" --device "$device"
+step train_nccl midge train "${common[@]}" --set dist.backend=nccl --set stage1.epochs=1 \
+  --set stage2.epochs=1 --out "$work/train_nccl"
+if [ -f "$out/train_nccl.log" ]; then
+  if grep -q "gradients between GPUs through NCCL" "$out/train_nccl.log"; then
+    grep "through NCCL" "$out/train_nccl.log"
+  else
+    echo "== train_nccl: no NCCL line in its log"
+    failed=$((failed + 1))
+  fi
+fi
 if [ -n "$sampler" ]; then
   kill "$sampler"
   trap - EXIT

@@ -13,6 +13,23 @@
 //     channels-last input as `midge train`) with and without gradient sync,
 //     i.e. the cost of staging with overlap on and off.
 //  3. Pinned host <-> device copy bandwidth (input of the scaling model).
+//  4. The NCCL backend (dist.backend = nccl) over a world of one rank:
+//     NCCL initialises on this GPU, GradientSync reduces every bucket with
+//     ncclAllReduce on its side stream (from hooks with overlap on), and the
+//     averaged gradients equal the local ones bitwise, as the MPI path's
+//     do (check 1). One rank cannot show that ranks' gradients are summed
+//     (NCCL refuses two ranks on one GPU); it shows the plumbing: init,
+//     streams and events, hooks, scaling. Also the step with NCCL sync on.
+//  5. midge's multi-tensor SGD/Adam/AdamW (train/optimizer.h) against
+//     LibTorch's per-parameter optimizers on CUDA: five steps from the same
+//     gradients agree to float rounding (on the CPU they are bitwise equal,
+//     tests/unit/train/test_optimizer.cpp; CUDA's fused kernels may round
+//     differently).
+//  6. A profile of midge's step (ResNet-50, 512 px, batch 32, bf16, as
+//     bench/peers/torch_step.py --profile profiles PyTorch's): GPU time of
+//     forward, backward and optimizer from CUDA events around each phase,
+//     then LibTorch's Kineto profiler: summed kernel time, kernels per step,
+//     longest kernels (cuDNN's algorithm choices show in their names).
 //
 // usage: midge_gpu_check [steps] [amp]   (amp: run only the step
 // measurements with that run.amp)
@@ -20,17 +37,30 @@
 // Prints "CHECK <name> PASS|FAIL ..." lines and one JSON line per
 // measurement; exit code 1 if a check failed.
 #include <torch/torch.h>
+#include <torch/version.h>
+// Kineto's C++ interface as used here is LibTorch 2.x's; with 1.x (Debian's
+// CPU build, where this only has to compile) the profile is left out.
+#if TORCH_VERSION_MAJOR >= 2
+#include <torch/csrc/autograd/profiler_kineto.h>
+#define MIDGE_KINETO 1
+#endif
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "../step_bench.h"
+#include "distributed/nccl_comm.h"
 #include "model/resnet.h"
 #include "train/gradient_sync.h"
+#include "train/optimizer.h"
+#include "train/precision.h"
+#include "train/update.h"
 
 namespace {
 
@@ -71,15 +101,19 @@ void check(const std::string& name, bool ok, const std::string& detail) {
   if (!ok) ++failures;
 }
 
-void staging_check(double bucket_mb, bool overlap) {
+// nccl: reduce through it over a world of one (else the pinned-host path
+// through IdenticalPairComm).
+void staging_check(double bucket_mb, bool overlap, midge::distributed::NcclComm* nccl = nullptr) {
   const torch::Device cuda(torch::kCUDA, 0);
   torch::manual_seed(3);
   midge::model::ResNet net("resnet18", 7, 0.0);
   net->to(cuda);
   net->train();
   IdenticalPairComm pair;
+  midge::distributed::SelfComm self;
   auto params = net->parameters();
-  midge::train::GradientSync sync(pair, params, {bucket_mb, overlap});
+  midge::train::GradientSync sync(nccl != nullptr ? static_cast<Communicator&>(self) : pair, params,
+                                  {bucket_mb, overlap, nccl});
   double worst = 0;
   bool all_early = true;
   for (int step = 0; step < 4; ++step) {
@@ -100,9 +134,63 @@ void staging_check(double bucket_mb, bool overlap) {
   std::snprintf(detail, sizeof(detail),
                 "bucket_mb=%g overlap=%d buckets=%zu staging=%s max|avg-local|=%g", bucket_mb,
                 overlap ? 1 : 0, sync.bucket_count(), sync.staging(), worst);
-  check("pinned_staging_exact", worst == 0.0 && std::string(sync.staging()) == "pinned host",
-        detail);
+  if (nccl != nullptr) {
+    check("nccl_sync_exact", worst == 0.0 && std::string(sync.staging()) == "device, NCCL", detail);
+  } else {
+    check("pinned_staging_exact", worst == 0.0 && std::string(sync.staging()) == "pinned host",
+          detail);
+  }
   if (overlap) check("buckets_launched_from_hooks", all_early, detail);
+}
+
+void optimizer_check() {
+  const torch::Device cuda(torch::kCUDA, 0);
+  for (const char* name : {"sgd", "adam", "adamw"}) {
+    midge::StageConfig s;
+    s.optimizer = name;
+    s.lr = 0.01;
+    s.momentum = 0.9;
+    s.weight_decay = 1e-3;
+    torch::manual_seed(5);
+    std::vector<torch::Tensor> ours;
+    std::vector<torch::Tensor> theirs;
+    for (auto shape : {std::vector<std::int64_t>{64, 32, 3, 3}, {64}, {10, 64}, {10}}) {
+      torch::Tensor p = torch::randn(shape, cuda);
+      ours.push_back(p.clone().set_requires_grad(true));
+      theirs.push_back(p.clone().set_requires_grad(true));
+    }
+    auto opt = midge::train::make_optimizer(s, ours);
+    std::unique_ptr<torch::optim::Optimizer> ref;
+    if (s.optimizer == "sgd") {
+      ref = std::make_unique<torch::optim::SGD>(
+          theirs, torch::optim::SGDOptions(s.lr).momentum(s.momentum).weight_decay(s.weight_decay));
+    } else if (s.optimizer == "adam") {
+      ref = std::make_unique<torch::optim::Adam>(
+          theirs,
+          torch::optim::AdamOptions(s.lr).betas({s.momentum, 0.999}).weight_decay(s.weight_decay));
+    } else {
+      ref = std::make_unique<torch::optim::AdamW>(
+          theirs,
+          torch::optim::AdamWOptions(s.lr).betas({s.momentum, 0.999}).weight_decay(s.weight_decay));
+    }
+    for (int step = 0; step < 5; ++step) {
+      for (std::size_t i = 0; i < ours.size(); ++i) {
+        torch::Tensor g = torch::randn(ours[i].sizes(), cuda);
+        ours[i].mutable_grad() = g.clone();
+        theirs[i].mutable_grad() = g.clone();
+      }
+      opt->step();
+      ref->step();
+    }
+    double worst = 0;
+    for (std::size_t i = 0; i < ours.size(); ++i) {
+      const double diff = (ours[i] - theirs[i]).abs().max().item<double>();
+      const double scale = theirs[i].abs().max().item<double>();
+      worst = std::max(worst, diff / scale);
+    }
+    check(std::string("multi_tensor_") + name, worst < 1e-5,
+          "max relative difference to torch::optim after 5 steps " + std::to_string(worst));
+  }
 }
 
 void copy_bandwidth() {
@@ -130,6 +218,121 @@ void copy_bandwidth() {
   }
 }
 
+#ifdef MIDGE_KINETO
+std::string json_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// Forward, backward and optimizer of midge's step (bench/step_bench.cpp's
+// loop) timed by CUDA events, then its kernels through Kineto.
+void profile_step(int steps, const std::string& optimizer) {
+  const torch::Device cuda(torch::kCUDA, 0);
+  torch::manual_seed(1);
+  midge::model::ResNet net("resnet50", 10, 0.5);
+  net->to(cuda);
+  net->train();
+  torch::Tensor x =
+      torch::randn({32, 3, 512, 512}, cuda).contiguous(at::MemoryFormat::ChannelsLast);
+  torch::Tensor y =
+      torch::randint(0, 10, {32}, torch::TensorOptions().device(cuda).dtype(torch::kLong));
+  std::vector<torch::Tensor> params = net->parameters();
+  std::unique_ptr<torch::optim::Optimizer> owned;
+  if (optimizer == "libtorch") {
+    owned =
+        std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(1e-4).momentum(0.9));
+  } else {
+    midge::StageConfig sgd;
+    sgd.optimizer = "sgd";
+    sgd.lr = 1e-4;
+    sgd.momentum = 0.9;
+    sgd.weight_decay = 0;
+    owned = midge::train::make_optimizer(sgd, params);
+  }
+  torch::optim::Optimizer& opt = *owned;
+  midge::train::LossScaler scaler(false);
+  midge::distributed::SelfComm self;
+  const c10::Stream stream = c10::impl::getDeviceGuardImpl(c10::DeviceType::CUDA)->getStream(cuda);
+  auto step = [&](std::vector<c10::Event>* ev) {
+    if (ev) (*ev)[0].record(stream);
+    opt.zero_grad();
+    torch::Tensor logits;
+    {
+      midge::train::AutocastScope autocast("bf16", true);
+      logits = net->forward(x);
+    }
+    torch::Tensor loss = torch::nn::functional::cross_entropy(logits.to(torch::kFloat), y);
+    if (ev) (*ev)[1].record(stream);
+    (void)loss.item<double>();
+    loss.backward();
+    if (ev) (*ev)[2].record(stream);
+    midge::train::apply_update(self, nullptr, scaler, params, opt);
+    if (ev) (*ev)[3].record(stream);
+  };
+  for (int i = 0; i < 3; ++i) step(nullptr);
+  torch::cuda::synchronize();
+  double phase[3] = {0, 0, 0};
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < steps; ++i) {
+    std::vector<c10::Event> ev;
+    for (int k = 0; k < 4; ++k) {
+      ev.emplace_back(c10::DeviceType::CUDA, c10::EventFlag::BACKEND_DEFAULT);
+    }
+    step(&ev);
+    ev[3].synchronize();
+    for (int k = 0; k < 3; ++k) phase[k] += ev[k].elapsedTime(ev[k + 1]);
+  }
+  const double wall_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
+      steps;
+  namespace prof = torch::autograd::profiler;
+  using torch::profiler::impl::ActivityType;
+  const torch::profiler::impl::ProfilerConfig config(torch::profiler::impl::ProfilerState::KINETO);
+  const std::set<ActivityType> activities{ActivityType::CPU, ActivityType::CUDA};
+  prof::prepareProfiler(config, activities);
+  prof::enableProfiler(config, activities);
+  for (int i = 0; i < steps; ++i) step(nullptr);
+  torch::cuda::synchronize();
+  const auto result = prof::disableProfiler();
+  double busy_ns = 0;
+  std::size_t kernels = 0;
+  std::map<std::string, double> by_name;
+  for (const auto& e : result->events()) {
+    if (e.deviceType() != c10::DeviceType::CUDA) continue;
+    busy_ns += static_cast<double>(e.durationNs());
+    by_name[e.name()] += static_cast<double>(e.durationNs());
+    ++kernels;
+  }
+  std::vector<std::pair<std::string, double>> top(by_name.begin(), by_name.end());
+  std::sort(top.begin(), top.end(),
+            [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string tops;
+  for (std::size_t i = 0; i < top.size() && i < 8; ++i) {
+    char ms[32];
+    std::snprintf(ms, sizeof ms, "%.3f", top[i].second / 1e6 / steps);
+    tops += std::string(i > 0 ? ", " : "") + "[\"" + json_escape(top[i].first.substr(0, 90)) +
+            "\", " + ms + "]";
+  }
+  std::printf(
+      "{\"case\": \"profile\", \"side\": \"midge\", \"optimizer\": \"%s\", \"arch\": \"resnet50\", "
+      "\"amp\": \"bf16\", \"wall_ms\": %.3f, \"forward_ms\": %.3f, \"backward_ms\": %.3f, "
+      "\"optimizer_ms\": %.3f, "
+      "\"kernel_ms\": %.3f, \"kernels_per_step\": %.1f, \"top_kernels\": [%s]}\n",
+      optimizer.c_str(), wall_ms, phase[0] / steps, phase[1] / steps, phase[2] / steps,
+      busy_ns / 1e6 / steps, static_cast<double>(kernels) / steps, tops.c_str());
+  std::fflush(stdout);
+}
+#else
+void profile_step(int /*steps*/, const std::string& /*optimizer*/) {
+  std::printf(
+      "{\"case\": \"profile\", \"side\": \"midge\", \"skipped\": \"needs LibTorch 2.x\"}\n");
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -143,8 +346,26 @@ int main(int argc, char** argv) {
   staging_check(25, true);
   staging_check(1, true);
   staging_check(25, false);
-  copy_bandwidth();
   midge::distributed::SelfComm self;
+  std::unique_ptr<midge::distributed::NcclComm> nccl;
+  try {
+    nccl = midge::distributed::make_nccl_comm(self, 0);
+    check("nccl_init", true, nccl->version());
+    staging_check(25, true, nccl.get());
+    staging_check(1, true, nccl.get());
+    staging_check(25, false, nccl.get());
+  } catch (const std::exception& e) {
+    check("nccl_init", false, e.what());
+  }
+  optimizer_check();
+  copy_bandwidth();
+  for (const char* optimizer : {"libtorch", "midge"}) {
+    try {
+      profile_step(steps, optimizer);
+    } catch (const std::exception& e) {
+      check("profile", false, e.what());
+    }
+  }
   struct Run {
     const char* arch;
     int size;
@@ -154,16 +375,19 @@ int main(int argc, char** argv) {
   for (Run run : {Run{"resnet50", 512, 32, "bf16"}, Run{"resnet50", 512, 32, "fp16"},
                   Run{"resnet50", 512, 32, "off"}, Run{"resnet18", 512, 32, "bf16"}}) {
     if (!only_amp.empty() && only_amp != run.amp) continue;
-    for (const char* sync : {"off", "on"}) {
+    for (const char* sync : {"off-libtorch-sgd", "off", "on", "nccl"}) {
       for (bool overlap : {true, false}) {
-        if (std::string(sync) == "off" && !overlap) continue;
+        if (std::string(sync) != "on" && !overlap) continue;
+        if (std::string(sync) == "nccl" && !nccl) continue;
         midge::bench::StepBenchOptions o;
         o.arch = run.arch;
         o.image_size = run.size;
         o.global_batch = run.batch;
         o.amp = run.amp;
         o.device = "cuda";
-        o.sync = sync;
+        o.sync = std::string(sync).rfind("off", 0) == 0 ? "off" : "on";
+        o.optimizer = std::string(sync) == "off-libtorch-sgd" ? "libtorch" : "midge";
+        o.nccl = std::string(sync) == "nccl" ? nccl.get() : nullptr;
         o.overlap = overlap;
         o.steps = steps;
         o.warmup = 3;

@@ -2,9 +2,11 @@
 # Runs on the lent GPU machine (PyTorch/LibTorch with CUDA, no MPI/HDF5/
 # OpenCV/Boost): midge_gpu_check, built beforehand by bench/gpu/build.sh
 # against the same LibTorch version, then the PyTorch peer of the same step
-# (bench/peers/torch_step.py) in the same run. Results go to $OUT (or
-# bench/gpu/out): gpu_check.txt, peer.jsonl, machine.txt. AMP=fp16 (or
-# bf16, off) runs only the step measurements of that precision.
+# (bench/peers/torch_step.py: eager, with a profile, and under
+# torch.compile) in the same run. Results go to $OUT (or bench/gpu/out):
+# gpu_check.txt, peer.jsonl, machine.txt. AMP=fp16 (or bf16, off) runs only
+# the step measurements of that precision; COMPILE=0 skips torch.compile,
+# COMPILE_LIMIT (default 240 s) bounds each compiled peer.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${OUT:-bench/gpu/out}
@@ -31,10 +33,18 @@ fi
 timeout 300 "$bin" "$steps" ${AMP:-} 2>&1 | tee "$out/gpu_check.txt"
 rc=${PIPESTATUS[0]}
 : >"$out/peer.jsonl"
-for run in "resnet50 bf16" "resnet50 fp16" "resnet50 off" "resnet18 bf16"; do
+# arch, amp, torch.compile mode, extra flags. COMPILE=0 skips the compiled
+# peers (each compiles for one to several minutes).
+for run in "resnet50 bf16 none --profile" "resnet50 fp16 none" "resnet50 off none" \
+           "resnet18 bf16 none" "resnet50 bf16 default" "resnet18 bf16 default" \
+           "resnet50 bf16 max-autotune-no-cudagraphs"; do
   set -- $run
   [ -z "${AMP:-}" ] || [ "$2" = "$AMP" ] || continue
-  timeout 120 $py bench/peers/torch_step.py --arch "$1" --amp "$2" --size 512 --batch 32 \
-    --steps "$steps" 2>&1 | tee -a "$out/peer.jsonl"
+  [ "$3" = none ] || [ "${COMPILE:-1}" = 1 ] || continue
+  limit=120
+  [ "$3" = none ] || limit=${COMPILE_LIMIT:-240}
+  timeout "$limit" $py bench/peers/torch_step.py --arch "$1" --amp "$2" --compile "$3" ${4:-} \
+    --size 512 --batch 32 --steps "$steps" 2>&1 | grep -v Warning | tee -a "$out/peer.jsonl"
+  [ "${PIPESTATUS[0]}" -ne 124 ] || echo "{\"case\": \"peer step\", \"arch\": \"$1\", \"amp\": \"$2\", \"compile\": \"$3\", \"timed_out_s\": $limit}" | tee -a "$out/peer.jsonl"
 done
 exit "$rc"

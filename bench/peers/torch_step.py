@@ -5,6 +5,13 @@ with channels-last input on CUDA and cuDNN benchmark mode, as midge. Uses
 torchvision's ResNet when installed; otherwise the same architecture built
 here (torchvision's layer layout; the parity of midge's ResNet with
 torchvision's is tested in tests/unit/model). Prints one JSON line.
+
+--compile MODE wraps the model in torch.compile (default, or
+max-autotune-no-cudagraphs); the warm-up steps, which compile, are timed
+separately as compile_s. --profile adds a breakdown of further steps: GPU
+time of forward, backward and optimizer (CUDA events around each phase)
+and, from torch.profiler, the summed kernel time, kernels per step and the
+longest kernels (cuDNN's algorithm choices show in their names).
 """
 import argparse
 import contextlib
@@ -63,6 +70,35 @@ def make_model(arch, classes):
         return bottleneck_resnet([3, 4, 6, 3] if arch == "resnet50" else [3, 4, 23, 3], classes), "local"
 
 
+def profile_steps(step, steps=5):
+    """Runs `steps` more steps; returns the phase and kernel breakdown."""
+    from torch.profiler import ProfilerActivity, profile
+    phases = {"forward": 0.0, "backward": 0.0, "optimizer": 0.0}
+    for _ in range(steps):
+        ev = [torch.cuda.Event(enable_timing=True) for _ in range(4)]
+        step(ev)
+        torch.cuda.synchronize()
+        phases["forward"] += ev[0].elapsed_time(ev[1])
+        phases["backward"] += ev[1].elapsed_time(ev[2])
+        phases["optimizer"] += ev[2].elapsed_time(ev[3])
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        for _ in range(steps):
+            step(None)
+        torch.cuda.synchronize()
+    kernels = [e for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA]
+    busy_us = sum(e.time_range.elapsed_us() for e in kernels)
+    by_name = {}
+    for e in kernels:
+        by_name[e.name] = by_name.get(e.name, 0.0) + e.time_range.elapsed_us()
+    top = sorted(by_name.items(), key=lambda kv: -kv[1])[:8]
+    return {"forward_ms": round(phases["forward"] / steps, 3),
+            "backward_ms": round(phases["backward"] / steps, 3),
+            "optimizer_ms": round(phases["optimizer"] / steps, 3),
+            "kernel_ms": round(busy_us / 1000 / steps, 3),
+            "kernels_per_step": round(len(kernels) / steps, 1),
+            "top_kernels": [[n[:90], round(t / 1000 / steps, 3)] for n, t in top]}
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--arch", default="resnet50")
@@ -72,12 +108,16 @@ def main():
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--classes", type=int, default=10)
+    p.add_argument("--compile", default="none", choices=["none", "default", "max-autotune-no-cudagraphs"])
+    p.add_argument("--profile", action="store_true")
     a = p.parse_args()
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.backends.cudnn.benchmark = True
     torch.manual_seed(1)
     model, source = make_model(a.arch, a.classes)
     model = model.to(dev).train()
+    if a.compile != "none":
+        model = torch.compile(model, mode=a.compile)
     x = torch.randn(a.batch, 3, a.size, a.size).to(dev)
     if dev.type == "cuda":
         x = x.contiguous(memory_format=torch.channels_last)
@@ -89,26 +129,44 @@ def main():
     else:
         scaler = torch.cuda.amp.GradScaler(enabled=use_scaler)
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(a.amp)
-    for step in range(a.warmup + a.steps):
-        if step == a.warmup:
-            if dev.type == "cuda":
-                torch.cuda.synchronize()
-            t0 = time.perf_counter()
+
+    def step(ev=None):
+        if ev:
+            ev[0].record()
         opt.zero_grad()
         ctx = torch.autocast(dev.type, dtype=dtype) if dtype else contextlib.nullcontext()
         with ctx:
             logits = model(x)
         loss = nn.functional.cross_entropy(logits.float(), y)
+        if ev:
+            ev[1].record()
         loss.item()  # midge checks every loss for NaN before backward
         scaler.scale(loss).backward()
+        if ev:
+            ev[2].record()
         scaler.step(opt)
         scaler.update()
+        if ev:
+            ev[3].record()
+
+    t_start = time.perf_counter()
+    for i in range(a.warmup + a.steps):
+        if i == a.warmup:
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            compile_s = t0 - t_start
+        step()
     if dev.type == "cuda":
         torch.cuda.synchronize()
     s = (time.perf_counter() - t0) / a.steps
-    print(json.dumps({"case": "peer step", "peer": f"pytorch {torch.__version__} ({source} model)",
-                      "arch": a.arch, "image_size": a.size, "global_batch": a.batch, "amp": a.amp,
-                      "step_s": round(s, 5), "images_per_second": round(a.batch / s, 3)}))
+    row = {"case": "peer step", "peer": f"pytorch {torch.__version__} ({source} model)",
+           "arch": a.arch, "image_size": a.size, "global_batch": a.batch, "amp": a.amp,
+           "compile": a.compile, "warmup_s": round(compile_s, 2),
+           "step_s": round(s, 5), "images_per_second": round(a.batch / s, 3)}
+    if a.profile and dev.type == "cuda":
+        row["profile"] = profile_steps(step)
+    print(json.dumps(row))
 
 
 if __name__ == "__main__":

@@ -331,6 +331,13 @@ OptionTable build_table() {
       "its gradients (and the buckets before it) are ready; false reduces all buckets "
       "after backward.",
       [](Config & c) -> auto& { return c.dist.overlap; });
+  d.choice(
+      "dist.backend", "auto", {"auto", "mpi", "nccl"},
+      "How GPU gradients cross ranks: nccl reduces them in GPU memory on a side stream "
+      "(one GPU per rank; needs a midge built with a CUDA LibTorch and NCCL), mpi through "
+      "MPI (pinned host memory unless the MPI is CUDA-aware); auto = nccl on CUDA when "
+      "built with it, else mpi. CPU training always uses MPI.",
+      [](Config & c) -> auto& { return c.dist.backend; });
   // [gradcam]
   d.choice(
       "gradcam.layer", "layer4", {"layer1", "layer2", "layer3", "layer4"},
@@ -567,6 +574,9 @@ void validate(const Config& c, const ValidateOptions& opt) {
   for (const auto& v : rank_rule_violations(c, opt.ranks)) fail(v);
   if (c.run.amp == "fp16" && c.run.device == "cpu") {
     fail("run.amp = fp16 needs run.device = cuda or auto (CPU autocast supports bf16 only)");
+  }
+  if (c.dist.backend == "nccl" && c.run.device == "cpu") {
+    fail("dist.backend = nccl needs run.device = cuda or auto (NCCL reduces GPU memory)");
   }
   if (opt.check_paths) {
     if (!c.data.root.empty() && !fs::is_directory(c.data.root)) {

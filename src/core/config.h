@@ -101,6 +101,7 @@ struct RunConfig {
 struct DistConfig {
   double bucket_mb = 0;
   bool overlap = false;
+  std::string backend;  // auto|mpi|nccl
 };
 
 struct GradcamConfig {

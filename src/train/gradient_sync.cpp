@@ -14,21 +14,34 @@ namespace midge::train {
 struct GradientSync::Bucket {
   std::vector<std::size_t> members;  // indices into params_
   std::int64_t numel = 0;
-  std::size_t pending = 0;             // members whose gradient has not arrived this step
-  torch::Tensor flat;                  // on the parameters' device
-  torch::Tensor host;                  // page-locked staging (GPU without CUDA-aware MPI)
-  std::unique_ptr<c10::Event> copied;  // GPU: recorded after the bucket is written
+  std::size_t pending = 0;              // members whose gradient has not arrived this step
+  torch::Tensor flat;                   // on the parameters' device
+  torch::Tensor host;                   // page-locked staging (GPU without CUDA-aware MPI)
+  std::unique_ptr<c10::Event> copied;   // GPU: recorded after the bucket is written
+  std::unique_ptr<c10::Event> reduced;  // NCCL: recorded after its allreduce
 };
+
+namespace {
+const c10::impl::DeviceGuardImplInterface* cuda_impl() {
+  return c10::impl::getDeviceGuardImpl(c10::DeviceType::CUDA);
+}
+}  // namespace
 
 GradientSync::GradientSync(distributed::Communicator& world, std::vector<torch::Tensor> params,
                            GradientSyncOptions options)
-    : world_(world) {
+    : world_(world), nccl_(options.nccl) {
   for (auto& p : params) {
     if (p.requires_grad()) params_.push_back(p);
   }
   if (params_.empty()) return;
   cuda_ = params_.front().is_cuda();
-  device_buffers_ = cuda_ && world_.accepts_device_memory();
+  if (nccl_ != nullptr && !cuda_) throw TrainError("NCCL gradient sync needs parameters on a GPU");
+  if (nccl_ != nullptr && nccl_->size() != world_.size()) {
+    throw TrainError("NCCL gradient sync: the NCCL communicator has " +
+                     std::to_string(nccl_->size()) + " ranks, the world " +
+                     std::to_string(world_.size()));
+  }
+  device_buffers_ = cuda_ && (nccl_ != nullptr || world_.accepts_device_memory());
   for (const auto& p : params_) {
     if (p.scalar_type() != torch::kFloat) {
       throw TrainError("gradient sync needs float parameters, found " +
@@ -62,8 +75,21 @@ GradientSync::GradientSync(distributed::Communicator& world, std::vector<torch::
           torch::empty({b->numel}, torch::TensorOptions().dtype(torch::kFloat).pinned_memory(true));
     }
     if (cuda_) b->copied = std::make_unique<c10::Event>(c10::DeviceType::CUDA);
+    if (nccl_ != nullptr) b->reduced = std::make_unique<c10::Event>(c10::DeviceType::CUDA);
   }
 
+  if (nccl_ != nullptr) {
+    // A high-priority stream, so reductions are scheduled ahead of the
+    // backward kernels they overlap with.
+    side_stream_ = cuda_impl()->getStreamFromGlobalPool(device, /*isHighPriority=*/true);
+    if (options.overlap) {
+      for (std::size_t k = 0; k < params_.size(); ++k) {
+        hooks_.push_back(
+            params_[k].register_hook([this, k](torch::Tensor grad) { on_gradient(k, grad); }));
+      }
+    }
+    return;
+  }
   reducer_ = std::make_unique<distributed::AsyncAllreduce>(world_, options.overlap);
   // Hooks only with a background reducer: without one (overlap off, or an
   // MPI below MPI_THREAD_SERIALIZED) a hook would run the allreduce itself,
@@ -89,6 +115,7 @@ GradientSync::~GradientSync() {
 }
 
 bool GradientSync::overlapping() const {
+  if (nccl_ != nullptr) return !hooks_.empty();
   return reducer_ && reducer_->background() && !hooks_.empty();
 }
 
@@ -98,6 +125,7 @@ double GradientSync::communication_seconds() const {
 
 const char* GradientSync::staging() const {
   if (!cuda_) return "host";
+  if (nccl_ != nullptr) return "device, NCCL";
   return device_buffers_ ? "device" : "pinned host";
 }
 
@@ -129,6 +157,16 @@ void GradientSync::launch_ready() {
 }
 
 void GradientSync::launch(Bucket& b) {
+  if (nccl_ != nullptr) {
+    // Ordered after the copies into the bucket (current stream), reduced
+    // on the side stream; finish() orders the compute stream after it.
+    b.copied->record(cuda_impl()->getStream(b.flat.device()));
+    b.copied->block(*side_stream_);
+    nccl_->allreduce_sum(b.flat.data_ptr<float>(), static_cast<std::size_t>(b.numel),
+                         *side_stream_);
+    b.reduced->record(*side_stream_);
+    return;
+  }
   if (!cuda_) {
     reducer_->submit(b.flat.data_ptr<float>(), static_cast<std::size_t>(b.numel));
     return;
@@ -149,6 +187,7 @@ void GradientSync::launch(Bucket& b) {
 double GradientSync::finish() {
   if (params_.empty()) return 0;
   const auto t0 = std::chrono::steady_clock::now();
+  if (nccl_ != nullptr) nccl_->check();
   torch::NoGradGuard no_grad;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -174,8 +213,12 @@ double GradientSync::finish() {
   }
   const double inv = 1.0 / static_cast<double>(world_.size());
   for (std::size_t i = 0; i < buckets_.size(); ++i) {
-    reducer_->wait_done(span_base_ + i + 1);
     Bucket& b = *buckets_[i];
+    if (nccl_ != nullptr) {
+      b.reduced->block(cuda_impl()->getStream(b.flat.device()));
+    } else {
+      reducer_->wait_done(span_base_ + i + 1);
+    }
     if (cuda_ && !device_buffers_) b.flat.copy_(b.host, /*non_blocking=*/true);
     b.flat.mul_(inv);
     for (std::size_t k : b.members) {
@@ -191,7 +234,7 @@ double GradientSync::finish() {
     b.pending = b.members.size();
   }
   next_launch_ = 0;
-  span_base_ = reducer_->submitted();
+  if (reducer_) span_base_ = reducer_->submitted();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 

@@ -23,8 +23,13 @@
 //    (Communicator::accepts_device_memory) the device buffer is reduced in
 //    place, otherwise it is copied to page-locked host memory with an
 //    asynchronous copy plus an event that the reducing thread waits on, so
-//    the backward thread never blocks on the copy. An NCCL communicator
-//    would accept device memory and take the first path.
+//    the backward thread never blocks on the copy.
+//  - GPU with NCCL (GradientSyncOptions::nccl, dist.backend): no thread and
+//    no host copies. A complete bucket's event is recorded on the compute
+//    stream, a side stream waits for it and runs ncclAllReduce on the
+//    device buffer, and finish() makes the compute stream wait for each
+//    bucket's reduction before scaling it into .grad: the host never
+//    blocks, and communication overlaps backward on the GPU itself.
 //
 // Invariants: every rank constructs GradientSync with the same parameter
 // list and options; each parameter receives at most one gradient per step
@@ -37,16 +42,21 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "distributed/async_allreduce.h"
 #include "distributed/communicator.h"
+#include "distributed/nccl_comm.h"
 
 namespace midge::train {
 
 struct GradientSyncOptions {
   double bucket_mb = 25;  // dist.bucket_mb
   bool overlap = true;    // dist.overlap
+  // Reduce GPU buckets with this NCCL communicator (over the same ranks as
+  // the world given to GradientSync) instead of the world; not owned.
+  distributed::NcclComm* nccl = nullptr;
 };
 
 class GradientSync {
@@ -71,9 +81,11 @@ class GradientSync {
   // backward ended (a bucket waits for all its gradients and for its
   // predecessors).
   std::size_t launched_during_backward() const { return last_launched_early_; }
-  // Seconds spent in reductions so far, hidden behind backward or not.
+  // Seconds spent in reductions so far, hidden behind backward or not
+  // (0 with NCCL: its reductions run on a stream the host never waits on).
   double communication_seconds() const;
-  // "host", "pinned host" or "device": where buckets are reduced.
+  // "host", "pinned host", "device" or "device, NCCL": where and how
+  // buckets are reduced.
   const char* staging() const;
 
  private:
@@ -101,7 +113,9 @@ class GradientSync {
   std::int64_t numel_ = 0;
   bool cuda_ = false;
   bool device_buffers_ = false;
-  std::unique_ptr<distributed::AsyncAllreduce> reducer_;
+  std::unique_ptr<distributed::AsyncAllreduce> reducer_;  // MPI path
+  distributed::NcclComm* nccl_ = nullptr;                 // NCCL path
+  std::optional<c10::Stream> side_stream_;                // NCCL's stream
 };
 
 }  // namespace midge::train

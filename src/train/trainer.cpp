@@ -15,6 +15,7 @@
 #include "data/image_set.h"
 #include "data/loader.h"
 #include "data/taxonomy.h"
+#include "distributed/nccl_comm.h"
 #include "explain/gradcam.h"
 #include "io/atomic_file.h"
 #include "io/hdf5_library.h"
@@ -65,6 +66,8 @@ class Trainer {
   std::string path(const char* name) const { return (fs::path(out_) / name).string(); }
   int per_rank_batch() const;
   void setup();
+  void open_nccl();
+  void check_backend_available() const;
   void resume_from(const std::string& state_file);
   void run_stage(int stage);
   // Returns the mean training loss; fills train_acc, images_per_second,
@@ -95,7 +98,10 @@ class Trainer {
   std::unique_ptr<data::Loader> eval_loader_;
   std::unique_ptr<data::Loader> train_loader_;
   int loader_stage_ = 0;
-  LossScaler scaler_{false};            // fp16 loss scale, kept across epochs and stages
+  LossScaler scaler_{false};  // fp16 loss scale, kept across epochs and stages
+  // dist.backend resolved to NCCL: one communicator for the whole run (a
+  // sweep's trial group), declared before sync_, which uses it.
+  std::unique_ptr<distributed::NcclComm> nccl_;
   std::unique_ptr<GradientSync> sync_;  // during a stage, with more than one rank
   double exposed_comm_seconds_ = 0;     // last epoch: gradient sync not hidden by backward
   double comm_seconds_ = 0;             // last epoch: time spent reducing gradients
@@ -116,8 +122,39 @@ int Trainer::per_rank_batch() const {
   return static_cast<int>(std::max<long long>(1, last.batch_size / world_.size()));
 }
 
+// dist.backend = nccl where it cannot work is refused before anything is
+// written: no GPU here, or a midge built without NCCL.
+void Trainer::check_backend_available() const {
+  if (config_.dist.backend != "nccl") return;
+  if (config_.run.device == "cpu" || !torch::cuda::is_available()) {
+    throw UsageError("dist.backend = nccl, but training runs on the CPU (no CUDA device visible)");
+  }
+  if (!distributed::nccl_built()) {
+    throw UsageError(
+        "dist.backend = nccl, but this midge was built without NCCL (it needs a CUDA LibTorch and "
+        "NCCL's nccl.h at build time); use dist.backend = auto or mpi");
+  }
+}
+
+// dist.backend: auto takes NCCL for GPU gradients when this midge has it;
+// nccl insists (and with one rank still starts NCCL, which checks that it
+// works on this node, though one rank has nothing to reduce).
+void Trainer::open_nccl() {
+  const std::string& backend = config_.dist.backend;
+  const bool use =
+      device_.cuda && (backend == "nccl" || (backend == "auto" && distributed::nccl_built()));
+  if (!use || (world_.size() == 1 && backend != "nccl")) return;
+  nccl_ = distributed::make_nccl_comm(world_, device_.device.index());
+  if (rank0()) {
+    log::info(text::format("gradients between GPUs through %s, %d rank(s)%s",
+                           nccl_->version().c_str(), nccl_->size(),
+                           world_.size() == 1 ? " (one rank: nothing to reduce)" : ""));
+  }
+}
+
 void Trainer::setup() {
   device_ = choose_device(config_.run, world_.local_rank(), world_.local_size());
+  open_nccl();
   split_ = data::split_for_run(config_.data);
   classes_ = static_cast<int>(split_.classes.size());
   open_image_cache();
@@ -316,8 +353,7 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
   if (live) std::fprintf(stderr, "\r%80s\r", "");
   const double elapsed = seconds_since(t0);
   comm_seconds_ = sync_ ? sync_->communication_seconds() - comm_before : 0.0;
-  double stats[4] = {loss_sum, static_cast<double>(correct), static_cast<double>(seen),
-                     data_wait};
+  double stats[4] = {loss_sum, static_cast<double>(correct), static_cast<double>(seen), data_wait};
   world_.allreduce(stats, 4);
   report->train_acc = stats[2] > 0 ? stats[1] / stats[2] : 0;
   report->images_per_second = elapsed > 0 ? stats[2] / elapsed : 0;
@@ -401,7 +437,8 @@ void Trainer::run_stage(int stage) {
   auto opt = make_optimizer(sc, params);
   if (world_.size() > 1) {
     sync_ = std::make_unique<GradientSync>(
-        world_, params, GradientSyncOptions{config_.dist.bucket_mb, config_.dist.overlap});
+        world_, params,
+        GradientSyncOptions{config_.dist.bucket_mb, config_.dist.overlap, nccl_.get()});
     if (rank0()) {
       log::info(text::format(
           "stage %d: gradients of %lld parameters in %zu buckets (%s memory, overlap %s)", stage,
@@ -602,6 +639,7 @@ TrainOutcome Trainer::run() {
   if (auto v = rank_rule_violations(config_, world_.size()); !v.empty()) {
     throw ConfigError(text::join(v, "; "));
   }
+  check_backend_available();
   outcome_.run_file = path("run.h5");
   outcome_.model_file = path("model.h5");
   if (fs::exists(outcome_.run_file)) {

@@ -93,4 +93,17 @@ expect_err "(stage2.lr=0.5): stage2.lr (0.5) exceeds stage1.lr"
 run "$MIDGE" sweep --config "$SRC/configs/demo.ini" --set data.root=S --sweep nope.ini --dry-run
 expect_rc 2
 expect_err "sweep spec not found: nope.ini"
+
+# dist.backend = nccl asks for GPUs: refused before any work on a machine
+# without one (run.device = auto), nothing written.
+run "$MIDGE" train --config "$SRC/configs/demo.ini" --set data.root=S --set dist.backend=nccl \
+  --set run.device=cpu --dry-run
+expect_rc 2
+expect_err "dist.backend = nccl needs run.device = cuda or auto"
+run "$MIDGE" train --config "$SRC/configs/demo.ini" --set data.root=S --set dist.backend=nccl \
+  --set run.device=auto --set stage1.epochs=1 --set stage2.epochs=0 --out nccl_run
+expect_rc 2
+expect_err "dist.backend = nccl, but training runs on the CPU (no CUDA device visible)"
+CHECKS=$((CHECKS + 1))
+[ ! -e nccl_run/run.h5 ] || fail "a refused dist.backend wrote run.h5"
 done_ok

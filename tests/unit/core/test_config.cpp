@@ -132,6 +132,12 @@ TEST(Config, ValidateChecksCrossFieldRules) {
               valid({"run.device=cpu", "run.amp=fp16"});
             }).find("run.amp"),
             std::string::npos);
+  EXPECT_NE(config_error([&] {
+              valid({"run.device=cpu", "dist.backend=nccl"});
+            }).find("dist.backend = nccl needs run.device = cuda or auto"),
+            std::string::npos);
+  EXPECT_NO_THROW(valid({"run.device=cpu", "dist.backend=mpi"}));
+  EXPECT_NO_THROW(valid({"dist.backend=nccl"}));  // auto: decided by the machine at run time
 }
 
 TEST(Config, ValidateChecksPathsAndRequiredData) {

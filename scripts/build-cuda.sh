@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds the CUDA variant of midge (into BUILD_CUDA_DIR, default
+# build-cuda/) against the CUDA LibTorch of PyPI's torch wheel, as a
+# compile-and-link check of the code only a GPU build has (the NCCL
+# gradient backend, CUDA memory statistics): scripts/test.sh runs it. No
+# GPU is needed; nothing here runs on one. Skipped, saying so, where no
+# CUDA toolkit (nvcc) is installed.
+# Checks: CMake turned the NCCL backend on, and the binary links LibTorch's
+# CUDA library and carries the NCCL code path.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -z "${CUDACXX:-}" ] && ! command -v nvcc >/dev/null; then
+  for d in /usr/local/cuda/bin /usr/local/cuda-*/bin; do
+    if [ -x "$d/nvcc" ]; then export PATH="$d:$PATH"; break; fi
+  done
+fi
+if ! command -v nvcc >/dev/null; then
+  echo "build-cuda: SKIPPED: no CUDA toolkit (nvcc) on this machine"
+  exit 0
+fi
+torch=${TORCH_DIR:-$(scripts/fetch-torch.sh)}
+build=${BUILD_CUDA_DIR:-build-cuda}
+echo "build-cuda: LibTorch $torch -> $build"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DMIDGE_BUILD_TESTS=OFF -DMIDGE_BUILD_BENCH=OFF \
+  -DCMAKE_PREFIX_PATH="$torch;$torch/share/cmake" >"$build.configure.log" 2>&1 ||
+  { tail -30 "$build.configure.log"; exit 1; }
+grep -q "NCCL gradient backend: on" "$build.configure.log" ||
+  { grep "NCCL" "$build.configure.log"; echo "build-cuda: FAIL: the NCCL backend is off"; exit 1; }
+cmake --build "$build" -j "${MIDGE_BUILD_JOBS:-2}" --target midge
+readelf -d "$build/midge" | grep -q "libtorch_cuda.so" ||
+  { echo "build-cuda: FAIL: midge does not link libtorch_cuda.so"; exit 1; }
+grep -q "ncclAllReduce" "$build/midge" ||
+  { echo "build-cuda: FAIL: the NCCL code path is not in the binary"; exit 1; }
+echo "build-cuda: OK: $build/midge (CUDA LibTorch, NCCL backend on)"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Prints the folder of a CUDA LibTorch: the torch package of PyPI's torch
+# wheel (include/, lib/, share/cmake/), downloaded and unpacked once into
+# the cache. Used by bundle.sh and build-cuda.sh.
+# usage: torch=$(scripts/fetch-torch.sh [VERSION])   (default 2.11.0, the
+# GPU machine's; TORCH_VERSION also sets it; cache: MIDGE_BUNDLE_CACHE,
+# default ~/.cache/midge-bundle)
+set -euo pipefail
+version=${1:-${TORCH_VERSION:-2.11.0}}
+cache=${MIDGE_BUNDLE_CACHE:-$HOME/.cache/midge-bundle}
+dir=$cache/torch-$version/torch
+if [ ! -f "$dir/share/cmake/Torch/TorchConfig.cmake" ]; then
+  echo "fetch-torch: downloading torch $version (a CUDA LibTorch, ~0.5 GB)" >&2
+  mkdir -p "$cache/downloads"
+  python3 -m pip download -q --no-deps --only-binary=:all: -d "$cache/downloads" \
+    "torch==$version" >&2
+  wheel=$(ls "$cache"/downloads/torch-"$version"-*.whl | head -1)
+  rm -rf "$cache/torch-$version"
+  unzip -q "$wheel" 'torch/include/*' 'torch/lib/*' 'torch/share/*' 'torch/version.py' \
+    -d "$cache/torch-$version"
+fi
+echo "$dir"
