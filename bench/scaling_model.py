@@ -2,10 +2,12 @@
 measured step time, copy bandwidth and allreduce bandwidth.
 
 Per step and GPU:  t(p) = t_compute + t_staging + t_exposed(p)
-  t_compute  measured step without any sync (bench/gpu: ResNet-50, 512 px,
-             batch 32 per GPU, bf16, H100)
+  t_compute  measured step without any sync (bench/gpu/lease.sh: ResNet-50,
+             512 px, batch 32 per GPU, bf16, multi-tensor SGD, H200)
   t_staging  measured extra time of the pinned-host staging path on the same
              GPU (sync on, one rank: copies + the queue drain before MPI)
+  t_nccl     measured extra time of the NCCL path on the same GPU (sync on
+             through NCCL, one rank: bucket copies, side stream, events)
   t_ar(p)    ring allreduce of S gradient bytes: 2 (p-1)/p * S / busbw
              + 2 (p-1) * latency per bucket (the nccl-tests convention)
   t_exposed  the part of t_ar not hidden behind backward: buckets go out
@@ -19,18 +21,20 @@ is this machine's measured 2-rank shared-memory allreduce (bench/dist.sh;
 a real GPU node has more memory bandwidth, so this is pessimistic); between
 nodes a flat ring is limited by one node's NIC (default one 200 Gb/s HDR
 port = 25 GB/s) since only one ring edge per node leaves it; 8 GPUs per
-node. The NCCL rows (not implemented in midge; the Communicator interface
-allows it) assume NVLink busbw 350 GB/s in a node and 8 x 400 Gb/s NICs
-(= 50 GB/s per GPU) between nodes, and no staging.
-usage: python3 bench/scaling_model.py [--step-ms 47.6] [--staging-ms 5.8] ...
+node. The NCCL rows (midge's dist.backend = nccl: its one-rank cost is
+measured, its multi-GPU bandwidth is not, as no machine with several GPUs
+was available; MODELLED) assume NCCL's published NVLink busbw 350 GB/s in
+a node and 8 x 400 Gb/s NICs (= 50 GB/s per GPU) between nodes.
+usage: python3 bench/scaling_model.py [--step-ms 40.25] [--staging-ms 5.02] ...
 """
 import argparse
 
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--step-ms", type=float, default=47.57, help="t_compute (bench/gpu, bf16)")
-    p.add_argument("--staging-ms", type=float, default=5.76, help="t_staging (bench/gpu)")
+    p.add_argument("--step-ms", type=float, default=40.25, help="t_compute (bench/gpu, bf16)")
+    p.add_argument("--staging-ms", type=float, default=5.02, help="t_staging (bench/gpu)")
+    p.add_argument("--nccl-ms", type=float, default=1.54, help="t_nccl (bench/gpu, one rank)")
     p.add_argument("--batch", type=int, default=32, help="images per GPU per step")
     p.add_argument("--params", type=int, default=23_528_522, help="ResNet-50, 10 taxa")
     p.add_argument("--bucket-mb", type=float, default=25)
@@ -57,7 +61,8 @@ def main():
               f"{t * 1e3:.1f} | {tc / t:.0%} | {n * a.batch / t:,.0f} |")
 
     print(f"gradients: {s / 1e6:.1f} MB in {buckets} buckets of {a.bucket_mb:g} MiB "
-          f"(last {last / 1e6:.1f} MB); t_compute {a.step_ms} ms, t_staging {a.staging_ms} ms")
+          f"(last {last / 1e6:.1f} MB); t_compute {a.step_ms} ms, t_staging {a.staging_ms} ms, "
+          f"t_nccl {a.nccl_ms} ms")
     print()
     print("| path | GPUs | busbw GB/s | allreduce ms | exposed ms | step ms | efficiency | images/s |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -65,8 +70,8 @@ def main():
     row("1 GPU, no sync", 1, 1, 0)
     row("midge MPI, host-staged, 1 node", 8, a.mpi_busbw, staging)
     row("midge MPI, host-staged, 8 nodes (NIC-bound)", 64, min(a.mpi_busbw, a.nic_gbps), staging)
-    row("NCCL (not built), 1 node NVLink", 8, a.nvlink_busbw, 0)
-    row("NCCL (not built), 8 nodes", 64, a.nccl_net_busbw, 0)
+    row("midge NCCL (modelled), 1 node NVLink", 8, a.nvlink_busbw, a.nccl_ms / 1000)
+    row("midge NCCL (modelled), 8 nodes", 64, a.nccl_net_busbw, a.nccl_ms / 1000)
 
 
 if __name__ == "__main__":
