@@ -3,8 +3,9 @@
 # build-cuda/) against the CUDA LibTorch of PyPI's torch wheel, as a
 # compile-and-link check of the code only a GPU build has (the NCCL
 # gradient backend, CUDA memory statistics): scripts/test.sh runs it. No
-# GPU is needed; nothing here runs on one. Skipped, saying so, where no
-# CUDA toolkit (nvcc) is installed.
+# GPU is needed; nothing here runs on one. Skipped, saying why, where no
+# CUDA toolkit (nvcc) or no NCCL header is installed, where the torch wheel
+# cannot be downloaded, or with MIDGE_SKIP_CUDA_BUILD=1.
 # Checks: CMake turned the NCCL backend on, and the binary links LibTorch's
 # CUDA library and carries the NCCL code path.
 set -euo pipefail
@@ -14,11 +15,20 @@ if [ -z "${CUDACXX:-}" ] && ! command -v nvcc >/dev/null; then
     if [ -x "$d/nvcc" ]; then export PATH="$d:$PATH"; break; fi
   done
 fi
-if ! command -v nvcc >/dev/null; then
-  echo "build-cuda: SKIPPED: no CUDA toolkit (nvcc) on this machine"
+skip() {
+  echo "build-cuda: SKIPPED: $*"
   exit 0
+}
+[ "${MIDGE_SKIP_CUDA_BUILD:-0}" = 1 ] && skip "MIDGE_SKIP_CUDA_BUILD=1"
+command -v nvcc >/dev/null || skip "no CUDA toolkit (nvcc) on this machine"
+cuda_include=$(dirname "$(dirname "$(command -v nvcc)")")/include
+[ -f "${NCCL_HOME:-/nonexistent}/include/nccl.h" ] || [ -f "$cuda_include/nccl.h" ] ||
+  skip "no nccl.h in $cuda_include or \$NCCL_HOME/include (the NCCL backend could not be built)"
+if [ -n "${TORCH_DIR:-}" ]; then
+  torch=$TORCH_DIR
+elif ! torch=$(scripts/fetch-torch.sh); then
+  skip "the torch wheel could not be fetched from PyPI (messages above)"
 fi
-torch=${TORCH_DIR:-$(scripts/fetch-torch.sh)}
 build=${BUILD_CUDA_DIR:-build-cuda}
 echo "build-cuda: LibTorch $torch -> $build"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DMIDGE_BUILD_TESTS=OFF -DMIDGE_BUILD_BENCH=OFF \

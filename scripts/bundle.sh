@@ -39,7 +39,10 @@ if ! command -v nasm >/dev/null; then
   # libjpeg-turbo's SIMD code (inside OpenCV) is assembled with nasm; without
   # it JPEG decoding, the loader's main cost, runs ~2x slower.
   log "installing nasm"
-  apt-get install -y -q --no-install-recommends nasm
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends nasm
 fi
 if [ -z "${CUDACXX:-}" ] && ! command -v nvcc >/dev/null; then
   for d in /usr/local/cuda/bin /usr/local/cuda-*/bin; do
@@ -113,6 +116,11 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DMIDGE_BUNDLE=ON \
   -DCMAKE_PREFIX_PATH="$torch;$torch/share/cmake;$opencv/install" \
   -DMIDGE_MPI_HOME="$ompi" >"$build.configure.log" 2>&1 ||
   { tail -40 "$build.configure.log"; exit 1; }
+# The bundle is for GPU nodes: without the NCCL backend it would quietly
+# reduce GPU gradients through host memory. nccl.h: the CUDA toolkit's
+# include folder or $NCCL_HOME/include (PyPI's nvidia-nccl-cu13 has one).
+grep -q "NCCL gradient backend: on" "$build.configure.log" ||
+  { echo "bundle: no nccl.h found (set NCCL_HOME); the NCCL backend would be off" >&2; exit 1; }
 cmake --build "$build" -j "$jobs" --target midge >"$build.log" 2>&1 ||
   { grep -E "error" -A3 "$build.log" | head -40; exit 1; }
 

@@ -16,7 +16,14 @@ if [ ! -f "$dir/share/cmake/Torch/TorchConfig.cmake" ]; then
     "torch==$version" >&2
   wheel=$(ls "$cache"/downloads/torch-"$version"-*.whl | head -1)
   rm -rf "$cache/torch-$version"
-  unzip -q "$wheel" 'torch/include/*' 'torch/lib/*' 'torch/share/*' 'torch/version.py' \
-    -d "$cache/torch-$version"
+  # Python's zipfile, so that no unzip is needed; only LibTorch's parts.
+  python3 - "$wheel" "$cache/torch-$version" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    z.extractall(sys.argv[2], [n for n in z.namelist()
+                               if n.startswith(("torch/include/", "torch/lib/", "torch/share/"))
+                               or n == "torch/version.py"])
+PY
+  chmod -R u+rwX "$cache/torch-$version"
 fi
 echo "$dir"

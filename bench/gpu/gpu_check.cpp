@@ -19,7 +19,10 @@
 //     averaged gradients equal the local ones bitwise, as the MPI path's
 //     do (check 1). One rank cannot show that ranks' gradients are summed
 //     (NCCL refuses two ranks on one GPU); it shows the plumbing: init,
-//     streams and events, hooks, scaling. Also the step with NCCL sync on.
+//     hooks, scaling. The stream ordering is checked with a stand-in
+//     NcclComm whose "reduction" sleeps on the side stream and then doubles
+//     the bucket: the gradients must come out doubled, so finish() waited
+//     for the side stream. Also the step with NCCL sync on.
 //  5. midge's multi-tensor SGD/Adam/AdamW (train/optimizer.h) against
 //     LibTorch's per-parameter optimizers on CUDA: five steps from the same
 //     gradients agree to float rounding (on the CPU they are bitwise equal,
@@ -41,6 +44,8 @@
 // Kineto's C++ interface as used here is LibTorch 2.x's; with 1.x (Debian's
 // CPU build, where this only has to compile) the profile is left out.
 #if TORCH_VERSION_MAJOR >= 2
+#include <ATen/cuda/Sleep.h>
+#include <c10/core/StreamGuard.h>
 #include <torch/csrc/autograd/profiler_kineto.h>
 #define MIDGE_KINETO 1
 #endif
@@ -142,6 +147,60 @@ void staging_check(double bucket_mb, bool overlap, midge::distributed::NcclComm*
   }
   if (overlap) check("buckets_launched_from_hooks", all_early, detail);
 }
+
+#ifdef MIDGE_KINETO
+// A world of one whose reduction is slow and visible: on the given stream,
+// ~50 ms of spinning, then the bucket doubled. A finish() that did not make
+// the compute stream wait would scale undoubled (or half-doubled) data.
+class SlowDoublingNccl final : public midge::distributed::NcclComm {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  std::string version() const override { return "stand-in"; }
+  void allreduce_sum(float* data, std::size_t count, const c10::Stream& stream) override {
+    c10::StreamGuard on(stream);
+    at::cuda::sleep(100'000'000);
+    torch::from_blob(data, {static_cast<std::int64_t>(count)},
+                     torch::TensorOptions().device(torch::kCUDA, 0))
+        .mul_(2.0F);
+  }
+  void check() override {}
+  void abort() override {}
+};
+
+void stream_order_check(double bucket_mb, bool overlap) {
+  const torch::Device cuda(torch::kCUDA, 0);
+  torch::manual_seed(4);
+  midge::model::ResNet net("resnet18", 7, 0.0);
+  net->to(cuda);
+  net->train();
+  midge::distributed::SelfComm self;
+  SlowDoublingNccl slow;
+  auto params = net->parameters();
+  midge::train::GradientSync sync(self, params, {bucket_mb, overlap, &slow});
+  double worst = 0;
+  for (int step = 0; step < 3; ++step) {
+    for (auto& p : params) p.mutable_grad() = torch::Tensor();
+    torch::Tensor x = torch::randn({8, 3, 96, 96}, cuda).contiguous(at::MemoryFormat::ChannelsLast);
+    torch::Tensor y =
+        torch::randint(0, 7, {8}, torch::TensorOptions().device(cuda).dtype(torch::kLong));
+    torch::nn::functional::cross_entropy(net->forward(x), y).backward();
+    std::vector<torch::Tensor> local;
+    for (auto& p : params) local.push_back(p.grad().clone());
+    sync.finish();
+    for (std::size_t k = 0; k < params.size(); ++k) {
+      worst = std::max(worst, (params[k].grad() - 2 * local[k]).abs().max().item<double>());
+    }
+  }
+  sync.settle();
+  char detail[160];
+  std::snprintf(detail, sizeof(detail), "bucket_mb=%g overlap=%d buckets=%zu max|grad-2*local|=%g",
+                bucket_mb, overlap ? 1 : 0, sync.bucket_count(), worst);
+  check("nccl_stream_order", worst == 0.0, detail);
+}
+#else
+void stream_order_check(double, bool) {}
+#endif
 
 void optimizer_check() {
   const torch::Device cuda(torch::kCUDA, 0);
@@ -341,8 +400,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   const int steps = argc > 1 ? std::stoi(argv[1]) : 10;
-  const std::string only_amp = argc > 2 ? argv[2] : "";  // e.g. "fp16": only those step runs
-  at::globalContext().setBenchmarkCuDNN(true);           // as midge train on CUDA
+  // e.g. "fp16": only those step runs; "checks": the checks alone
+  const std::string only_amp = argc > 2 ? argv[2] : "";
+  at::globalContext().setBenchmarkCuDNN(true);  // as midge train on CUDA
   staging_check(25, true);
   staging_check(1, true);
   staging_check(25, false);
@@ -357,7 +417,14 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     check("nccl_init", false, e.what());
   }
+  stream_order_check(25, true);
+  stream_order_check(1, true);
+  stream_order_check(25, false);
   optimizer_check();
+  if (only_amp == "checks") {
+    std::printf("%d check(s) failed\n", failures);
+    return failures == 0 ? 0 : 1;
+  }
   copy_bandwidth();
   for (const char* optimizer : {"libtorch", "midge"}) {
     try {

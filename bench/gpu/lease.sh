@@ -9,7 +9,8 @@
 #   3. the torch.compile peers, each bounded by COMPILE_LIMIT seconds
 # Needs the bundle (scripts/bundle.sh) and bench/gpu/build/midge_gpu_check
 # (bench/gpu/build.sh) carried along. Files: $OUT/{machine.txt,
-# gpu_check.txt, peer.jsonl} and $OUT/e2e/{e2e.json, e2e.md, e2e-logs.tar.gz}.
+# gpu_check.txt, peer.jsonl, compile.log (the last compiled peer's log)}
+# and $OUT/e2e/{e2e.json, e2e.md, e2e-logs.tar.gz}.
 # usage (device run): OUT=$OUT bash bench/gpu/lease.sh
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,10 +24,15 @@ for run in "resnet50 default" "resnet18 default" "resnet50 max-autotune-no-cudag
   set -- $run
   limit=${COMPILE_LIMIT:-150}
   timeout "$limit" $py bench/peers/torch_step.py --arch "$1" --amp bf16 --compile "$2" \
-    --size 512 --batch 32 --steps "${STEPS:-10}" 2>&1 | grep -v -i warn | tee -a "$out/peer.jsonl"
-  if [ "${PIPESTATUS[0]}" -eq 124 ]; then
+    --size 512 --batch 32 --steps "${STEPS:-10}" >"$out/compile.log" 2>&1
+  status=$?
+  grep '^{"case"' "$out/compile.log" | tee -a "$out/peer.jsonl"
+  if [ "$status" -eq 124 ]; then
     echo "{\"case\": \"peer step\", \"arch\": \"$1\", \"amp\": \"bf16\", \"compile\": \"$2\", \"timed_out_s\": $limit}" |
       tee -a "$out/peer.jsonl"
+  elif [ "$status" -ne 0 ]; then
+    tail -20 "$out/compile.log"
+    rc=1
   fi
 done
 exit "$rc"

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <exception>
 #include <mutex>
 #include <thread>
 
@@ -94,9 +95,13 @@ class NcclCommImpl final : public NcclComm {
     stop_cv_.notify_all();
     watchdog_.join();
     if (aborted_) return;
-    // Queued reductions finish before the communicator goes; an error
-    // while waiting would be reported by the watchdog, which has stopped,
-    // so the communicator is aborted rather than destroyed then.
+    if (std::uncaught_exceptions() > 0) {
+      // An error path: a reduction may wait for a peer that never comes,
+      // and the watchdog is gone; waiting could hang, aborting cannot.
+      api().abort(comm_);
+      return;
+    }
+    // Queued reductions finish before the communicator goes.
     try {
       c10::cuda::device_synchronize();
       api().destroy(comm_);
@@ -110,15 +115,27 @@ class NcclCommImpl final : public NcclComm {
   std::string version() const override { return version_; }
 
   void allreduce_sum(float* data, std::size_t count, const c10::Stream& stream) override {
-    check();
     const cudaStream_t s = c10::cuda::CUDAStream(stream).stream();
+    // Under the lock: the watchdog cannot abort (free) the communicator
+    // between the check and the enqueue.
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (aborted_) throw DistError(error_);
     call(api().all_reduce(data, data, count, ncclFloat, ncclSum, comm_, s), "ncclAllReduce");
   }
 
   void check() override {
-    if (!aborted_) return;
     std::lock_guard<std::mutex> lock(mutex_);
-    throw DistError(error_);
+    if (!aborted_) poll_locked();
+    if (aborted_) throw DistError(error_);
+  }
+
+  void abort() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (aborted_) return;
+    error_ = "the NCCL communicator of rank " + std::to_string(rank_) +
+             " was aborted after an error elsewhere";
+    api().abort(comm_);
+    aborted_ = true;
   }
 
  private:
@@ -128,19 +145,24 @@ class NcclCommImpl final : public NcclComm {
                     api().error_string(r));
   }
 
+  // With mutex_ held: asks NCCL for an asynchronous error; on one, aborts.
+  void poll_locked() {
+    ncclResult_t state = ncclSuccess;
+    const ncclResult_t r = api().get_async_error(comm_, &state);
+    if (r != ncclSuccess || (state != ncclSuccess && state != ncclInProgress)) {
+      error_ = "NCCL reported an error on rank " + std::to_string(rank_) + ": " +
+               api().error_string(r != ncclSuccess ? r : state) +
+               "; the NCCL communicator was aborted";
+      api().abort(comm_);
+      aborted_ = true;
+    }
+  }
+
   void watch() {
     std::unique_lock<std::mutex> lock(mutex_);
     while (!stop_cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stop_; })) {
-      ncclResult_t state = ncclSuccess;
-      const ncclResult_t r = api().get_async_error(comm_, &state);
-      if (r != ncclSuccess || (state != ncclSuccess && state != ncclInProgress)) {
-        error_ = "NCCL reported an error on rank " + std::to_string(rank_) + ": " +
-                 api().error_string(r != ncclSuccess ? r : state) +
-                 "; the NCCL communicator was aborted";
-        api().abort(comm_);
-        aborted_ = true;
-        return;
-      }
+      if (aborted_) return;
+      poll_locked();
     }
   }
 
@@ -160,6 +182,16 @@ class NcclCommImpl final : public NcclComm {
 
 bool nccl_built() { return true; }
 
+bool nccl_available(std::string* why) {
+  try {
+    (void)api();
+    return true;
+  } catch (const DistError& e) {
+    *why = e.what();
+    return false;
+  }
+}
+
 std::unique_ptr<NcclComm> make_nccl_comm(Communicator& bootstrap, int device) {
   return std::make_unique<NcclCommImpl>(bootstrap, device);
 }
@@ -171,6 +203,13 @@ std::unique_ptr<NcclComm> make_nccl_comm(Communicator& bootstrap, int device) {
 namespace midge::distributed {
 
 bool nccl_built() { return false; }
+
+bool nccl_available(std::string* why) {
+  *why =
+      "this midge was built without NCCL (it needs a CUDA LibTorch and NCCL's nccl.h at build "
+      "time)";
+  return false;
+}
 
 std::unique_ptr<NcclComm> make_nccl_comm(Communicator& /*bootstrap*/, int /*device*/) {
   throw UsageError(

@@ -15,8 +15,11 @@
 //  - Failures: a watchdog thread polls ncclCommGetAsyncError every 100 ms;
 //    on an error it aborts the communicator (kernels waiting for a peer
 //    return, so no stream stays blocked) and check() throws a DistError
-//    naming the rank. A rank that dies is handled as with MPI: the job is
-//    aborted (distributed/failure.h).
+//    naming the rank. Enqueueing and aborting exclude each other (one
+//    mutex), so no reduction is enqueued on an aborted communicator. A
+//    rank that dies is handled as with MPI: the job is aborted
+//    (distributed/failure.h). Destroyed while an exception is in flight,
+//    or after abort(), the communicator is aborted, never waited for.
 //
 // Built only with a CUDA LibTorch and NCCL's header (CMake sets
 // MIDGE_WITH_NCCL); elsewhere nccl_built() is false and make_nccl_comm
@@ -44,12 +47,20 @@ class NcclComm {
   // `stream` (a CUDA stream of this rank's GPU); returns at once.
   virtual void allreduce_sum(float* data, std::size_t count, const c10::Stream& stream) = 0;
   // Throws DistError when NCCL reported an asynchronous error (the
-  // communicator is then already aborted). Cheap; call once per step.
+  // communicator is then aborted). Asks NCCL itself, not only the
+  // watchdog's last look; cheap, call once per step.
   virtual void check() = 0;
+  // Aborts the communicator now (error paths: reductions that may never
+  // complete are abandoned); later calls of allreduce_sum throw.
+  virtual void abort() = 0;
 };
 
 // Whether this midge was built with the NCCL backend.
 bool nccl_built();
+
+// Whether NCCL can be used by this process: built in and its library
+// loadable; otherwise false and *why says what is missing.
+bool nccl_available(std::string* why);
 
 // Collective over `bootstrap`: one NCCL communicator over its ranks, this
 // rank on CUDA device `device`.

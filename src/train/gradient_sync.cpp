@@ -4,6 +4,7 @@
 #include <c10/core/impl/DeviceGuardImplInterface.h>
 
 #include <chrono>
+#include <exception>
 #include <thread>
 #include <utility>
 
@@ -104,6 +105,14 @@ GradientSync::GradientSync(distributed::Communicator& world, std::vector<torch::
 
 GradientSync::~GradientSync() {
   for (std::size_t k = 0; k < hooks_.size(); ++k) params_[k].remove_hook(hooks_[k]);
+  if (nccl_ != nullptr && (next_launch_ > 0 || std::uncaught_exceptions() > 0)) {
+    // An error path with reductions possibly still queued on the side
+    // stream: abort them rather than wait for peers that may never come,
+    // and leave their buffers allocated, since a kernel may still touch them.
+    nccl_->abort();
+    for (auto& b : buckets_) (void)b.release();
+    return;
+  }
   // Buckets still in flight means an error path (finish() always waits):
   // the reducer abandons its thread rather than wait for peers that may
   // never come, so the memory that thread may still write is left
@@ -182,6 +191,19 @@ void GradientSync::launch(Bucket& b) {
   reducer_->submit(data, static_cast<std::size_t>(b.numel), [event] {
     while (!event->query()) std::this_thread::sleep_for(std::chrono::microseconds(20));
   });
+}
+
+void GradientSync::settle() {
+  if (nccl_ == nullptr) return;
+  for (auto& b : buckets_) {
+    // Polled, so that an error the watchdog reports (and the abort that
+    // lets the kernel return) ends the wait.
+    while (!b->reduced->query()) {
+      nccl_->check();
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  }
+  nccl_->check();
 }
 
 double GradientSync::finish() {

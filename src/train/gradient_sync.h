@@ -72,6 +72,13 @@ class GradientSync {
   // hidden behind backward ("exposed").
   double finish();
 
+  // After the last step of an epoch, before its weights are evaluated or
+  // saved: waits until every reduction has completed and throws the
+  // DistError of a failed one. The MPI path reports failures in finish()
+  // already; the NCCL path's reductions may still run on their stream
+  // after finish() returned (the host never waits there).
+  void settle();
+
   std::size_t bucket_count() const { return buckets_.size(); }
   // Number of floats reduced per step.
   std::int64_t numel() const { return numel_; }

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "core/clock.h"
@@ -136,14 +137,44 @@ void Trainer::check_backend_available() const {
   }
 }
 
-// dist.backend: auto takes NCCL for GPU gradients when this midge has it;
-// nccl insists (and with one rank still starts NCCL, which checks that it
-// works on this node, though one rank has nothing to reduce).
+// dist.backend: auto takes NCCL for GPU gradients when every rank can use
+// it, each on a GPU of its own, and MPI otherwise; nccl insists (and with
+// one rank still starts NCCL, which checks that it works on this node,
+// though one rank has nothing to reduce). The ranks decide together, as
+// starting NCCL is collective.
 void Trainer::open_nccl() {
   const std::string& backend = config_.dist.backend;
-  const bool use =
-      device_.cuda && (backend == "nccl" || (backend == "auto" && distributed::nccl_built()));
-  if (!use || (world_.size() == 1 && backend != "nccl")) return;
+  if (!device_.cuda || backend == "mpi" || (world_.size() == 1 && backend != "nccl")) return;
+  std::string why;
+  bool usable = distributed::nccl_available(&why);
+  // NCCL refuses two ranks of a communicator on one GPU: every rank learns
+  // every other's (host, GPU), one broadcast per rank.
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  const std::int64_t mine =
+      static_cast<std::int64_t>(((fnv1a(host, std::strlen(host)) & 0xffffffffffULL) << 8) |
+                                static_cast<std::uint64_t>(device_.device.index()));
+  for (int r = 0; r < world_.size(); ++r) {
+    std::int64_t key = r == world_.rank() ? mine : 0;
+    world_.broadcast(&key, 1, r);
+    if (r != world_.rank() && key == mine && usable) {
+      usable = false;
+      why = text::format("ranks %d and %d share GPU %d of this node, and NCCL needs a GPU per rank",
+                         std::min(r, world_.rank()), std::max(r, world_.rank()),
+                         static_cast<int>(device_.device.index()));
+    }
+  }
+  const bool everywhere =
+      world_.allreduce_value<std::int64_t>(usable ? 1 : 0, distributed::ReduceOp::kMin) == 1;
+  if (!everywhere) {
+    const std::string reason = usable ? "another rank cannot use NCCL" : why;
+    if (backend == "nccl") {
+      throw UsageError("dist.backend = nccl on rank " + std::to_string(world_.rank()) + ": " +
+                       reason + "; use dist.backend = auto or mpi");
+    }
+    if (rank0()) log::info("gradients between GPUs through MPI: " + reason);
+    return;
+  }
   nccl_ = distributed::make_nccl_comm(world_, device_.device.index());
   if (rank0()) {
     log::info(text::format("gradients between GPUs through %s, %d rank(s)%s",
@@ -351,6 +382,9 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
     asked = Clock::now();
   }
   if (live) std::fprintf(stderr, "\r%80s\r", "");
+  // Every reduction of the epoch done (and none failed) before its weights
+  // are evaluated or written.
+  if (sync_) sync_->settle();
   const double elapsed = seconds_since(t0);
   comm_seconds_ = sync_ ? sync_->communication_seconds() - comm_before : 0.0;
   double stats[4] = {loss_sum, static_cast<double>(correct), static_cast<double>(seen), data_wait};
