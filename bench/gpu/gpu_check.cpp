@@ -106,22 +106,15 @@ void check(const std::string& name, bool ok, const std::string& detail) {
   if (!ok) ++failures;
 }
 
-// nccl: reduce through it over a world of one (else the pinned-host path
-// through IdenticalPairComm).
-void staging_check(double bucket_mb, bool overlap, midge::distributed::NcclComm* nccl = nullptr) {
+// `steps` training steps of a small ResNet-18 through `sync`; returns the
+// largest |averaged gradient - factor * local gradient|. *all_early: every
+// bucket of every step was launched from a hook during backward.
+double sync_error(midge::model::ResNet& net, std::vector<torch::Tensor>& params,
+                  midge::train::GradientSync& sync, double factor, int steps, bool* all_early) {
   const torch::Device cuda(torch::kCUDA, 0);
-  torch::manual_seed(3);
-  midge::model::ResNet net("resnet18", 7, 0.0);
-  net->to(cuda);
-  net->train();
-  IdenticalPairComm pair;
-  midge::distributed::SelfComm self;
-  auto params = net->parameters();
-  midge::train::GradientSync sync(nccl != nullptr ? static_cast<Communicator&>(self) : pair, params,
-                                  {bucket_mb, overlap, nccl});
   double worst = 0;
-  bool all_early = true;
-  for (int step = 0; step < 4; ++step) {
+  *all_early = true;
+  for (int step = 0; step < steps; ++step) {
     for (auto& p : params) p.mutable_grad() = torch::Tensor();
     torch::Tensor x = torch::randn({8, 3, 96, 96}, cuda).contiguous(at::MemoryFormat::ChannelsLast);
     torch::Tensor y =
@@ -131,10 +124,33 @@ void staging_check(double bucket_mb, bool overlap, midge::distributed::NcclComm*
     for (auto& p : params) local.push_back(p.grad().clone());
     sync.finish();
     for (std::size_t k = 0; k < params.size(); ++k) {
-      worst = std::max(worst, (params[k].grad() - local[k]).abs().max().item<double>());
+      worst = std::max(worst, (params[k].grad() - factor * local[k]).abs().max().item<double>());
     }
-    if (overlap && sync.launched_during_backward() != sync.bucket_count()) all_early = false;
+    if (sync.launched_during_backward() != sync.bucket_count()) *all_early = false;
   }
+  sync.settle();
+  return worst;
+}
+
+midge::model::ResNet small_net(std::uint64_t seed) {
+  torch::manual_seed(seed);
+  midge::model::ResNet net("resnet18", 7, 0.0);
+  net->to(torch::Device(torch::kCUDA, 0));
+  net->train();
+  return net;
+}
+
+// nccl: reduce through it over a world of one (else the pinned-host path
+// through IdenticalPairComm).
+void staging_check(double bucket_mb, bool overlap, midge::distributed::NcclComm* nccl = nullptr) {
+  midge::model::ResNet net = small_net(3);
+  IdenticalPairComm pair;
+  midge::distributed::SelfComm self;
+  auto params = net->parameters();
+  midge::train::GradientSync sync(nccl != nullptr ? static_cast<Communicator&>(self) : pair, params,
+                                  {bucket_mb, overlap, nccl});
+  bool all_early = true;
+  const double worst = sync_error(net, params, sync, 1.0, 4, &all_early);
   char detail[256];
   std::snprintf(detail, sizeof(detail),
                 "bucket_mb=%g overlap=%d buckets=%zu staging=%s max|avg-local|=%g", bucket_mb,
@@ -169,30 +185,13 @@ class SlowDoublingNccl final : public midge::distributed::NcclComm {
 };
 
 void stream_order_check(double bucket_mb, bool overlap) {
-  const torch::Device cuda(torch::kCUDA, 0);
-  torch::manual_seed(4);
-  midge::model::ResNet net("resnet18", 7, 0.0);
-  net->to(cuda);
-  net->train();
+  midge::model::ResNet net = small_net(4);
   midge::distributed::SelfComm self;
   SlowDoublingNccl slow;
   auto params = net->parameters();
   midge::train::GradientSync sync(self, params, {bucket_mb, overlap, &slow});
-  double worst = 0;
-  for (int step = 0; step < 3; ++step) {
-    for (auto& p : params) p.mutable_grad() = torch::Tensor();
-    torch::Tensor x = torch::randn({8, 3, 96, 96}, cuda).contiguous(at::MemoryFormat::ChannelsLast);
-    torch::Tensor y =
-        torch::randint(0, 7, {8}, torch::TensorOptions().device(cuda).dtype(torch::kLong));
-    torch::nn::functional::cross_entropy(net->forward(x), y).backward();
-    std::vector<torch::Tensor> local;
-    for (auto& p : params) local.push_back(p.grad().clone());
-    sync.finish();
-    for (std::size_t k = 0; k < params.size(); ++k) {
-      worst = std::max(worst, (params[k].grad() - 2 * local[k]).abs().max().item<double>());
-    }
-  }
-  sync.settle();
+  bool all_early = true;
+  const double worst = sync_error(net, params, sync, 2.0, 3, &all_early);
   char detail[160];
   std::snprintf(detail, sizeof(detail), "bucket_mb=%g overlap=%d buckets=%zu max|grad-2*local|=%g",
                 bucket_mb, overlap ? 1 : 0, sync.bucket_count(), worst);
