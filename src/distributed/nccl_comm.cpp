@@ -4,6 +4,7 @@
 
 #ifdef MIDGE_WITH_NCCL
 
+#include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAStream.h>
 #include <dlfcn.h>
@@ -182,6 +183,15 @@ class NcclCommImpl final : public NcclComm {
 
 bool nccl_built() { return true; }
 
+std::uint64_t gpu_key(int device) {
+  const cudaDeviceProp* p = at::cuda::getDeviceProperties(static_cast<c10::DeviceIndex>(device));
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a over the 16 UUID bytes
+  for (char c : p->uuid.bytes) {
+    h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  }
+  return h == 0 ? 1 : h;
+}
+
 bool nccl_available(std::string* why) {
   try {
     (void)api();
@@ -203,6 +213,8 @@ std::unique_ptr<NcclComm> make_nccl_comm(Communicator& bootstrap, int device) {
 namespace midge::distributed {
 
 bool nccl_built() { return false; }
+
+std::uint64_t gpu_key(int /*device*/) { return 0; }
 
 bool nccl_available(std::string* why) {
   *why =

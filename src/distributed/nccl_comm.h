@@ -29,6 +29,7 @@
 #include <c10/core/Stream.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -61,6 +62,12 @@ bool nccl_built();
 // Whether NCCL can be used by this process: built in and its library
 // loadable; otherwise false and *why says what is missing.
 bool nccl_available(std::string* why);
+
+// A number naming CUDA device `device` of this process across the job (a
+// hash of the GPU's UUID: two ranks get the same number exactly when they
+// drive the same physical GPU, whatever CUDA_VISIBLE_DEVICES says). 0
+// without NCCL in the build.
+std::uint64_t gpu_key(int device);
 
 // Collective over `bootstrap`: one NCCL communicator over its ranks, this
 // rank on CUDA device `device`.

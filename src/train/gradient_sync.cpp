@@ -4,7 +4,6 @@
 #include <c10/core/impl/DeviceGuardImplInterface.h>
 
 #include <chrono>
-#include <exception>
 #include <thread>
 #include <utility>
 
@@ -105,12 +104,23 @@ GradientSync::GradientSync(distributed::Communicator& world, std::vector<torch::
 
 GradientSync::~GradientSync() {
   for (std::size_t k = 0; k < hooks_.size(); ++k) params_[k].remove_hook(hooks_[k]);
-  if (nccl_ != nullptr && (next_launch_ > 0 || std::uncaught_exceptions() > 0)) {
-    // An error path with reductions possibly still queued on the side
-    // stream: abort them rather than wait for peers that may never come,
-    // and leave their buffers allocated, since a kernel may still touch them.
+  if (nccl_ != nullptr && nccl_in_flight_) {
+    // Reductions possibly still queued on the side stream (an error path:
+    // the trainer settles every epoch): abort them rather than wait for
+    // peers that may never come. Buffers are freed only once the aborted
+    // kernels are seen to have ended; otherwise they are left allocated,
+    // as a kernel may still touch them.
     nccl_->abort();
-    for (auto& b : buckets_) (void)b.release();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    bool ended = false;
+    while (!ended && std::chrono::steady_clock::now() < deadline) {
+      ended = true;
+      for (auto& b : buckets_) ended = ended && b->reduced->query();
+      if (!ended) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (!ended) {
+      for (auto& b : buckets_) (void)b.release();
+    }
     return;
   }
   // Buckets still in flight means an error path (finish() always waits):
@@ -171,6 +181,7 @@ void GradientSync::launch(Bucket& b) {
     // on the side stream; finish() orders the compute stream after it.
     b.copied->record(cuda_impl()->getStream(b.flat.device()));
     b.copied->block(*side_stream_);
+    nccl_in_flight_ = true;
     nccl_->allreduce_sum(b.flat.data_ptr<float>(), static_cast<std::size_t>(b.numel),
                          *side_stream_);
     b.reduced->record(*side_stream_);
@@ -204,6 +215,7 @@ void GradientSync::settle() {
     }
   }
   nccl_->check();
+  nccl_in_flight_ = false;
 }
 
 double GradientSync::finish() {

@@ -76,7 +76,9 @@ class GradientSync {
   // saved: waits until every reduction has completed and throws the
   // DistError of a failed one. The MPI path reports failures in finish()
   // already; the NCCL path's reductions may still run on their stream
-  // after finish() returned (the host never waits there).
+  // after finish() returned (the host never waits there). Like the MPI
+  // path, it waits for peers without a time limit: a rank that dies ends
+  // the job (distributed/failure.h), an NCCL error aborts the wait.
   void settle();
 
   std::size_t bucket_count() const { return buckets_.size(); }
@@ -123,6 +125,7 @@ class GradientSync {
   std::unique_ptr<distributed::AsyncAllreduce> reducer_;  // MPI path
   distributed::NcclComm* nccl_ = nullptr;                 // NCCL path
   std::optional<c10::Stream> side_stream_;                // NCCL's stream
+  bool nccl_in_flight_ = false;  // reductions launched since the last settle()
 };
 
 }  // namespace midge::train

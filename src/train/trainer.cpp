@@ -144,24 +144,27 @@ void Trainer::check_backend_available() const {
 // starting NCCL is collective.
 void Trainer::open_nccl() {
   const std::string& backend = config_.dist.backend;
-  if (!device_.cuda || backend == "mpi" || (world_.size() == 1 && backend != "nccl")) return;
+  // Conditions alike on every rank (configuration, world, the binary): no
+  // rank leaves here while others go on to the collectives below.
+  if (backend == "mpi" || (world_.size() == 1 && backend != "nccl")) return;
+  if (backend == "auto" && !distributed::nccl_built()) return;
   std::string why;
-  bool usable = distributed::nccl_available(&why);
+  bool usable = device_.cuda;
+  if (!usable) {
+    why = "rank " + std::to_string(world_.rank()) + " trains on the CPU";
+  } else if (!distributed::nccl_available(&why)) {
+    usable = false;
+  }
   // NCCL refuses two ranks of a communicator on one GPU: every rank learns
-  // every other's (host, GPU), one broadcast per rank.
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  const std::int64_t mine =
-      static_cast<std::int64_t>(((fnv1a(host, std::strlen(host)) & 0xffffffffffULL) << 8) |
-                                static_cast<std::uint64_t>(device_.device.index()));
+  // every other's GPU (by UUID), one broadcast per rank.
+  const std::uint64_t mine = usable ? distributed::gpu_key(device_.device.index()) : 0;
   for (int r = 0; r < world_.size(); ++r) {
-    std::int64_t key = r == world_.rank() ? mine : 0;
+    std::int64_t key = r == world_.rank() ? static_cast<std::int64_t>(mine) : 0;
     world_.broadcast(&key, 1, r);
-    if (r != world_.rank() && key == mine && usable) {
+    if (usable && r != world_.rank() && static_cast<std::uint64_t>(key) == mine) {
       usable = false;
-      why = text::format("ranks %d and %d share GPU %d of this node, and NCCL needs a GPU per rank",
-                         std::min(r, world_.rank()), std::max(r, world_.rank()),
-                         static_cast<int>(device_.device.index()));
+      why = text::format("ranks %d and %d drive the same GPU, and NCCL needs a GPU per rank",
+                         std::min(r, world_.rank()), std::max(r, world_.rank()));
     }
   }
   const bool everywhere =
@@ -172,7 +175,7 @@ void Trainer::open_nccl() {
       throw UsageError("dist.backend = nccl on rank " + std::to_string(world_.rank()) + ": " +
                        reason + "; use dist.backend = auto or mpi");
     }
-    if (rank0()) log::info("gradients between GPUs through MPI: " + reason);
+    if (rank0() && device_.cuda) log::info("gradients between GPUs through MPI: " + reason);
     return;
   }
   nccl_ = distributed::make_nccl_comm(world_, device_.device.index());
