@@ -75,9 +75,11 @@ Journal read_journal(const std::string& path) {
   j.sweep_seed = f.attr_int64("", "sweep_seed");
   j.world_size = f.attr_int64("", "world_size");
   j.ranks_per_trial = f.attr_int64("", "ranks_per_trial");
-  j.parts = f.attr_int64("", "parts");
-  j.rungs = f.attr_int64("", "rungs");
-  j.halving_rate = f.attr_int64("", "halving_rate");
+  // Journals written before sweep parts and successive halving existed lack
+  // these: one part, no halving (Journal's defaults).
+  if (f.has_attr("", "parts")) j.parts = f.attr_int64("", "parts");
+  if (f.has_attr("", "rungs")) j.rungs = f.attr_int64("", "rungs");
+  if (f.has_attr("", "halving_rate")) j.halving_rate = f.attr_int64("", "halving_rate");
   j.status = f.attr_string("", "status");
   j.started = f.attr_string("", "started");
   j.finished = f.attr_string("", "finished");

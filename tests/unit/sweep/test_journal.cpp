@@ -1,0 +1,70 @@
+// The sweep journal (sweep.h5) read back as written, and a journal of an
+// older midge, without the parts/halving attributes, read as one part
+// without halving instead of failing.
+#include <gtest/gtest.h>
+#include <hdf5.h>
+
+#include <string>
+
+#include "support/temp_dir.h"
+#include "sweep/journal.h"
+
+namespace midge::sweep {
+namespace {
+
+Journal example() {
+  Journal j;
+  j.spec_path = "jobs/tiny.ini";
+  j.spec_text = "[grid]\nstage2.lr = 0.1, 0.2\n";
+  j.base_config = "[data]\nroot = S\n";
+  j.sweep_seed = 7;
+  j.world_size = 4;
+  j.ranks_per_trial = 2;
+  j.parts = 3;
+  j.rungs = 0;
+  j.halving_rate = 3;
+  j.started = "2026-11-28T10:00:00Z";
+  for (const char* id : {"a1", "b2"}) {
+    TrialRecord t;
+    t.id = id;
+    t.slug = std::string("stage2.lr=") + id;
+    j.trials.push_back(t);
+  }
+  j.trials[0].state = "complete";
+  j.trials[0].accuracy = 0.75;
+  return j;
+}
+
+TEST(SweepJournal, ReadsBackWhatWasWritten) {
+  testing::TempDir dir;
+  write_journal(dir.str("sweep.h5"), example());
+  const Journal j = read_journal(dir.str("sweep.h5"));
+  EXPECT_EQ(j.parts, 3);
+  EXPECT_EQ(j.halving_rate, 3);
+  EXPECT_EQ(j.world_size, 4);
+  ASSERT_EQ(j.trials.size(), 2U);
+  EXPECT_EQ(j.trials[0].state, "complete");
+  EXPECT_DOUBLE_EQ(j.trials[0].accuracy, 0.75);
+  EXPECT_EQ(j.trials[1].slug, "stage2.lr=b2");
+}
+
+TEST(SweepJournal, AnOlderJournalWithoutPartsOrHalvingIsOnePartWithoutHalving) {
+  testing::TempDir dir;
+  const std::string path = dir.str("sweep.h5");
+  write_journal(path, example());
+  // What midge wrote before sweep parts and halving: the same file without
+  // these three attributes.
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  for (const char* a : {"parts", "rungs", "halving_rate"}) EXPECT_GE(H5Adelete(f, a), 0) << a;
+  H5Fclose(f);
+  const Journal j = read_journal(path);
+  EXPECT_EQ(j.parts, 1);
+  EXPECT_EQ(j.rungs, 0);
+  EXPECT_EQ(j.halving_rate, 0);
+  ASSERT_EQ(j.trials.size(), 2U);
+  EXPECT_EQ(j.trials[0].state, "complete");
+}
+
+}  // namespace
+}  // namespace midge::sweep
