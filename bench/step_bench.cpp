@@ -32,6 +32,20 @@ std::string StepBenchResult::json(const StepBenchOptions& o) const {
   return buf;
 }
 
+std::unique_ptr<torch::optim::Optimizer> bench_sgd(const std::string& which,
+                                                   std::vector<torch::Tensor> params) {
+  if (which == "libtorch") {
+    return std::make_unique<torch::optim::SGD>(params,
+                                               torch::optim::SGDOptions(1e-4).momentum(0.9));
+  }
+  StageConfig sgd;
+  sgd.optimizer = "sgd";
+  sgd.lr = 1e-4;
+  sgd.momentum = 0.9;
+  sgd.weight_decay = 0;
+  return train::make_optimizer(sgd, std::move(params));
+}
+
 StepBenchResult run_step_bench(distributed::Communicator& world, const StepBenchOptions& o) {
   using Clock = std::chrono::steady_clock;
   const bool cuda = o.device == "cuda";
@@ -50,18 +64,7 @@ StepBenchResult run_step_bench(distributed::Communicator& world, const StepBench
   y = y.narrow(0, static_cast<std::int64_t>(world.rank()) * per_rank, per_rank).to(device);
 
   std::vector<torch::Tensor> params = net->parameters();
-  std::unique_ptr<torch::optim::Optimizer> optimizer;
-  if (o.optimizer == "libtorch") {
-    optimizer =
-        std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(1e-4).momentum(0.9));
-  } else {
-    StageConfig sgd;
-    sgd.optimizer = "sgd";
-    sgd.lr = 1e-4;
-    sgd.momentum = 0.9;
-    sgd.weight_decay = 0;
-    optimizer = train::make_optimizer(sgd, params);
-  }
+  std::unique_ptr<torch::optim::Optimizer> optimizer = bench_sgd(o.optimizer, params);
   torch::optim::Optimizer& opt = *optimizer;
   train::LossScaler scaler(o.amp == "fp16");
   std::unique_ptr<train::GradientSync> sync;

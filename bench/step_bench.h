@@ -6,7 +6,11 @@
 // MPI ranks) and bench/gpu/gpu_check.cpp (one GPU, no MPI).
 #pragma once
 
+#include <torch/torch.h>
+
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "distributed/communicator.h"
 
@@ -50,6 +54,12 @@ struct StepBenchResult {
   // One JSON object on one line.
   std::string json(const StepBenchOptions& o) const;
 };
+
+// The benchmarks' SGD (lr 1e-4, momentum 0.9): "midge" = midge train's
+// multi-tensor optimizer (train/optimizer.h), "libtorch" = LibTorch's
+// per-parameter torch::optim::SGD.
+std::unique_ptr<torch::optim::Optimizer> bench_sgd(const std::string& which,
+                                                   std::vector<torch::Tensor> params);
 
 // Collective: every rank of `world` calls it with the same options.
 StepBenchResult run_step_bench(distributed::Communicator& world, const StepBenchOptions& options);

@@ -17,7 +17,11 @@ if [ ! -e "${MIDGE_TORCH_LIB:-}/libtorch.so" ]; then
   echo "midge env.sh: no LibTorch found; set MIDGE_TORCH_LIB to the lib/ folder of LibTorch $_midge_want" >&2
   return 1
 fi
-_midge_have=$(sed -n "s/^__version__ = '\([^'+]*\).*/\1/p" "$MIDGE_TORCH_LIB/../version.py" 2>/dev/null)
+# A PyPI torch has version.py beside lib/; other LibTorch folders may not.
+_midge_have=
+if [ -f "$MIDGE_TORCH_LIB/../version.py" ]; then
+  _midge_have=$(sed -n "s/^__version__ = '\([^'+]*\).*/\1/p" "$MIDGE_TORCH_LIB/../version.py")
+fi
 if [ -n "$_midge_have" ] && [ "$_midge_have" != "$_midge_want" ]; then
   echo "midge env.sh: warning: LibTorch $_midge_have in $MIDGE_TORCH_LIB, the bundle was linked against $_midge_want" >&2
 fi

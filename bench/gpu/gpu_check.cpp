@@ -41,13 +41,14 @@
 // measurement; exit code 1 if a check failed.
 #include <torch/torch.h>
 #include <torch/version.h>
-// Kineto's C++ interface as used here is LibTorch 2.x's; with 1.x (Debian's
-// CPU build, where this only has to compile) the profile is left out.
+// Kineto's C++ interface, timed CUDA events and ATen's CUDA sleep as used
+// here are LibTorch 2.x's; with 1.x (Debian's CPU build, where this only has
+// to compile) the profile and the stream-order check are left out.
 #if TORCH_VERSION_MAJOR >= 2
 #include <ATen/cuda/Sleep.h>
 #include <c10/core/StreamGuard.h>
 #include <torch/csrc/autograd/profiler_kineto.h>
-#define MIDGE_KINETO 1
+#define MIDGE_LIBTORCH2 1
 #endif
 
 #include <algorithm>
@@ -164,7 +165,7 @@ void staging_check(double bucket_mb, bool overlap, midge::distributed::NcclComm*
   if (overlap) check("buckets_launched_from_hooks", all_early, detail);
 }
 
-#ifdef MIDGE_KINETO
+#ifdef MIDGE_LIBTORCH2
 // A world of one whose reduction is slow and visible: on the given stream,
 // ~50 ms of spinning, then the bucket doubled. A finish() that did not make
 // the compute stream wait would scale undoubled (or half-doubled) data.
@@ -278,7 +279,7 @@ void copy_bandwidth() {
   }
 }
 
-#ifdef MIDGE_KINETO
+#ifdef MIDGE_LIBTORCH2
 std::string json_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -301,18 +302,7 @@ void profile_step(int steps, const std::string& optimizer) {
   torch::Tensor y =
       torch::randint(0, 10, {32}, torch::TensorOptions().device(cuda).dtype(torch::kLong));
   std::vector<torch::Tensor> params = net->parameters();
-  std::unique_ptr<torch::optim::Optimizer> owned;
-  if (optimizer == "libtorch") {
-    owned =
-        std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(1e-4).momentum(0.9));
-  } else {
-    midge::StageConfig sgd;
-    sgd.optimizer = "sgd";
-    sgd.lr = 1e-4;
-    sgd.momentum = 0.9;
-    sgd.weight_decay = 0;
-    owned = midge::train::make_optimizer(sgd, params);
-  }
+  std::unique_ptr<torch::optim::Optimizer> owned = midge::bench::bench_sgd(optimizer, params);
   torch::optim::Optimizer& opt = *owned;
   midge::train::LossScaler scaler(false);
   midge::distributed::SelfComm self;

@@ -1,6 +1,7 @@
 #include "distributed/nccl_comm.h"
 
 #include "core/errors.h"
+#include "core/random.h"
 
 #ifdef MIDGE_WITH_NCCL
 
@@ -185,10 +186,7 @@ bool nccl_built() { return true; }
 
 std::uint64_t gpu_key(int device) {
   const cudaDeviceProp* p = at::cuda::getDeviceProperties(static_cast<c10::DeviceIndex>(device));
-  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a over the 16 UUID bytes
-  for (char c : p->uuid.bytes) {
-    h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-  }
+  const std::uint64_t h = fnv1a(p->uuid.bytes, sizeof p->uuid.bytes);
   return h == 0 ? 1 : h;
 }
 
