@@ -10,6 +10,8 @@
 #   SelectTypeParameters=CR_Core  jobs and array tasks share the node by cores
 #   ProctrackType=linuxproc, TaskPlugin=none  no cgroups in containers/VMs
 #   MinJobAge=2              finished jobs leave the queue fast (sbatch --wait)
+#   AuthInfo=cred_expire=10  a requeued job may start again after 11 s, not
+#                            121 s (the requeue tests, slurm/*.sbatch)
 set -euo pipefail
 if sinfo -h -o '%T' 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; then
   sinfo
@@ -33,6 +35,7 @@ ClusterName=midge
 SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 AuthType=auth/munge
+AuthInfo=cred_expire=10
 MpiDefault=pmix
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none

@@ -1,6 +1,7 @@
 // `midge`: subcommand dispatch only. Starts the (possibly MPI) runtime and
 // logging, finds the subcommand, and lets distributed::run_rank turn failures into
-// exit codes (0 ok, 1 run failed, 2 bad usage) and whole-job aborts.
+// exit codes (0 ok, 1 run failed, 2 bad usage, 75 stopped and resumable)
+// and whole-job aborts.
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -45,7 +46,8 @@ std::string usage() {
          (c.run == nullptr ? "  (not built yet)" : "") + "\n";
   }
   s += "\n`midge <command> --help` describes a command's options.\n"
-       "Exit codes: 0 success, 1 a run failed, 2 bad usage or configuration.\n"
+       "Exit codes: 0 success, 1 a run failed, 2 bad usage or configuration,\n"
+       "75 stopped by SIGUSR2/SIGTERM and resumable (rerun the same command).\n"
        "--log-level: " +
        std::string(midge::kLogLevels) + " (default info); logs go to stderr.\n";
   return s;

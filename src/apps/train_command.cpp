@@ -6,6 +6,7 @@
 #include "apps/commands.h"
 #include "core/config.h"
 #include "core/errors.h"
+#include "core/stop_request.h"
 #include "core/text.h"
 #include "sweep/runner.h"
 #include "sweep/spec.h"
@@ -65,12 +66,19 @@ int run_train(const std::vector<std::string>& args, distributed::Communicator& w
     return kExitSuccess;
   }
   const std::string out = vm["out"].as<std::string>();
+  install_stop_handlers();
   const train::TrainOutcome result = train::train_run(config, world, out);
   if (result.already_complete) {
     print_once(world, out + " already holds a complete run (accuracy " +
                           text::format_double(result.accuracy) +
                           "); nothing to do. Use another --out for a new run.\n");
     return kExitSuccess;
+  }
+  if (result.interrupted) {
+    print_once(world, "\nstopped on request; state: " + out +
+                          "/state.h5. Rerun the same command to resume (exit code " +
+                          std::to_string(kExitResumable) + ").\n");
+    return kExitResumable;
   }
   print_once(world, "\nvalidation, per taxon:\n" + result.table + "\nresults: " + result.run_file +
                         "\nmodel:   " + result.model_file + "\n");
@@ -155,6 +163,7 @@ int run_sweep(const std::vector<std::string>& args, distributed::Communicator& w
   plan.trials = trials;
   plan.configs = std::move(configs);
   const std::string out = vm["out"].as<std::string>();
+  install_stop_handlers();
   const sweep::SweepOutcome r = sweep::run_sweep(plan, world, out);
   print_once(world, "\n" + r.ranking + "\n" + std::to_string(r.complete) + " complete, " +
                         std::to_string(r.failed) + " failed" +
@@ -162,6 +171,12 @@ int run_sweep(const std::vector<std::string>& args, distributed::Communicator& w
                                        : std::string()) +
                         "\njournal: " + r.journal +
                         (r.summary.empty() ? "" : "\nsummary: " + r.summary) + "\n");
+  if (r.interrupted) {
+    print_once(world, "stopped on request with " + std::to_string(r.left) +
+                          " trial(s) left; rerun the same command to resume (exit code " +
+                          std::to_string(kExitResumable) + ").\n");
+    return kExitResumable;
+  }
   return r.failed == 0 ? kExitSuccess : kExitRunFailed;
 }
 

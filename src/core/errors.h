@@ -15,6 +15,10 @@ namespace midge {
 inline constexpr int kExitSuccess = 0;
 inline constexpr int kExitRunFailed = 1;
 inline constexpr int kExitUsage = 2;
+// Stopped on request (SIGUSR2/SIGTERM, core/stop_request.h) with everything
+// needed to go on written: rerunning the same command resumes. 75 is
+// sysexits.h's EX_TEMPFAIL ("try again later"); slurm/*.sbatch requeue on it.
+inline constexpr int kExitResumable = 75;
 
 // Base of every error midge raises on purpose.
 class Error : public std::runtime_error {

@@ -122,7 +122,7 @@ std::int64_t Loader::batches_per_epoch() const {
   return (n + options_.batch_size - 1) / options_.batch_size;
 }
 
-void Loader::start_epoch(std::int64_t epoch) {
+void Loader::start_epoch(std::int64_t epoch, std::int64_t first_batch) {
   std::unique_lock<std::mutex> lock(mutex_);
   // Abandon the rest of the previous epoch: hand out no more work, wait for
   // the images being decoded right now.
@@ -134,8 +134,16 @@ void Loader::start_epoch(std::int64_t epoch) {
   order_ = epoch_order(labels_, num_classes_, options_.seed, epoch, options_.train, balance);
   positions_ = shard_positions(static_cast<std::int64_t>(order_.size()), options_.rank,
                                options_.world, options_.train);
-  next_item_ = 0;
-  returned_ = 0;
+  // Batches before first_batch are never prepared: the batch boundaries,
+  // positions and augmentation seeds are those of the whole epoch.
+  const auto size = static_cast<std::int64_t>(positions_.size());
+  const std::int64_t batches = (size + options_.batch_size - 1) / options_.batch_size;
+  if (first_batch < 0 || first_batch > batches) {
+    throw std::invalid_argument("Loader::start_epoch: batch " + std::to_string(first_batch) +
+                                " of an epoch of " + std::to_string(batches));
+  }
+  next_item_ = std::min(size, first_batch * options_.batch_size);
+  returned_ = first_batch;
   lock.unlock();
   work_cv_.notify_all();
 }

@@ -91,8 +91,10 @@ class Loader {
   Loader& operator=(const Loader&) = delete;
 
   // Plans epoch `epoch` (abandoning what is left of the previous one) and
-  // starts preparing its first batches.
-  void start_epoch(std::int64_t epoch);
+  // starts preparing its batches from `first_batch` on (a run resumed in
+  // the middle of an epoch): those batches are exactly the ones a start at
+  // batch 0 would have produced from there.
+  void start_epoch(std::int64_t epoch, std::int64_t first_batch = 0);
   // The next batch of the current epoch; false when the epoch is done.
   bool next(Batch* out);
 

@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/errors.h"
 #include "core/log.h"
+#include "core/stop_request.h"
 #include "core/text.h"
 #include "io/file_lock.h"
 #include "io/run_file.h"
@@ -129,6 +130,9 @@ class GroupRunner {
   }
 
   std::int64_t next_trial() {
+    // Asked to stop (core/stop_request.h): no new trial; the rerun of the
+    // job takes up what is left.
+    if (stop_requested()) return kNothingLeft;
     return edit_journal([&](Journal& j, bool* changed) -> std::int64_t {
       const Assignment a = next_assignment(j, plan_.part);
       if (a.action != Action::kRun) {
@@ -229,6 +233,12 @@ class GroupRunner {
       } else if (r.paused) {
         t.state = "paused";
         result = text::format("paused at rung %lld", static_cast<long long>(t.rung));
+      } else if (r.interrupted) {
+        // Not failed: a rerun resumes it from its state.h5, first of all.
+        t.state = "interrupted";
+        result = std::string("interrupted by ") +
+                 (stop_signal_name()[0] != '\0' ? stop_signal_name() : "request") +
+                 ", resumes when the sweep is rerun";
       } else {
         t.state = "complete";
         t.accuracy = r.accuracy;
@@ -429,7 +439,8 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
                            text::join(shares, ", ").c_str()));
   }
 
-  std::vector<std::int64_t> counts(3, 0);
+  // complete, failed, stopped, left (not ended) in this part.
+  std::vector<std::int64_t> counts(4, 0);
   if (rank0) {
     std::optional<io::FileLock> held(std::in_place, lock);
     const Journal before = read_journal(outcome.journal);
@@ -443,6 +454,8 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
     if (all_done) {
       j.status = "complete";
       j.finished = io::utc_timestamp();
+    } else if (stop_requested()) {
+      j.status = "interrupted";
     }
     write_journal(outcome.journal, j);
     mark_stopped_runs(before, j, out);
@@ -452,6 +465,10 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
       counts[1] += j.trials[i].state == "failed" ? 1 : 0;
       counts[2] += j.trials[i].state == "stopped" ? 1 : 0;
     }
+    for (std::size_t i = 0; i < j.trials.size(); ++i) {
+      if (plan.part.has(i)) ++counts[3];
+    }
+    counts[3] -= counts[0] + counts[1] + counts[2];
     held.reset();  // other parts' groups go on while the summary is made
     if (counts[0] > 0) {
       const collect::Collection c = collect::collect_runs({(fs::path(out) / "trials").string()});
@@ -470,6 +487,11 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
   outcome.complete = static_cast<std::size_t>(counts[0]);
   outcome.failed = static_cast<std::size_t>(counts[1]);
   outcome.stopped = static_cast<std::size_t>(counts[2]);
+  outcome.left = static_cast<std::size_t>(counts[3]);
+  // Whether this job was asked to stop, alike on every rank.
+  outcome.interrupted = world.allreduce_value<std::int64_t>(stop_requested() ? 1 : 0,
+                                                            distributed::ReduceOp::kMax) != 0 &&
+                        outcome.left > 0;
   return outcome;
 }
 

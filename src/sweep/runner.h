@@ -33,6 +33,11 @@
 // under the lock (sweep::reach_rung), and a paused trial's folder keeps its
 // state.h5 until a group promotes it.
 //
+// Stop on request (SIGUSR2/SIGTERM, core/stop_request.h): every group's
+// trial stops at its next step boundary with its state.h5 (train/trainer.h)
+// and is recorded as interrupted, not failed; no group takes another
+// trial, and the journal says "interrupted".
+//
 // Resume: rerunning the same command skips complete, failed and stopped
 // trials, goes on with paused ones and resumes interrupted ones (running
 // when the job died) from their state.h5 first. A journal of another sweep
@@ -72,6 +77,10 @@ struct SweepOutcome {
   std::size_t complete = 0;
   std::size_t failed = 0;
   std::size_t stopped = 0;
+  std::size_t left = 0;  // not ended: pending, interrupted or paused
+  // Asked to stop (SIGUSR2/SIGTERM) with trials left: rerunning the same
+  // command resumes them (the command exits with kExitResumable).
+  bool interrupted = false;
   std::string journal;
   std::string summary;
   std::string ranking;  // configurations ranked (sweep/summary.h), for printing

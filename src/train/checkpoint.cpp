@@ -28,6 +28,13 @@ void save_state(const std::string& path, model::ResNet& model, const TrainState&
   io::write_history(f, "history/stage2", s.stage2);
   model::write_tensors(f, "model", model::named_state(model));
   if (s.has_best) model::write_tensors(f, "best", s.best);
+  f.write_scalar("batch", s.batch);
+  if (s.batch > 0) {
+    f.write("partial/sums", s.partial_sums);
+    for (std::size_t r = 0; r < s.rank_buffers.size(); ++r) {
+      model::write_tensors(f, "partial/buffers/rank" + std::to_string(r), s.rank_buffers[r]);
+    }
+  }
   f.commit();
 }
 
@@ -43,6 +50,8 @@ TrainState read_header(const io::H5Reader& f, const std::string& path) {
   if (f.has_attr("", "world_size")) s.world_size = static_cast<int>(f.attr_int64("", "world_size"));
   s.stage = static_cast<int>(f.read_int64("stage"));
   s.epoch = f.read_int64("epoch");
+  // Files of midge versions that stopped only at epoch ends have no batch.
+  if (f.exists("batch")) s.batch = f.read_int64("batch");
   return s;
 }
 
@@ -79,6 +88,18 @@ TrainState load_state(const std::string& path, model::ResNet& model) {
   model::import_state(model, model::read_tensors(f, "model"), model::ImportPolicy::kExact, path);
   s.has_best = f.exists("best");
   if (s.has_best) s.best = model::read_tensors(f, "best");
+  if (s.batch > 0) {
+    s.partial_sums = f.read_doubles("partial/sums");
+    const std::size_t ranks = s.partial_sums.size() / kPartialSums;
+    if (ranks == 0 || s.partial_sums.size() % kPartialSums != 0 ||
+        (s.world_size > 0 && ranks != static_cast<std::size_t>(s.world_size))) {
+      throw TrainError(path + ": partial/sums does not hold " + std::to_string(kPartialSums) +
+                       " numbers per rank");
+    }
+    for (std::size_t r = 0; ranks > 1 && r < ranks; ++r) {
+      s.rank_buffers.push_back(model::read_tensors(f, "partial/buffers/rank" + std::to_string(r)));
+    }
+  }
   return s;
 }
 

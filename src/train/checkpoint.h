@@ -1,13 +1,21 @@
-// state.h5: the state of a run after its last completed epoch, for resume.
+// state.h5: the state of a run after its last completed epoch, or at a
+// step boundary inside an epoch when it was stopped on request, for resume.
 //
 // Holds the model's weights and buffers, the best weights kept by early
 // stopping, the optimizer's state (LibTorch's own serialization, stored as
 // bytes), schedule and early-stopping counters, the histories so far, and
 // the resolved configuration, taxa and number of ranks it belongs to, and
 // the fp16 loss scaler's state. The data order and augmentation are
-// functions of (seed, epoch) and dropout is reseeded each epoch, so no
-// random-generator state needs saving. Whether a state.h5 may continue a
-// given run is decided in train/resume.h.
+// functions of (seed, epoch, position) and dropout is reseeded every step
+// from (seed, stage, epoch, batch), so no random-generator state needs
+// saving, inside an epoch either.
+//
+// Inside an epoch (`batch` > 0) it also holds what each rank's loop had
+// summed so far (training loss, correct, images, data wait, seconds) and,
+// with more than one rank, every rank's BatchNorm buffers: they differ
+// between ranks until they are averaged at the end of the epoch
+// (train/replica.h). Whether a state.h5 may continue a given run is
+// decided in train/resume.h.
 #pragma once
 
 #include <optional>
@@ -36,7 +44,16 @@ struct TrainState {
   std::vector<std::string> classes;
   int world_size = 0;          // ranks of the run that wrote it (0: not recorded)
   LossScaler::State scaler{};  // fp16 dynamic loss scale
+  // Batches of `epoch` already trained (0: the epoch starts afresh).
+  std::int64_t batch = 0;
+  // batch > 0: kPartialSums numbers per rank, rank after rank.
+  std::vector<double> partial_sums;
+  // batch > 0 with more than one rank: each rank's BatchNorm buffers.
+  std::vector<model::NamedTensors> rank_buffers;
 };
+
+// What the training loop sums over an epoch, per rank (partial_sums).
+enum PartialSum { kLossSum, kCorrect, kSeen, kDataWait, kTrainSeconds, kPartialSums };
 
 void save_state(const std::string& path, model::ResNet& model, const TrainState& state);
 // What state.h5 belongs to and where it stands (configuration, taxa, ranks,

@@ -11,6 +11,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/random.h"
+#include "core/stop_request.h"
 #include "core/text.h"
 #include "data/image_set.h"
 #include "data/loader.h"
@@ -78,6 +79,10 @@ class Trainer {
   void checkpoint(int next_stage, std::int64_t epoch, torch::optim::Optimizer* opt,
                   bool always = false);
   bool pause_here(int stage, std::int64_t epoch, torch::optim::Optimizer* opt);
+  bool stop_agreed();
+  void stop_inside_epoch(int stage, std::int64_t epoch, std::int64_t next_batch,
+                         torch::optim::Optimizer& opt, const double (&sums)[kPartialSums],
+                         std::int64_t batches);
   void open_image_cache();
   void save_image_cache();
   void finish();
@@ -109,6 +114,9 @@ class Trainer {
   io::RunRecord record_;
   TrainState state_;
   bool resumed_ = false;
+  // Resumed inside an epoch: the (stage, epoch) whose loop starts at
+  // state_.batch with state_.partial_sums; cleared once it has.
+  bool resume_inside_epoch_ = false;
   EtaEstimate eta_;
   std::int64_t epochs_done_ = 0;
   TrainOutcome outcome_;
@@ -228,6 +236,12 @@ void Trainer::resume_from(const std::string& state_file) {
                   state_file);
   state_ = load_state(state_file, net_);
   state_.world_size = world_.size();
+  if (!state_.rank_buffers.empty()) {
+    // BatchNorm statistics as they stood on this rank when it stopped.
+    restore_buffers(net_, state_.rank_buffers[static_cast<std::size_t>(world_.rank())], state_file);
+    state_.rank_buffers.clear();
+  }
+  resume_inside_epoch_ = state_.batch > 0;
   net_->to(device_.device);
   scaler_.restore(state_.scaler);
   resumed_ = true;
@@ -235,8 +249,14 @@ void Trainer::resume_from(const std::string& state_file) {
   record_.stage2 = state_.stage2;
   epochs_done_ = static_cast<std::int64_t>(state_.stage1.size() + state_.stage2.size());
   if (rank0()) {
-    log::info(text::format("resuming from %s: stage %d, %lld epoch(s) of it done",
-                           state_file.c_str(), state_.stage, static_cast<long long>(state_.epoch)));
+    const std::string inside = state_.batch > 0
+                                   ? text::format(", then %lld batch(es) of epoch %lld",
+                                                  static_cast<long long>(state_.batch),
+                                                  static_cast<long long>(state_.epoch + 1))
+                                   : std::string();
+    log::info(text::format("resuming from %s: stage %d, %lld epoch(s) of it done%s",
+                           state_file.c_str(), state_.stage, static_cast<long long>(state_.epoch),
+                           inside.c_str()));
   }
 }
 
@@ -318,24 +338,30 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
                              static_cast<long long>(per_epoch), config_.data.balance.c_str()));
     }
   }
-  // Dropout draws from LibTorch's generator: reseed per epoch so a resumed
-  // run draws what an uninterrupted one would.
-  torch::manual_seed(
-      derive_seed(static_cast<std::uint64_t>(config_.run.seed),
-                  {static_cast<std::uint64_t>(stage), static_cast<std::uint64_t>(epoch), 7}));
   net_->train();
   const bool live = rank0() && ::isatty(STDERR_FILENO) != 0;
-  train_loader_->start_epoch(epoch);
+  // A run stopped inside this epoch goes on from its next batch with what
+  // this rank had summed (train/checkpoint.h).
+  double before[kPartialSums] = {0, 0, 0, 0, 0};
+  std::int64_t first_batch = 0;
+  if (resume_inside_epoch_ && state_.stage == stage && state_.epoch == epoch) {
+    first_batch = state_.batch;
+    std::copy_n(state_.partial_sums.begin() + world_.rank() * kPartialSums, kPartialSums, before);
+    state_.batch = 0;  // later checkpoints are at epoch ends again
+    state_.partial_sums.clear();
+  }
+  resume_inside_epoch_ = false;
+  train_loader_->start_epoch(epoch, first_batch);
   const std::int64_t batches = train_loader_->batches_per_epoch();
-  double loss_sum = 0;
-  std::int64_t correct = 0;
-  std::int64_t seen = 0;
+  double loss_sum = before[kLossSum];
+  auto correct = static_cast<std::int64_t>(before[kCorrect]);
+  auto seen = static_cast<std::int64_t>(before[kSeen]);
   const auto t0 = Clock::now();
   exposed_comm_seconds_ = 0;
   const double comm_before = sync_ ? sync_->communication_seconds() : 0.0;
   data::Batch b;
   bool single_reported = false;
-  double data_wait = 0;
+  double data_wait = before[kDataWait];
   auto asked = Clock::now();
   while (train_loader_->next(&b)) {
     data_wait += seconds_since(asked);
@@ -356,6 +382,12 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
       b.size = 0;
     }
     if (b.size > 0) {
+      // Dropout draws from LibTorch's generator: reseeded every step, so a
+      // run resumed at any step draws what an uninterrupted one would.
+      torch::manual_seed(
+          derive_seed(static_cast<std::uint64_t>(config_.run.seed),
+                      {static_cast<std::uint64_t>(stage), static_cast<std::uint64_t>(epoch), 7,
+                       static_cast<std::uint64_t>(b.index)}));
       torch::Tensor y = batch_labels(b, device_);
       torch::Tensor logits = forward_logits(net_, b, device_, config_.run.amp);
       torch::Tensor loss = torch::nn::functional::cross_entropy(
@@ -381,13 +413,26 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
                    seen > 0 ? loss_sum / static_cast<double>(seen) : 0.0);
       std::fflush(stderr);
     }
+    if (rank0()) {
+      log::debug(text::format(
+          "stage %d epoch %lld batch %lld/%lld done", stage, static_cast<long long>(epoch + 1),
+          static_cast<long long>(b.index + 1), static_cast<long long>(batches)));
+    }
+    if (stop_agreed()) {
+      if (live) std::fprintf(stderr, "\r%80s\r", "");
+      const double sums[kPartialSums] = {loss_sum, static_cast<double>(correct),
+                                         static_cast<double>(seen), data_wait,
+                                         before[kTrainSeconds] + seconds_since(t0)};
+      stop_inside_epoch(stage, epoch, b.index + 1, opt, sums, batches);
+      return 0;
+    }
     asked = Clock::now();
   }
   if (live) std::fprintf(stderr, "\r%80s\r", "");
   // Every reduction of the epoch done (and none failed) before its weights
   // are evaluated or written.
   if (sync_) sync_->settle();
-  const double elapsed = seconds_since(t0);
+  const double elapsed = before[kTrainSeconds] + seconds_since(t0);
   comm_seconds_ = sync_ ? sync_->communication_seconds() - comm_before : 0.0;
   double stats[4] = {loss_sum, static_cast<double>(correct), static_cast<double>(seen), data_wait};
   world_.allreduce(stats, 4);
@@ -422,6 +467,46 @@ void Trainer::checkpoint(int next_stage, std::int64_t epoch, torch::optim::Optim
   state_.optimizer = opt != nullptr ? serialize_optimizer(*opt) : std::vector<std::uint8_t>{};
   if (rank0() && (always || config_.run.checkpoint_every > 0)) {
     save_state(path("state.h5"), net_, state_);
+  }
+}
+
+// Whether the run stops here, at a step boundary: on every rank alike, as
+// soon as any rank has been asked to stop (core/stop_request.h). One
+// integer's allreduce per step with more than one rank.
+bool Trainer::stop_agreed() {
+  const bool mine = stop_requested();
+  if (world_.size() == 1) return mine;
+  return world_.allreduce_value<std::int64_t>(mine ? 1 : 0, distributed::ReduceOp::kMax) != 0;
+}
+
+// Saves the run at this step boundary (state.h5 with the position inside
+// the epoch, train/checkpoint.h) and marks it interrupted; rerunning the
+// same command goes on from `next_batch`.
+void Trainer::stop_inside_epoch(int stage, std::int64_t epoch, std::int64_t next_batch,
+                                torch::optim::Optimizer& opt, const double (&sums)[kPartialSums],
+                                std::int64_t batches) {
+  if (sync_) sync_->settle();
+  std::vector<double> all(static_cast<std::size_t>(world_.size() * kPartialSums), 0.0);
+  std::copy_n(sums, kPartialSums, all.begin() + world_.rank() * kPartialSums);
+  world_.allreduce(all);  // each rank's numbers plus zeros: exact
+  state_.partial_sums = std::move(all);
+  if (world_.size() > 1) state_.rank_buffers = gather_buffers(world_, net_);
+  state_.batch = next_batch;
+  checkpoint(stage, epoch, &opt, true);
+  state_.batch = 0;
+  state_.partial_sums.clear();
+  state_.rank_buffers.clear();
+  record_.status = "interrupted";
+  write_run();
+  save_image_cache();
+  outcome_.interrupted = true;
+  if (rank0()) {
+    log::info(text::format(
+        "stopped by %s after batch %lld/%lld of stage %d epoch %lld; state in %s (rerun the "
+        "same command to resume from the next batch)",
+        stop_signal_name()[0] != '\0' ? stop_signal_name() : "request",
+        static_cast<long long>(next_batch), static_cast<long long>(batches), stage,
+        static_cast<long long>(epoch + 1), path("state.h5").c_str()));
   }
 }
 
@@ -483,7 +568,7 @@ void Trainer::run_stage(int stage) {
     }
   }
   std::int64_t first = 0;
-  if (state_.stage == stage && state_.epoch > 0) {
+  if (state_.stage == stage && (state_.epoch > 0 || state_.batch > 0)) {
     first = state_.epoch;
     if (!state_.optimizer.empty()) deserialize_optimizer(*opt, state_.optimizer);
   } else {
@@ -501,7 +586,9 @@ void Trainer::run_stage(int stage) {
   }
   const std::int64_t total_epochs = config_.stage1.epochs + config_.stage2.epochs;
   for (std::int64_t epoch = first; epoch < sc.epochs; ++epoch) {
-    if (pause_here(stage, epoch, opt.get())) {
+    // An epoch resumed in its middle was past this question already.
+    const bool inside = resume_inside_epoch_ && epoch == state_.epoch;
+    if (!inside && pause_here(stage, epoch, opt.get())) {
       sync_.reset();
       return;
     }
@@ -514,6 +601,10 @@ void Trainer::run_stage(int stage) {
     report.epochs = sc.epochs;
     report.lr = lr;
     report.train_loss = train_epoch(stage, epoch, *opt, params, &report);
+    if (outcome_.interrupted) {
+      sync_.reset();
+      return;
+    }
     EvalResult val = evaluate(net_, *eval_loader_, device_, config_.run.amp, world_, classes_,
                               split_.val.size(), false);
     const Metrics m = compute_metrics(val.confusion, classes_);
@@ -712,8 +803,8 @@ TrainOutcome Trainer::run() {
     }
     write_run();
     run_stage(1);
-    run_stage(2);
-    if (outcome_.paused) return outcome_;
+    if (!outcome_.interrupted) run_stage(2);
+    if (outcome_.paused || outcome_.interrupted) return outcome_;
     finish();
   } catch (const std::exception& e) {
     record_.status = "failed";

@@ -10,12 +10,19 @@
 //   run.h5    results (io/run_file.h), rewritten after every epoch with
 //             status running, finally complete or failed (+ error)
 //   model.h5  weights with torchvision names + taxa and preprocessing
-//   state.h5  everything needed to resume after the last completed epoch
+//   state.h5  everything needed to resume after the last completed epoch,
+//             or, after a stop on request, from the next batch
 // Rerunning the same command after a crash or kill resumes from state.h5
 // when it belongs to the same experiment (train/resume.h: configuration,
 // taxa, number of ranks); a folder whose run.h5 is complete is left alone.
 // With run.deterministic = true a resumed CPU run ends with exactly the
 // results of an uninterrupted one.
+//
+// Stop on request: after every step the ranks agree whether any has been
+// asked to stop (SIGUSR2 or SIGTERM, core/stop_request.h); if so, rank 0
+// writes state.h5 with the position inside the epoch, run.h5 says
+// "interrupted", and the run returns with `interrupted` set (the commands
+// exit with kExitResumable). Resuming from there is bitwise equal too.
 //
 // With R ranks each reads 1/R of every batch (stage.batch_size is global and
 // must be divisible by R: rank_rule_violations in core/config.h, checked
@@ -39,6 +46,9 @@ namespace midge::train {
 struct TrainOutcome {
   bool already_complete = false;
   bool paused = false;  // stopped where PauseQuestion said so; state.h5 resumes it
+  // Stopped on request (SIGUSR2/SIGTERM, core/stop_request.h) at a step
+  // boundary; state.h5 resumes it from the next batch.
+  bool interrupted = false;
   bool resumed = false;
   double accuracy = 0;
   double balanced_accuracy = 0;

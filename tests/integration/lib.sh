@@ -74,6 +74,18 @@ kill_rank() {
   KILL_SECONDS=$(( $(date +%s) - start ))
 }
 
+# wait_for_line LOG TEXT PID: waits (up to 120 s) until LOG contains TEXT
+# (a fixed string). Fails if PID ends first or the time runs out.
+wait_for_line() {
+  local log=$1 text=$2 pid=$3 deadline=$(( $(date +%s) + 120 ))
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    [ -f "$log" ] && grep -qF -- "$text" "$log" && return 0
+    kill -0 "$pid" || fail "the process ended before '$text' appeared in $log: $(tail -5 "$log")"
+    sleep 0.05
+  done
+  fail "'$text' did not appear in $log within 120 s"
+}
+
 # wait_for_checkpoint STATE_H5 STAGE EPOCH PID: waits (up to 120 s) until
 # STATE_H5 is on disk and holds at least STAGE/EPOCH (state.h5 is written
 # atomically, so a file that exists is whole). Fails if PID ends first or

@@ -56,9 +56,9 @@ struct EpochData {
   std::vector<std::vector<std::int64_t>> samples;
 };
 
-EpochData read_epoch(Loader& loader, std::int64_t epoch) {
+EpochData read_epoch(Loader& loader, std::int64_t epoch, std::int64_t first_batch = 0) {
   EpochData d;
-  loader.start_epoch(epoch);
+  loader.start_epoch(epoch, first_batch);
   Batch b;
   while (loader.next(&b)) {
     const std::size_t n = static_cast<std::size_t>(b.size) * 3 * b.image_size * b.image_size;
@@ -89,6 +89,32 @@ TEST(Loader, BatchesAreIdenticalWhateverTheNumberOfWorkers) {
   // Another epoch: another order and other augmentations.
   EpochData next = read_epoch(four, 3);
   EXPECT_NE(next.samples, c.samples);
+}
+
+// A run resumed in the middle of an epoch (train/trainer.cpp) starts the
+// loader at its next batch: the batches from there are those of the whole
+// epoch, with the same images, augmentations and batch numbers.
+TEST(Loader, AnEpochStartedAtABatchGoesOnAsTheWholeEpochDoes) {
+  const auto& samples = synth_samples();
+  Loader whole(samples, 3, options(2));
+  EpochData all = read_epoch(whole, 4);
+  ASSERT_EQ(all.images.size(), 8U);
+  for (int workers : {0, 2}) {
+    Loader part(samples, 3, options(workers));
+    EpochData rest = read_epoch(part, 4, 3);
+    ASSERT_EQ(rest.images.size(), 5U) << workers << " workers";
+    for (std::size_t i = 0; i < rest.images.size(); ++i) {
+      EXPECT_EQ(rest.samples[i], all.samples[i + 3]) << "batch " << i + 3;
+      EXPECT_EQ(rest.images[i], all.images[i + 3]) << "batch " << i + 3;
+    }
+    part.start_epoch(4, 7);
+    Batch b;
+    ASSERT_TRUE(part.next(&b));
+    EXPECT_EQ(b.index, 7);
+    EXPECT_FALSE(part.next(&b));
+    EXPECT_TRUE(read_epoch(part, 4, 8).images.empty());  // past the last batch: nothing left
+    EXPECT_THROW(part.start_epoch(4, 9), std::invalid_argument);
+  }
 }
 
 TEST(Loader, TrainingEpochVisitsEverySampleOnceWithItsLabelAndFiniteValues) {
