@@ -445,7 +445,9 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
     std::optional<io::FileLock> held(std::in_place, lock);
     const Journal before = read_journal(outcome.journal);
     Journal j = before;
-    stop_paused(j, plan.part);
+    // Trials paused at a rung wait for promotions that a stopped job's
+    // rerun may still make: only a sweep that ran out of work stops them.
+    if (!stop_requested()) stop_paused(j, plan.part);
     // Complete once every part's trials are done (the last part's job says so).
     bool all_done = true;
     for (const auto& t : j.trials) {

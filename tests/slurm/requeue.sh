@@ -51,7 +51,8 @@ signal_when() {
   local deadline=$(( $(date +%s) + 120 ))
   until [ -f "$2" ] && grep -qF -- "$3" "$2"; do
     [ "$(date +%s)" -lt "$deadline" ] || fail "'$3' did not appear in $2 within 120 s"
-    squeue -h -o %i | grep -qx "$1" || fail "job $1 ended before '$3': $(tail -20 "$2")"
+    # Once it has a log the job is running (pending array tasks are listed as <job>_[0-1]).
+    [ ! -f "$2" ] || squeue -h -o %i | grep -qx "$1" || fail "job $1 ended before '$3': $(tail -20 "$2")"
     sleep 0.1
   done
   scancel --batch --signal=USR2 "$1" || fail "scancel --signal=USR2 $1"
@@ -103,5 +104,26 @@ done
 [ "$ended" -eq 4 ] || fail "$ended trials completed, expected each of 4 once: $(grep 'val acc' "$log")"
 [ "$(grep -c ": resuming" "$log")" -eq "$n" ] || fail "not every interrupted trial resumed once"
 echo "sweep: $n trial(s) interrupted by SIGUSR2, resumed after the requeue; 4 complete once each"
+CHECKS=$((CHECKS + 5))
+
+# A job array of 2 parts: the signal to task 1 requeues that task alone
+# (scontrol requeue <job>_1); every trial still completes exactly once.
+job=$(sbatch --parsable --array=0-1 --ntasks=1 --chdir="$WORK" --export=ALL,MIDGE="$MIDGE" \
+  "$SRC/slurm/sweep.sbatch" cfg.ini grid.ini "$WORK/arr" --log-level debug) || fail "sbatch --array"
+jobs_to_cancel=("$job")
+signal_when "${job}_1" "midge-sweep-${job}_1.out" "stage 2 epoch 1 batch 2/9 done"
+wait_for_job "$job"
+logs=("midge-sweep-${job}_0.out" "midge-sweep-${job}_1.out")
+grep -q "requeueing job ${job}_1 (restart 1)" "${logs[1]}" ||
+  fail "array task 1 was not requeued: $(tail -20 "${logs[1]}")"
+! grep -q "requeueing" "${logs[0]}" || fail "array task 0 was requeued too"
+[ "$($H5 get arr/sweep.h5 trials/state)" = "complete complete complete complete" ] ||
+  fail "array after the requeue: $($H5 get arr/sweep.h5 trials/state)"
+[ "$($H5 attr arr/sweep.h5 status)" = complete ] || fail "array: the journal is not complete"
+[ "$(cat "${logs[@]}" | grep -c "on group 0: val acc")" -eq 4 ] ||
+  fail "array: not 4 trial completions: $(cat "${logs[@]}" | grep 'val acc')"
+for i in "${id[@]}"; do
+  [ "$(cat "${logs[@]}" | grep -c "$i (.*) on group 0: starting")" -eq 1 ] || fail "array: trial $i started twice"
+done
 CHECKS=$((CHECKS + 5))
 done_ok
