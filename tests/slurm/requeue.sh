@@ -81,6 +81,20 @@ $H5 same whole/run.h5 cut/run.h5 eval/probabilities eval/confusion stage2/histor
 [ -z "$($H5 changed whole/model.h5 cut/model.h5)" ] || fail "requeued weights differ"
 CHECKS=$((CHECKS + 6))
 
+# The requeue cap: with MIDGE_MAX_REQUEUES=0 the stopped job is not
+# requeued; it ends with 75 and the run stays interrupted, resumable.
+job=$(sbatch --parsable --chdir="$WORK" --export=ALL,MIDGE="$MIDGE",MIDGE_MAX_REQUEUES=0 \
+  "$SRC/slurm/train.sbatch" cfg.ini "$WORK/capped" --log-level debug) || fail "sbatch (capped)"
+jobs_to_cancel=("$job")
+log=midge-train-$job.out
+signal_when "$job" "$log" "stage 1 epoch 1 batch 2/9 done"
+wait_for_job "$job"
+grep -q "stopped and resumable, but job $job was requeued 0 time(s) already (MIDGE_MAX_REQUEUES=0): not requeued" "$log" ||
+  fail "the capped job: $(tail -5 "$log")"
+! grep -q "requeueing" "$log" || fail "the capped job was requeued"
+[ "$($H5 attr capped/run.h5 status)" = interrupted ] || fail "the capped job's run.h5 is not interrupted"
+CHECKS=$((CHECKS + 3))
+
 # The sweep job: 4 trials on 2 groups of 1 rank.
 printf '[grid]\nstage2.lr = 0.0001, 0.0003\nmodel.dropout = 0.2, 0.5\n' >grid.ini
 mapfile -t id < <(sweep_ids grid.ini --config cfg.ini)
