@@ -329,6 +329,11 @@ bool Loader::next(Batch* out) {
   return true;
 }
 
+void Loader::add_skipped(const std::vector<SkippedImage>& images) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& image : images) bad_.emplace(image.path, image.reason);
+}
+
 std::vector<SkippedImage> Loader::skipped() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<SkippedImage> out;

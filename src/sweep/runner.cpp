@@ -93,6 +93,13 @@ class GroupRunner {
   // Takes trials until none is left.
   void run() {
     for (;;) {
+      // Asked to stop (core/stop_request.h): decided by the whole group, as
+      // a signal may reach some of its ranks only; the rerun of the job
+      // takes up what is left.
+      if (group_.allreduce_value<std::int64_t>(stop_requested() ? 1 : 0,
+                                               distributed::ReduceOp::kMax) != 0) {
+        return;
+      }
       std::int64_t pick = kNothingLeft;
       if (leader()) pick = next_trial();
       pick = tell_group(pick);
@@ -130,9 +137,6 @@ class GroupRunner {
   }
 
   std::int64_t next_trial() {
-    // Asked to stop (core/stop_request.h): no new trial; the rerun of the
-    // job takes up what is left.
-    if (stop_requested()) return kNothingLeft;
     return edit_journal([&](Journal& j, bool* changed) -> std::int64_t {
       const Assignment a = next_assignment(j, plan_.part);
       if (a.action != Action::kRun) {
@@ -439,6 +443,9 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
                            text::join(shares, ", ").c_str()));
   }
 
+  // Whether this job was asked to stop, alike on every rank.
+  const bool stop = world.allreduce_value<std::int64_t>(stop_requested() ? 1 : 0,
+                                                        distributed::ReduceOp::kMax) != 0;
   // complete, failed, stopped, left (not ended) in this part.
   std::vector<std::int64_t> counts(4, 0);
   if (rank0) {
@@ -447,7 +454,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
     Journal j = before;
     // Trials paused at a rung wait for promotions that a stopped job's
     // rerun may still make: only a sweep that ran out of work stops them.
-    if (!stop_requested()) stop_paused(j, plan.part);
+    if (!stop) stop_paused(j, plan.part);
     // Complete once every part's trials are done (the last part's job says so).
     bool all_done = true;
     for (const auto& t : j.trials) {
@@ -456,7 +463,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
     if (all_done) {
       j.status = "complete";
       j.finished = io::utc_timestamp();
-    } else if (stop_requested()) {
+    } else if (stop) {
       j.status = "interrupted";
     }
     write_journal(outcome.journal, j);
@@ -490,10 +497,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
   outcome.failed = static_cast<std::size_t>(counts[1]);
   outcome.stopped = static_cast<std::size_t>(counts[2]);
   outcome.left = static_cast<std::size_t>(counts[3]);
-  // Whether this job was asked to stop, alike on every rank.
-  outcome.interrupted = world.allreduce_value<std::int64_t>(stop_requested() ? 1 : 0,
-                                                            distributed::ReduceOp::kMax) != 0 &&
-                        outcome.left > 0;
+  outcome.interrupted = stop && outcome.left > 0;
   return outcome;
 }
 

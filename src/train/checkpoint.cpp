@@ -29,6 +29,8 @@ void save_state(const std::string& path, model::ResNet& model, const TrainState&
   model::write_tensors(f, "model", model::named_state(model));
   if (s.has_best) model::write_tensors(f, "best", s.best);
   f.write_scalar("batch", s.batch);
+  f.write("skipped/paths", s.skipped_paths);
+  f.write("skipped/reasons", s.skipped_reasons);
   if (s.batch > 0) {
     f.write("partial/sums", s.partial_sums);
     for (std::size_t r = 0; r < s.rank_buffers.size(); ++r) {
@@ -88,6 +90,13 @@ TrainState load_state(const std::string& path, model::ResNet& model) {
   model::import_state(model, model::read_tensors(f, "model"), model::ImportPolicy::kExact, path);
   s.has_best = f.exists("best");
   if (s.has_best) s.best = model::read_tensors(f, "best");
+  if (f.exists("skipped")) {
+    s.skipped_paths = f.read_strings("skipped/paths");
+    s.skipped_reasons = f.read_strings("skipped/reasons");
+    if (s.skipped_paths.size() != s.skipped_reasons.size()) {
+      throw TrainError(path + ": skipped/paths and skipped/reasons differ in length");
+    }
+  }
   if (s.batch > 0) {
     s.partial_sums = f.read_doubles("partial/sums");
     const std::size_t ranks = s.partial_sums.size() / kPartialSums;

@@ -50,6 +50,10 @@ struct TrainState {
   std::vector<double> partial_sums;
   // batch > 0 with more than one rank: each rank's BatchNorm buffers.
   std::vector<model::NamedTensors> rank_buffers;
+  // Training images found unreadable so far (rank 0's), with the reasons:
+  // a run resumed inside an epoch never revisits the batches before.
+  std::vector<std::string> skipped_paths;
+  std::vector<std::string> skipped_reasons;
 };
 
 // What the training loop sums over an epoch, per rank (partial_sums).

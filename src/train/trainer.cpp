@@ -332,6 +332,11 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
                          {static_cast<std::uint64_t>(stage)});
     train_loader_ = std::make_unique<data::Loader>(split_.train, classes_, o);
     loader_stage_ = stage;
+    std::vector<data::SkippedImage> known;
+    for (std::size_t i = 0; i < state_.skipped_paths.size(); ++i) {
+      known.push_back({state_.skipped_paths[i], state_.skipped_reasons[i]});
+    }
+    train_loader_->add_skipped(known);
     const auto per_epoch = world_.allreduce_value<std::int64_t>(train_loader_->samples_per_epoch());
     if (rank0()) {
       log::info(text::format("stage %d: %lld training images per epoch (balance %s)", stage,
@@ -465,6 +470,14 @@ void Trainer::checkpoint(int next_stage, std::int64_t epoch, torch::optim::Optim
   state_.stage2 = record_.stage2;
   state_.scaler = scaler_.state();
   state_.optimizer = opt != nullptr ? serialize_optimizer(*opt) : std::vector<std::uint8_t>{};
+  if (train_loader_) {
+    state_.skipped_paths.clear();
+    state_.skipped_reasons.clear();
+    for (const auto& s : train_loader_->skipped()) {
+      state_.skipped_paths.push_back(s.path);
+      state_.skipped_reasons.push_back(s.reason);
+    }
+  }
   if (rank0() && (always || config_.run.checkpoint_every > 0)) {
     save_state(path("state.h5"), net_, state_);
   }
@@ -646,6 +659,23 @@ void Trainer::run_stage(int stage) {
     }
     write_run();  // every epoch: the history so far is readable while training runs
     save_image_cache();
+    // Asked to stop during the validation or the writes: the next epoch
+    // starts from here (no partial sums to keep).
+    if (!last && stop_agreed()) {
+      checkpoint(stage, epoch + 1, opt.get(), true);
+      record_.status = "interrupted";
+      write_run();
+      outcome_.interrupted = true;
+      if (rank0()) {
+        log::info(
+            text::format("stopped by %s after stage %d epoch %lld; state in %s (rerun the "
+                         "same command to resume from the next epoch)",
+                         stop_signal_name()[0] != '\0' ? stop_signal_name() : "request", stage,
+                         static_cast<long long>(epoch + 1), path("state.h5").c_str()));
+      }
+      sync_.reset();
+      return;
+    }
     if (stop) {
       if (rank0()) {
         log::info(text::format("stage %d: no improvement of %s for %lld epochs, stopping early",

@@ -8,7 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
-"$MIDGE" synth --out S --classes 3 --per-class 15 --size 48 >/dev/null || fail "synth"
+"$MIDGE" synth --out S --classes 3 --per-class 30 --size 48 >/dev/null || fail "synth"
 cat >cfg.ini <<INI
 [data]
 root = $WORK/S
@@ -33,7 +33,7 @@ mapfile -t id < <(sweep_ids grid.ini --config cfg.ini)
 
 "$MIDGE" sweep --config cfg.ini --sweep grid.ini --out sw --log-level debug >first.log 2>&1 &
 pid=$!
-wait_for_line first.log "stage 2 epoch 1 batch 2/9 done" "$pid"
+wait_for_line first.log "stage 2 epoch 1 batch 2/18 done" "$pid"
 kill -USR2 "$pid"
 wait "$pid"
 rc=$?
@@ -46,7 +46,7 @@ grep -q "stopped on request with 2 trial(s) left" first.log || fail "no stop lin
 [ "$($H5 attr sw/sweep.h5 status)" = interrupted ] || fail "journal status $($H5 attr sw/sweep.h5 status)"
 [ "$($H5 attr "sw/trials/${id[0]}/run.h5" status)" = interrupted ] || fail "trial 1's run.h5 is not interrupted"
 batch=$($H5 get "sw/trials/${id[0]}/state.h5" batch)
-[ "$batch" -gt 0 ] && [ "$batch" -lt 9 ] || fail "trial 1's state.h5 is not inside an epoch (batch $batch)"
+[ "$batch" -gt 0 ] && [ "$batch" -lt 18 ] || fail "trial 1's state.h5 is not inside an epoch (batch $batch)"
 ! grep -q "${id[1]} (.*): starting" first.log || fail "trial 2 started after the stop"
 CHECKS=$((CHECKS + 8))
 

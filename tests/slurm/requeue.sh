@@ -13,8 +13,9 @@ source "$(dirname "$0")/../integration/lib.sh"
 cd "$WORK"
 bash "$SRC/scripts/slurm-local.sh" >/dev/null || fail "could not start the local Slurm (scripts/slurm-local.sh)"
 H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
-"$MIDGE" synth --out S --classes 3 --per-class 15 --size 48 >/dev/null || fail "synth"
-# 36 training images in batches of 4: 9 steps per epoch.
+"$MIDGE" synth --out S --classes 3 --per-class 30 --size 48 >/dev/null || fail "synth"
+# 72 training images in batches of 4: 18 steps per epoch, so that a signal
+# sent after step 2 lands inside the epoch even on a busy machine.
 cat >cfg.ini <<INI
 [data]
 root = $WORK/S
@@ -67,12 +68,12 @@ job=$(sbatch --parsable --chdir="$WORK" --export=ALL,MIDGE="$MIDGE" "$SRC/slurm/
   cfg.ini "$WORK/cut" --log-level debug) || fail "sbatch train.sbatch"
 jobs_to_cancel=("$job")
 log=midge-train-$job.out
-signal_when "$job" "$log" "stage 2 epoch 1 batch 2/9 done"
+signal_when "$job" "$log" "stage 2 epoch 1 batch 2/18 done"
 wait_for_job "$job"
-grep -q "stopped by SIGUSR2 after batch [3-9]/9 of stage 2 epoch 1" "$log" ||
+grep -q "stopped by SIGUSR2 after batch [0-9]*/18 of stage 2 epoch 1" "$log" ||
   fail "the job did not stop inside stage 2 epoch 1: $(tail -20 "$log")"
 grep -q "requeueing job $job (restart 1)" "$log" || fail "the job was not requeued: $(tail -20 "$log")"
-grep -q "resuming from $WORK/cut/state.h5: stage 2, 0 epoch(s) of it done, then [3-9] batch(es) of epoch 1" "$log" ||
+grep -q "resuming from $WORK/cut/state.h5: stage 2, 0 epoch(s) of it done, then [1-9][0-9]* batch(es) of epoch 1" "$log" ||
   fail "the requeued job did not resume inside the epoch: $(tail -20 "$log")"
 [ "$($H5 attr cut/run.h5 status)" = complete ] || fail "the requeued job's run.h5 is not complete"
 $H5 same whole/run.h5 cut/run.h5 eval/probabilities eval/confusion stage2/history/train_loss \
@@ -87,7 +88,7 @@ job=$(sbatch --parsable --chdir="$WORK" --export=ALL,MIDGE="$MIDGE",MIDGE_MAX_RE
   "$SRC/slurm/train.sbatch" cfg.ini "$WORK/capped" --log-level debug) || fail "sbatch (capped)"
 jobs_to_cancel=("$job")
 log=midge-train-$job.out
-signal_when "$job" "$log" "stage 1 epoch 1 batch 2/9 done"
+signal_when "$job" "$log" "stage 1 epoch 1 batch 2/18 done"
 wait_for_job "$job"
 grep -q "stopped and resumable, but job $job was requeued 0 time(s) already (MIDGE_MAX_REQUEUES=0): not requeued" "$log" ||
   fail "the capped job: $(tail -5 "$log")"
@@ -103,7 +104,7 @@ job=$(sbatch --parsable --chdir="$WORK" --ntasks=2 --export=ALL,MIDGE="$MIDGE" "
   cfg.ini grid.ini "$WORK/sw" --log-level debug) || fail "sbatch sweep.sbatch"
 jobs_to_cancel=("$job")
 log=midge-sweep-${job}_4294967294.out
-signal_when "$job" "$log" "stage 2 epoch 1 batch 2/9 done"
+signal_when "$job" "$log" "stage 2 epoch 1 batch 2/18 done"
 wait_for_job "$job"
 n=$(grep -c "interrupted by SIGUSR2, resumes when the sweep is rerun" "$log")
 [ "$n" -ge 1 ] || fail "no trial was interrupted: $(tail -20 "$log")"
@@ -125,7 +126,7 @@ CHECKS=$((CHECKS + 5))
 job=$(sbatch --parsable --array=0-1 --ntasks=1 --chdir="$WORK" --export=ALL,MIDGE="$MIDGE" \
   "$SRC/slurm/sweep.sbatch" cfg.ini grid.ini "$WORK/arr" --log-level debug) || fail "sbatch --array"
 jobs_to_cancel=("$job")
-signal_when "${job}_1" "midge-sweep-${job}_1.out" "stage 2 epoch 1 batch 2/9 done"
+signal_when "${job}_1" "midge-sweep-${job}_1.out" "stage 2 epoch 1 batch 2/18 done"
 wait_for_job "$job"
 logs=("midge-sweep-${job}_0.out" "midge-sweep-${job}_1.out")
 grep -q "requeueing job ${job}_1 (restart 1)" "${logs[1]}" ||

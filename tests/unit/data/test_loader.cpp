@@ -117,6 +117,31 @@ TEST(Loader, AnEpochStartedAtABatchGoesOnAsTheWholeEpochDoes) {
   }
 }
 
+// A run resumed inside an epoch hands its loader the images an earlier
+// process found unreadable: they are listed, never decoded again, and count
+// against max_bad_fraction.
+TEST(Loader, ImagesKnownToBeUnreadableAreListedSkippedAndCounted) {
+  const auto& samples = synth_samples();
+  LoaderOptions o = options(1);
+  o.train = false;
+  o.max_bad_fraction = 0.05;  // 1 of 36 is tolerated, 2 are too many
+  Loader loader(samples, 3, o);
+  loader.add_skipped({{samples[4].path, samples[4].path + ": truncated"}});
+  ASSERT_EQ(loader.skipped().size(), 1U);
+  EXPECT_EQ(loader.skipped()[0].reason, samples[4].path + ": truncated");
+  EpochData d = read_epoch(loader, 0);
+  std::size_t total = 0;
+  for (const auto& b : d.samples) {
+    total += b.size();
+    for (std::int64_t i : b) EXPECT_NE(i, 4) << "a known unreadable image was decoded";
+  }
+  EXPECT_EQ(total, samples.size() - 1);
+
+  Loader strict(samples, 3, o);
+  strict.add_skipped({{samples[4].path, "bad"}, {samples[5].path, "bad"}});
+  EXPECT_THROW(read_epoch(strict, 0), DataError);
+}
+
 TEST(Loader, TrainingEpochVisitsEverySampleOnceWithItsLabelAndFiniteValues) {
   const auto& samples = synth_samples();
   Loader loader(samples, 3, options(2));
