@@ -304,7 +304,10 @@ OptionTable build_table() {
       "Compute device; auto uses CUDA when a GPU is visible.",
       [](Config & c) -> auto& { return c.run.device; });
   d.choice(
-      "run.amp", "off", {"off", "bf16", "fp16"}, "Mixed precision (autocast); fp16 needs CUDA.",
+      "run.amp", "auto", {"auto", "off", "bf16", "fp16"},
+      "Mixed precision (autocast): auto = bf16 where every rank's hardware computes it natively "
+      "(a CPU with AVX512_BF16 or AMX-BF16, a GPU of compute capability 8.0+), else off; fp16 "
+      "(with dynamic loss scaling) needs CUDA. The choice is logged and stored in run.h5 (amp).",
       [](Config & c) -> auto& { return c.run.amp; });
   d.integer(
       "run.threads", 0, 0, 1024,

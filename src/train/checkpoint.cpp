@@ -11,6 +11,7 @@ void save_state(const std::string& path, model::ResNet& model, const TrainState&
   f.set_attr("", "config", s.config);
   f.set_attr("", "classes", s.classes);
   f.set_attr("", "world_size", static_cast<std::int64_t>(s.world_size));
+  f.set_attr("", "amp", s.amp);
   f.write_scalar("stage", static_cast<std::int64_t>(s.stage));
   f.write_scalar("epoch", s.epoch);
   f.write_scalar("schedule/plateau_lr", s.schedule.plateau_lr);
@@ -50,6 +51,7 @@ TrainState read_header(const io::H5Reader& f, const std::string& path) {
   s.config = f.attr_string("", "config");
   s.classes = f.attr_strings("", "classes");
   if (f.has_attr("", "world_size")) s.world_size = static_cast<int>(f.attr_int64("", "world_size"));
+  if (f.has_attr("", "amp")) s.amp = f.attr_string("", "amp");
   s.stage = static_cast<int>(f.read_int64("stage"));
   s.epoch = f.read_int64("epoch");
   // Files of midge versions that stopped only at epoch ends have no batch.

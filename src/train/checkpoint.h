@@ -44,6 +44,7 @@ struct TrainState {
   std::vector<std::string> classes;
   int world_size = 0;          // ranks of the run that wrote it (0: not recorded)
   LossScaler::State scaler{};  // fp16 dynamic loss scale
+  std::string amp;             // run.amp as resolved (a resumed auto run keeps it)
   // Batches of `epoch` already trained (0: the epoch starts afresh).
   std::int64_t batch = 0;
   // batch > 0: kPartialSums numbers per rank, rank after rank.

@@ -1,11 +1,91 @@
 #include "train/precision.h"
 
 #include <ATen/autocast_mode.h>
+#include <cpuid.h>
+#include <dlfcn.h>
 #include <torch/version.h>
 
 #include <algorithm>
+#include <cstdint>
 
 namespace midge::train {
+
+namespace {
+
+// XCR0, the state the operating system saves on context switches.
+std::uint64_t saved_cpu_state() {
+  std::uint32_t eax = 0;
+  std::uint32_t ebx = 0;
+  std::uint32_t ecx = 0;
+  std::uint32_t edx = 0;
+  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0 || (ecx & (1U << 27)) == 0) return 0;  // OSXSAVE
+  std::uint32_t lo = 0;
+  std::uint32_t hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (static_cast<std::uint64_t>(hi) << 32) | lo;
+}
+
+}  // namespace
+
+bool cpu_has_native_bf16(std::string* what) {
+#if defined(__x86_64__)
+  std::uint32_t eax = 0;
+  std::uint32_t ebx = 0;
+  std::uint32_t ecx = 0;
+  std::uint32_t edx = 0;
+  if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) == 0) {
+    *what = "no CPUID leaf 7";
+    return false;
+  }
+  const bool amx_bf16 = (edx & (1U << 22)) != 0;
+  std::uint32_t eax1 = 0;
+  std::uint32_t ebx1 = 0;
+  std::uint32_t ecx1 = 0;
+  std::uint32_t edx1 = 0;
+  const bool avx512_bf16 = eax >= 1 && __get_cpuid_count(7, 1, &eax1, &ebx1, &ecx1, &edx1) != 0 &&
+                           (eax1 & (1U << 5)) != 0;
+  const std::uint64_t xcr0 = saved_cpu_state();
+  // SSE, AVX, opmask, ZMM upper halves and ZMM16-31; AMX: TILECFG, TILEDATA.
+  const bool avx512_saved = (xcr0 & 0xe6) == 0xe6;
+  const bool amx_saved = (xcr0 & (3ULL << 17)) == (3ULL << 17);
+  if (amx_bf16 && amx_saved) {
+    *what = "AMX-BF16";
+    return true;
+  }
+  if (avx512_bf16 && avx512_saved) {
+    *what = "AVX512_BF16";
+    return true;
+  }
+  *what = "no AVX512_BF16 or AMX-BF16";
+  return false;
+#else
+  *what = "not an x86-64 CPU";
+  return false;
+#endif
+}
+
+bool gpu_has_native_bf16(int device, std::string* what) {
+  // cudaDeviceGetAttribute from the CUDA runtime LibTorch loaded (no CUDA
+  // headers needed, so CPU builds compile this too).
+  using GetAttribute = int (*)(int*, int, int);
+  void* f = ::dlsym(RTLD_DEFAULT, "cudaDeviceGetAttribute");
+  if (f == nullptr) {
+    *what = "the CUDA runtime's cudaDeviceGetAttribute was not found";
+    return false;
+  }
+  constexpr int kComputeCapabilityMajor = 75;  // cudaDevAttrComputeCapabilityMajor
+  constexpr int kComputeCapabilityMinor = 76;
+  int major = 0;
+  int minor = 0;
+  const auto get = reinterpret_cast<GetAttribute>(f);
+  if (get(&major, kComputeCapabilityMajor, device) != 0 ||
+      get(&minor, kComputeCapabilityMinor, device) != 0) {
+    *what = "the GPU's compute capability could not be read";
+    return false;
+  }
+  *what = "compute capability " + std::to_string(major) + "." + std::to_string(minor);
+  return major >= 8;
+}
 
 // LibTorch 2.4 replaced the per-device autocast functions by ones taking a
 // device type.

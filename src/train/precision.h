@@ -1,6 +1,7 @@
-// In which precision training runs: autocast for run.amp = bf16|fp16 and
-// dynamic loss scaling for fp16. Hides the LibTorch 1.13 / 2.x API
-// differences of autocast. Depends on LibTorch only (the GPU check in
+// In which precision training runs: run.amp = auto resolved from what the
+// hardware computes natively, autocast for bf16|fp16 and dynamic loss
+// scaling for fp16. Hides the LibTorch 1.13 / 2.x API differences of
+// autocast. Depends on LibTorch only (the GPU check in
 // bench/gpu builds it without midge's other dependencies).
 #pragma once
 
@@ -10,6 +11,21 @@
 #include <vector>
 
 namespace midge::train {
+
+// Whether this machine computes bf16 natively, and what says so ("AVX512_BF16",
+// "AMX-BF16", "compute capability 9.0"), or why not. CPU: the CPUID feature
+// bits, with the operating system saving the AVX-512 (and AMX tile) state.
+// GPU `device`: compute capability 8.0 or newer (Ampere), read through the
+// CUDA runtime that LibTorch loaded; unknown counts as no.
+bool cpu_has_native_bf16(std::string* what);
+bool gpu_has_native_bf16(int device, std::string* what);
+
+// run.amp as trained: auto becomes bf16 when `native_bf16` (decided by the
+// caller, agreed over all ranks), else off; other settings are kept.
+inline std::string resolve_amp(const std::string& setting, bool native_bf16) {
+  if (setting != "auto") return setting;
+  return native_bf16 ? "bf16" : "off";
+}
 
 // Autocast for the forward pass while alive (run.amp = bf16|fp16; nothing
 // for off).

@@ -68,6 +68,7 @@ class Trainer {
   int per_rank_batch() const;
   void setup();
   void open_nccl();
+  void choose_amp();
   void check_backend_available() const;
   void resume_from(const std::string& state_file);
   void run_stage(int stage);
@@ -104,6 +105,7 @@ class Trainer {
   std::unique_ptr<data::Loader> train_loader_;
   int loader_stage_ = 0;
   LossScaler scaler_{false};  // fp16 loss scale, kept across epochs and stages
+  std::string amp_;           // run.amp resolved: off|bf16|fp16 (choose_amp)
   // dist.backend resolved to NCCL: one communicator for the whole run (a
   // sweep's trial group), declared before sync_, which uses it.
   std::unique_ptr<distributed::NcclComm> nccl_;
@@ -212,7 +214,8 @@ void Trainer::setup() {
   }
   eval_loader_ =
       std::make_unique<data::Loader>(split_.val, classes_, loader_options(false, per_rank_batch()));
-  scaler_ = LossScaler(config_.run.amp == "fp16");
+  choose_amp();
+  scaler_ = LossScaler(amp_ == "fp16");
 
   record_.classes = split_.classes;
   for (const auto& s : split_.train) {
@@ -228,6 +231,32 @@ void Trainer::setup() {
   state_.world_size = world_.size();
   const std::string state_file = path("state.h5");
   if (fs::exists(state_file)) resume_from(state_file);
+  record_.amp = amp_;
+  state_.amp = amp_;
+}
+
+// run.amp = auto: bf16 when every rank's device computes it natively (all
+// ranks train alike), else off. A resumed run keeps what it started with
+// (resume_from), whatever machine it continues on.
+void Trainer::choose_amp() {
+  if (config_.run.amp != "auto") {
+    amp_ = config_.run.amp;
+    return;
+  }
+  std::string what;
+  const bool mine = device_.cuda ? gpu_has_native_bf16(device_.device.index(), &what)
+                                 : cpu_has_native_bf16(&what);
+  // The configuration is alike on every rank, so all of them reduce here.
+  const bool everywhere =
+      world_.allreduce_value<std::int64_t>(mine ? 1 : 0, distributed::ReduceOp::kMin) == 1;
+  amp_ = resolve_amp(config_.run.amp, everywhere);
+  if (rank0()) {
+    const std::string where = device_.cuda ? "GPU" : "CPU";
+    const std::string why = everywhere ? where + " has " + what
+                            : !mine    ? where + ": " + what
+                                       : "another rank's " + where + " has no native bf16";
+    log::info("run.amp = auto: " + amp_ + " (" + why + ")");
+  }
 }
 
 void Trainer::resume_from(const std::string& state_file) {
@@ -244,6 +273,13 @@ void Trainer::resume_from(const std::string& state_file) {
   resume_inside_epoch_ = state_.batch > 0;
   net_->to(device_.device);
   scaler_.restore(state_.scaler);
+  if (!state_.amp.empty() && state_.amp != amp_) {
+    if (rank0()) {
+      log::info("run.amp: going on in " + state_.amp +
+                " as the run started (this machine: " + amp_ + ")");
+    }
+    amp_ = state_.amp;
+  }
   resumed_ = true;
   record_.stage1 = state_.stage1;
   record_.stage2 = state_.stage2;
@@ -394,7 +430,7 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
                       {static_cast<std::uint64_t>(stage), static_cast<std::uint64_t>(epoch), 7,
                        static_cast<std::uint64_t>(b.index)}));
       torch::Tensor y = batch_labels(b, device_);
-      torch::Tensor logits = forward_logits(net_, b, device_, config_.run.amp);
+      torch::Tensor logits = forward_logits(net_, b, device_, amp_);
       torch::Tensor loss = torch::nn::functional::cross_entropy(
           logits, y, torch::nn::functional::CrossEntropyFuncOptions().weight(class_weights_));
       const double lv = loss.item<double>();
@@ -618,8 +654,8 @@ void Trainer::run_stage(int stage) {
       sync_.reset();
       return;
     }
-    EvalResult val = evaluate(net_, *eval_loader_, device_, config_.run.amp, world_, classes_,
-                              split_.val.size(), false);
+    EvalResult val =
+        evaluate(net_, *eval_loader_, device_, amp_, world_, classes_, split_.val.size(), false);
     const Metrics m = compute_metrics(val.confusion, classes_);
     report.val_loss = val.mean_loss();
     report.val_acc = m.accuracy;
@@ -701,8 +737,8 @@ void Trainer::run_stage(int stage) {
 }
 
 void Trainer::finish() {
-  EvalResult r = evaluate(net_, *eval_loader_, device_, config_.run.amp, world_, classes_,
-                          split_.val.size(), true);
+  EvalResult r =
+      evaluate(net_, *eval_loader_, device_, amp_, world_, classes_, split_.val.size(), true);
   const Metrics m = compute_metrics(r.confusion, classes_);
   record_.has_eval = true;
   io::EvalRecord& e = record_.eval;

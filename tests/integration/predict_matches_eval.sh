@@ -3,6 +3,8 @@
 # mode, predicting the validation images with the run's model.h5 reproduces
 # the probabilities that run.h5 stored in /eval/probabilities. Images are
 # non-square (64x40), so pad, stretch and crop give different inputs.
+# Trained in fp32 (run.amp = off): predict computes in fp32, while a bf16
+# run evaluates under bf16 autocast (probabilities ~1e-3 apart).
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 "$MIDGE" synth --out S --classes 3 --per-class 10 --size 64x40 --seed 4 >/dev/null || fail "synth"
@@ -10,7 +12,7 @@ for mode in pad stretch crop; do
   run "$MIDGE" train --set data.root=S --set data.image_size=32 --set data.resize=$mode \
     --set model.arch=resnet18 --set data.workers=1 --set stage1.epochs=1 --set stage2.epochs=1 \
     --set stage1.batch_size=8 --set stage2.batch_size=8 --set gradcam.max_images=0 \
-    --out run_$mode
+    --set run.amp=off --out run_$mode
   expect_rc 0 "train with data.resize=$mode"
   /usr/bin/python3 - "run_$mode" >paths.txt <<'PY' || fail "val paths of $mode"
 import sys, h5py
