@@ -34,7 +34,7 @@ aug=(--set augment.rotate_deg=15 --set augment.shift=0.1 --set augment.scale=0.1
      --set augment.elastic_sigma=4 --set model.arch=resnet18 --set model.pretrained=none
      --set run.threads=2 --set data.workers=2 --set gradcam.max_images=0
      --set stage1.early_stop_patience=0 --set stage2.early_stop_patience=0
-     --set stage1.epochs=1 --set stage2.epochs=10)
+     --set stage1.epochs=1 --set stage2.epochs=10 --set run.amp=off)
 acc() { /usr/bin/python3 -c "import h5py; print(h5py.File('$1/run.h5')['eval/accuracy'][()])"; }
 rows=()
 for set in synth digits; do
