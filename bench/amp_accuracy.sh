@@ -20,21 +20,7 @@ venv=${SKVENV:-/tmp/skvenv}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$midge" synth --out "$work/synth" --classes 5 --per-class 60 --size 128x96 --format jpg --seed 1 >/dev/null
-"$venv/bin/python" - "$work/digits" <<'PY'
-import os, sys
-from PIL import Image
-from sklearn.datasets import load_digits
-d = load_digits()
-count = {}
-for img, label in zip(d.images, d.target):
-    n = count.get(label, 0)
-    if n >= 60:
-        continue
-    count[label] = n + 1
-    folder = os.path.join(sys.argv[1], f"digit_{label}")
-    os.makedirs(folder, exist_ok=True)
-    Image.fromarray((img * 255 / 16).astype("uint8")).save(os.path.join(folder, f"{n:03d}.png"))
-PY
+"$venv/bin/python" bench/digits_set.py "$work/digits"
 common=(--set augment.rotate_deg=15 --set augment.shift=0.1 --set augment.scale=0.1
         --set augment.hflip=false --set augment.vflip=false --set augment.elastic_alpha=1.5
         --set augment.elastic_sigma=4 --set model.arch=resnet18

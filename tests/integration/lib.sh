@@ -74,6 +74,21 @@ kill_rank() {
   KILL_SECONDS=$(( $(date +%s) - start ))
 }
 
+# wait_for_job ID [SECONDS]: until Slurm no longer lists job ID or any of
+# its array tasks (up to SECONDS, default 150); squeue failing fails the
+# test. (`squeue -j ID` is an error once a finished job is purged, so all
+# jobs are listed.)
+wait_for_job() {
+  local limit=${2:-150} queue deadline
+  deadline=$(( $(date +%s) + limit ))
+  while :; do
+    queue=$(squeue -h -o '%i %F') || fail "squeue failed"
+    awk -v id="$1" '$1 == id || $2 == id {found = 1} END {exit !found}' <<<"$queue" || return 0
+    [ "$(date +%s)" -lt "$deadline" ] || fail "job $1 still queued or running after $limit s"
+    sleep 0.5
+  done
+}
+
 # wait_for_line LOG TEXT PID: waits (up to 120 s) until LOG contains TEXT
 # (a fixed string). Fails if PID ends first or the time runs out.
 wait_for_line() {

@@ -36,17 +36,7 @@ deterministic = true
 max_images = 3
 INI
 
-# wait_for_job ID: until Slurm no longer lists the job (up to 200 s: a
-# requeued job waits 11 s before it may start again).
-wait_for_job() {
-  local deadline=$(( $(date +%s) + 200 )) queue
-  while :; do
-    queue=$(squeue -h -o '%i %F') || fail "squeue failed"
-    awk -v id="$1" '$1 == id || $2 == id {found = 1} END {exit !found}' <<<"$queue" || return 0
-    [ "$(date +%s)" -lt "$deadline" ] || fail "job $1 still queued or running after 200 s"
-    sleep 0.5
-  done
-}
+# A requeued job waits 11 s before it may start again (scripts/slurm-local.sh).
 # signal_when JOB LOG TEXT: once LOG holds TEXT, SIGUSR2 to the job's batch shell.
 signal_when() {
   local deadline=$(( $(date +%s) + 120 ))
@@ -69,7 +59,7 @@ job=$(sbatch --parsable --chdir="$WORK" --export=ALL,MIDGE="$MIDGE" "$SRC/slurm/
 jobs_to_cancel=("$job")
 log=midge-train-$job.out
 signal_when "$job" "$log" "stage 2 epoch 1 batch 2/18 done"
-wait_for_job "$job"
+wait_for_job "$job" 200
 grep -q "stopped by SIGUSR2 after batch [0-9]*/18 of stage 2 epoch 1" "$log" ||
   fail "the job did not stop inside stage 2 epoch 1: $(tail -20 "$log")"
 grep -q "requeueing job $job (restart 1)" "$log" || fail "the job was not requeued: $(tail -20 "$log")"
@@ -89,7 +79,7 @@ job=$(sbatch --parsable --chdir="$WORK" --export=ALL,MIDGE="$MIDGE",MIDGE_MAX_RE
 jobs_to_cancel=("$job")
 log=midge-train-$job.out
 signal_when "$job" "$log" "stage 1 epoch 1 batch 2/18 done"
-wait_for_job "$job"
+wait_for_job "$job" 200
 grep -q "stopped and resumable, but job $job was requeued 0 time(s) already (MIDGE_MAX_REQUEUES=0): not requeued" "$log" ||
   fail "the capped job: $(tail -5 "$log")"
 ! grep -q "requeueing" "$log" || fail "the capped job was requeued"
@@ -105,7 +95,7 @@ job=$(sbatch --parsable --chdir="$WORK" --ntasks=2 --export=ALL,MIDGE="$MIDGE" "
 jobs_to_cancel=("$job")
 log=midge-sweep-${job}_4294967294.out
 signal_when "$job" "$log" "stage 2 epoch 1 batch 2/18 done"
-wait_for_job "$job"
+wait_for_job "$job" 200
 n=$(grep -c "interrupted by SIGUSR2, resumes when the sweep is rerun" "$log")
 [ "$n" -ge 1 ] || fail "no trial was interrupted: $(tail -20 "$log")"
 grep -q "requeueing job $job (restart 1)" "$log" || fail "the sweep job was not requeued: $(tail -20 "$log")"
@@ -127,7 +117,7 @@ job=$(sbatch --parsable --array=0-1 --ntasks=1 --chdir="$WORK" --export=ALL,MIDG
   "$SRC/slurm/sweep.sbatch" cfg.ini grid.ini "$WORK/arr" --log-level debug) || fail "sbatch --array"
 jobs_to_cancel=("$job")
 signal_when "${job}_1" "midge-sweep-${job}_1.out" "stage 2 epoch 1 batch 2/18 done"
-wait_for_job "$job"
+wait_for_job "$job" 200
 logs=("midge-sweep-${job}_0.out" "midge-sweep-${job}_1.out")
 grep -q "requeueing job ${job}_1 (restart 1)" "${logs[1]}" ||
   fail "array task 1 was not requeued: $(tail -20 "${logs[1]}")"

@@ -32,18 +32,6 @@ printf '[grid]\nstage2.lr = 0.0001, 0.0003\nmodel.dropout = 0.2, 0.5\n' > grid.i
 mapfile -t id < <(sweep_ids grid.ini --config cfg.ini)
 [ ${#id[@]} -eq 4 ] || fail "expected 4 trials: ${id[*]}"
 
-# wait_for_job ID: until Slurm no longer lists the job or any of its array
-# tasks (up to 150 s); squeue failing fails the test. (`squeue -j ID` is an
-# error once a finished job is purged, so all jobs are listed.)
-wait_for_job() {
-  local deadline=$(( $(date +%s) + 150 )) queue
-  while :; do
-    queue=$(squeue -h -o '%i %F') || fail "squeue failed"
-    awk -v id="$1" '$1 == id || $2 == id {found = 1} END {exit !found}' <<<"$queue" || return 0
-    [ "$(date +%s)" -lt "$deadline" ] || fail "job $1 still queued or running after 150 s"
-    sleep 0.5
-  done
-}
 jobs_to_cancel=()
 trap 'for j in ${jobs_to_cancel[@]+"${jobs_to_cancel[@]}"}; do scancel "$j"; done; rm -rf "$WORK"' EXIT
 
