@@ -5,7 +5,9 @@
 # the same generated JPEGs and the same split (`midge split --out`
 # manifest), threads, batch, image size and steps, runs alternating; for
 # each: training images/s of the last epoch's training loop (data loading
-# included), peak RSS and validation accuracy, and midge's ratios; at
+# included; the last epoch, so Keras' graph tracing in the first epoch
+# after each compile is left out), peak RSS and validation accuracy, and
+# midge's ratios; at
 # SIZES (default "224 512") and AMPS (default "off bf16": fp32, and bf16 as
 # Keras mixed_bfloat16, PyTorch CPU autocast, midge run.amp = bf16).
 # Records the machine: CPU model, cores, native bf16, measured fp32 SGEMM
@@ -13,7 +15,7 @@
 #
 # usage: bench/peers.sh   (build first: scripts/build.sh)
 #   DATA=/path/to/imagefolder  use these images instead of generated ones
-#   THREADS=2 BATCH=8 EPOCHS="1 1" (stage 1, stage 2) WORKERS=1
+#   THREADS=2 BATCH=8 EPOCHS="1 2" (stage 1, stage 2) WORKERS=1
 # All three train whole epochs of the same training images (80 generated:
 # 10 steps of 8), so they run the same number of steps.
 # The peers come from PyPI into venvs under ~/.cache/midge-peers (outside
@@ -23,7 +25,7 @@ cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
 threads=${THREADS:-2}
 batch=${BATCH:-8}
-read -r e1 e2 <<<"${EPOCHS:-1 1}"
+read -r e1 e2 <<<"${EPOCHS:-1 2}"
 workers=${WORKERS:-1}
 cache=${PEERS_CACHE:-$HOME/.cache/midge-peers}
 TF_PINS=(tensorflow-cpu==2.21.0 keras==3.15.1)

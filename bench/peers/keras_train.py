@@ -78,7 +78,8 @@ def main():
     ])
 
     def normalize(img, label):
-        return (img - mean) / std, label
+        # Under mixed_bfloat16 the augmentation layers compute in bf16.
+        return (tf.cast(img, tf.float32) - mean) / std, label
 
     auto = tf.data.AUTOTUNE
     train = (tf.data.Dataset.from_tensor_slices((train_paths, train_labels))
