@@ -81,6 +81,7 @@ class Trainer {
                   bool always = false);
   bool pause_here(int stage, std::int64_t epoch, torch::optim::Optimizer* opt);
   bool stop_agreed();
+  void mark_interrupted(const std::string& after, const char* resumes_from);
   void stop_inside_epoch(int stage, std::int64_t epoch, std::int64_t next_batch,
                          torch::optim::Optimizer& opt, const double (&sums)[kPartialSums],
                          std::int64_t batches);
@@ -116,9 +117,6 @@ class Trainer {
   io::RunRecord record_;
   TrainState state_;
   bool resumed_ = false;
-  // Resumed inside an epoch: the (stage, epoch) whose loop starts at
-  // state_.batch with state_.partial_sums; cleared once it has.
-  bool resume_inside_epoch_ = false;
   EtaEstimate eta_;
   std::int64_t epochs_done_ = 0;
   TrainOutcome outcome_;
@@ -270,7 +268,6 @@ void Trainer::resume_from(const std::string& state_file) {
     restore_buffers(net_, state_.rank_buffers[static_cast<std::size_t>(world_.rank())], state_file);
     state_.rank_buffers.clear();
   }
-  resume_inside_epoch_ = state_.batch > 0;
   net_->to(device_.device);
   scaler_.restore(state_.scaler);
   if (!state_.amp.empty() && state_.amp != amp_) {
@@ -385,13 +382,13 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
   // this rank had summed (train/checkpoint.h).
   double before[kPartialSums] = {0, 0, 0, 0, 0};
   std::int64_t first_batch = 0;
-  if (resume_inside_epoch_ && state_.stage == stage && state_.epoch == epoch) {
+  // state_.batch > 0 only between resuming inside an epoch and its loop.
+  if (state_.batch > 0 && state_.stage == stage && state_.epoch == epoch) {
     first_batch = state_.batch;
     std::copy_n(state_.partial_sums.begin() + world_.rank() * kPartialSums, kPartialSums, before);
     state_.batch = 0;  // later checkpoints are at epoch ends again
     state_.partial_sums.clear();
   }
-  resume_inside_epoch_ = false;
   train_loader_->start_epoch(epoch, first_batch);
   const std::int64_t batches = train_loader_->batches_per_epoch();
   double loss_sum = before[kLossSum];
@@ -545,17 +542,23 @@ void Trainer::stop_inside_epoch(int stage, std::int64_t epoch, std::int64_t next
   state_.batch = 0;
   state_.partial_sums.clear();
   state_.rank_buffers.clear();
+  save_image_cache();
+  mark_interrupted(
+      text::format("batch %lld/%lld of stage %d epoch %lld", static_cast<long long>(next_batch),
+                   static_cast<long long>(batches), stage, static_cast<long long>(epoch + 1)),
+      "batch");
+}
+
+// After state.h5 is written: run.h5 says so, the run returns, the log tells.
+void Trainer::mark_interrupted(const std::string& after, const char* resumes_from) {
   record_.status = "interrupted";
   write_run();
-  save_image_cache();
   outcome_.interrupted = true;
   if (rank0()) {
     log::info(text::format(
-        "stopped by %s after batch %lld/%lld of stage %d epoch %lld; state in %s (rerun the "
-        "same command to resume from the next batch)",
-        stop_signal_name()[0] != '\0' ? stop_signal_name() : "request",
-        static_cast<long long>(next_batch), static_cast<long long>(batches), stage,
-        static_cast<long long>(epoch + 1), path("state.h5").c_str()));
+        "stopped by %s after %s; state in %s (rerun the same command to resume from the next %s)",
+        stop_signal_name()[0] != '\0' ? stop_signal_name() : "request", after.c_str(),
+        path("state.h5").c_str(), resumes_from));
   }
 }
 
@@ -636,7 +639,7 @@ void Trainer::run_stage(int stage) {
   const std::int64_t total_epochs = config_.stage1.epochs + config_.stage2.epochs;
   for (std::int64_t epoch = first; epoch < sc.epochs; ++epoch) {
     // An epoch resumed in its middle was past this question already.
-    const bool inside = resume_inside_epoch_ && epoch == state_.epoch;
+    const bool inside = state_.batch > 0 && epoch == state_.epoch;
     if (!inside && pause_here(stage, epoch, opt.get())) {
       sync_.reset();
       return;
@@ -699,16 +702,8 @@ void Trainer::run_stage(int stage) {
     // starts from here (no partial sums to keep).
     if (!last && stop_agreed()) {
       checkpoint(stage, epoch + 1, opt.get(), true);
-      record_.status = "interrupted";
-      write_run();
-      outcome_.interrupted = true;
-      if (rank0()) {
-        log::info(
-            text::format("stopped by %s after stage %d epoch %lld; state in %s (rerun the "
-                         "same command to resume from the next epoch)",
-                         stop_signal_name()[0] != '\0' ? stop_signal_name() : "request", stage,
-                         static_cast<long long>(epoch + 1), path("state.h5").c_str()));
-      }
+      mark_interrupted(
+          text::format("stage %d epoch %lld", stage, static_cast<long long>(epoch + 1)), "epoch");
       sync_.reset();
       return;
     }
