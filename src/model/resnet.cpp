@@ -103,9 +103,22 @@ ResNetImpl::ResNetImpl(const std::string& arch, int num_classes, double dropout)
   dropout_ = register_module("dropout", nn::Dropout(dropout));
   fc_ = register_module("fc", nn::Linear(spec_.feature_dim(), num_classes));
   init_weights(*this);
+  // Channels-last (NHWC) weights, to match the channels-last input of
+  // features(): oneDNN on CPU and cuDNN on GPU run NHWC convolutions
+  // without reordering. Only the layout changes; every reader and writer
+  // of weights (model.h5, checkpoints, gradient buckets) copies by logical
+  // index, and Module::to() keeps the layout.
+  torch::NoGradGuard no_grad;
+  for (auto& p : parameters()) {
+    if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+  }
 }
 
 torch::Tensor ResNetImpl::features(torch::Tensor x) {
+  // Measured on the 2-core AVX512-BF16 CPU, end to end (bench/peers.sh):
+  // ResNet-50 trains 7% (fp32, 224 px) to 36% (bf16, 512 px) faster
+  // channels-last than NCHW; on GPUs it is what tensor cores want.
+  x = x.contiguous(at::MemoryFormat::ChannelsLast);
   x = torch::relu(bn1_(conv1_(x)));
   x = torch::max_pool2d(x, 3, 2, 1);
   return layer4_->forward(layer3_->forward(layer2_->forward(layer1_->forward(x))));

@@ -7,6 +7,10 @@
 // then fc: Linear(features -> taxa). Dropout has no parameters, so the names
 // stay torchvision's.
 //
+// Layout: convolution weights and the activations are channels-last (NHWC)
+// in memory, the fast layout for oneDNN and cuDNN; shapes, names and saved
+// weights stay torchvision's (logical NCHW).
+//
 // Freezing (stage 1): set_backbone_frozen(true) stops gradients for every
 // backbone parameter AND keeps the backbone's BatchNorm layers in eval mode
 // even when the model is in training mode, so their running statistics stay

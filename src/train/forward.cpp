@@ -11,7 +11,8 @@ torch::Tensor batch_input(const data::Batch& b, const DeviceChoice& device) {
       b.images.get(), {b.size, 3, s, s}, [keep](void*) mutable { keep.reset(); },
       torch::TensorOptions().dtype(torch::kFloat));
   if (device.cuda) {
-    x = x.to(device.device, /*non_blocking=*/true).contiguous(at::MemoryFormat::ChannelsLast);
+    // Channels-last is the network's own business (ResNet::features).
+    x = x.to(device.device, /*non_blocking=*/true);
   }
   return x;
 }

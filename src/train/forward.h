@@ -18,7 +18,7 @@ namespace midge::train {
 
 // [B, 3, S, S] float input on `device`. On CPU the loader's buffer is
 // wrapped without a copy (the tensor keeps the buffer alive); on CUDA it is
-// copied asynchronously from page-locked memory, channels-last.
+// copied asynchronously from page-locked memory.
 torch::Tensor batch_input(const data::Batch& batch, const DeviceChoice& device);
 
 // [B] int64 labels on `device`.

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <map>
 #include <set>
 
 #include "core/errors.h"
@@ -45,6 +46,44 @@ TEST(ResNet, NamesAreTorchvisionStateDictKeys) {
   EXPECT_TRUE(names(r18).count("layer2.0.downsample.0.weight"));
   EXPECT_FALSE(names(r18).count("layer1.0.downsample.0.weight"));
   EXPECT_EQ(r50->forward(torch::zeros({2, 3, 64, 64})).sizes(), (std::vector<std::int64_t>{2, 7}));
+}
+
+TEST(ResNet, ComputesChannelsLastAndSavesWeightsInTorchvisionOrder) {
+  testing::TempDir dir;
+  torch::manual_seed(5);
+  ResNet m("resnet18", 3, 0.0);
+  for (const auto& [name, t] : named_state(m)) {
+    if (t.dim() == 4) {
+      EXPECT_TRUE(t.is_contiguous(at::MemoryFormat::ChannelsLast)) << name;
+      // Not also plain NCHW (a 1x1 kernel is both).
+      if (t.size(2) > 1) EXPECT_FALSE(t.is_contiguous()) << name;
+    }
+  }
+  // An NCHW input comes out of the backbone channels-last.
+  torch::Tensor x = torch::randn({2, 3, 64, 64});
+  ASSERT_TRUE(x.is_contiguous());
+  EXPECT_TRUE(m->features(x).is_contiguous(at::MemoryFormat::ChannelsLast));
+  // model.h5 holds each weight in logical [out, in, kh, kw] order, as
+  // torchvision's state_dict would, not the channels-last memory order.
+  ModelMeta meta;
+  meta.arch = "resnet18";
+  meta.classes = {"a", "b", "c"};
+  save_model_h5(m, meta, dir.str("model.h5"));
+  std::map<std::string, torch::Tensor> saved;
+  for (const auto& [name, t] : read_model_h5_state(dir.str("model.h5"))) saved[name] = t;
+  auto live = named_state(m);
+  ASSERT_EQ(saved.size(), live.size());
+  for (const auto& [name, t] : live) {
+    ASSERT_TRUE(saved.count(name)) << name;
+    EXPECT_TRUE(saved[name].is_contiguous()) << name;
+    EXPECT_TRUE(torch::equal(saved[name], t)) << name;
+  }
+  // And reading them back into a model keeps its channels-last layout.
+  ModelMeta back_meta;
+  ResNet back = load_model(dir.str("model.h5"), &back_meta);
+  for (const auto& [name, t] : named_state(back)) {
+    if (t.dim() == 4) EXPECT_TRUE(t.is_contiguous(at::MemoryFormat::ChannelsLast)) << name;
+  }
 }
 
 TEST(ResNet, FrozenBackboneKeepsWeightsAndStatisticsWhileTheHeadLearns) {
