@@ -6,7 +6,9 @@
 # Debian's 1.13, 17 in 2.11, 20 in 2.14), but that property is not passed
 # on to the targets linking it, so against LibTorch 2.14 every translation
 # unit including <torch/torch.h> stops with "#error C++20 or later
-# compatible compiler is required to use PyTorch".
+# compatible compiler is required to use PyTorch". (A LibTorch that states
+# it as the compile feature cxx_std_20 instead needs nothing from here:
+# CMake passes compile features on.)
 get_target_property(MIDGE_TORCH_CXX_STANDARD torch CXX_STANDARD)
 if(MIDGE_TORCH_CXX_STANDARD AND MIDGE_TORCH_CXX_STANDARD GREATER CMAKE_CXX_STANDARD)
   set(CMAKE_CXX_STANDARD ${MIDGE_TORCH_CXX_STANDARD})

@@ -61,6 +61,9 @@ class ResNetImpl : public torch::nn::Module {
   std::vector<torch::Tensor> backbone_parameters();
 
  private:
+  // conv1, bn1, relu, max pool, on the input made channels-last: the start
+  // of features() and forward_with().
+  torch::Tensor stem(torch::Tensor x);
   ResNetSpec spec_;
   int num_classes_;
   bool frozen_ = false;

@@ -261,7 +261,10 @@ double GradientSync::finish() {
       if (p.grad().defined()) {
         p.mutable_grad().copy_(avg);
       } else {
-        p.mutable_grad() = avg.clone();
+        // In the parameter's layout (channels-last for convolutions): the
+        // optimizer's multi-tensor kernels take their fast path only when
+        // parameter and gradient strides agree.
+        p.mutable_grad() = torch::empty_like(p).copy_(avg);
       }
       slots_[k].arrived = false;
     }

@@ -63,6 +63,8 @@ TEST(ResNet, ComputesChannelsLastAndSavesWeightsInTorchvisionOrder) {
   torch::Tensor x = torch::randn({2, 3, 64, 64});
   ASSERT_TRUE(x.is_contiguous());
   EXPECT_TRUE(m->features(x).is_contiguous(at::MemoryFormat::ChannelsLast));
+  // So does Grad-CAM's path to its target layer.
+  EXPECT_TRUE(m->forward_with("layer2", x).first.is_contiguous(at::MemoryFormat::ChannelsLast));
   // model.h5 holds each weight in logical [out, in, kh, kw] order, as
   // torchvision's state_dict would, not the channels-last memory order.
   ModelMeta meta;
