@@ -4,7 +4,9 @@ system (Keras on TensorFlow) would run it today, for bench/peers.sh.
 Model: keras.applications.ResNet50 (no weights, pooling avg), dropout on the
 2048 pooled features, softmax head (float32 output under mixed precision).
 Stage 1: the base frozen (its BatchNorm in inference mode, as midge's frozen
-backbone), Adam; stage 2: all layers, SGD with momentum at a smaller rate.
+backbone), Adam; stage 2: all layers, SGD with momentum at a smaller rate
+(--opt2, --lr2; Keras applies the weight decay decoupled, PyTorch and midge
+add it to the gradient).
 Data: the train/val split of a `midge split --out` manifest (path,taxon,
 split), so midge and this script see identical images; a tf.data pipeline
 decodes (tf.io.decode_image), pads to a square, resizes and augments with
@@ -14,7 +16,8 @@ translation, zoom, both flips, brightness, contrast; no shear and no elastic
 deformation (midge's paper.ini has shear 5 degrees).
 
 Prints one JSON line per epoch: training images/s of the epoch's training
-loop (data loading included, validation excluded), validation accuracy;
+loop (data loading included, validation excluded), training loss and
+accuracy, validation accuracy;
 then a summary with the last epoch's figures, peak RSS and versions.
 """
 import argparse
@@ -23,6 +26,56 @@ import json
 import os
 import resource
 import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def pipelines(train, val, size, batch, seed, parallel=None, augmented=True):
+    """tf.data pipelines for (paths, labels) pairs: the training one decodes,
+    pads to a square, resizes, augments, normalizes, shuffles and batches in
+    parallel (parallel calls: AUTOTUNE, or that many; augmented=False: the
+    augmentation layers in inference mode, i.e. off), the validation one
+    without augmentation and shuffling."""
+    import tensorflow as tf
+    import keras
+
+    mean = tf.constant([0.485, 0.456, 0.406]) * 255.0
+    std = tf.constant([0.229, 0.224, 0.225]) * 255.0
+
+    def load(path, label):
+        img = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+        img = tf.image.resize_with_pad(tf.cast(img, tf.float32), size, size)
+        return img, label
+
+    augment = keras.Sequential([
+        keras.layers.RandomRotation(20 / 360, fill_mode="constant"),
+        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant"),
+        keras.layers.RandomZoom(0.1, fill_mode="constant"),
+        keras.layers.RandomFlip("horizontal_and_vertical"),
+        keras.layers.RandomBrightness(0.1, value_range=(0, 255)),
+        keras.layers.RandomContrast(0.1),
+    ])
+
+    def normalize(img, label):
+        # Under mixed_bfloat16 the augmentation layers compute in bf16.
+        return (tf.cast(img, tf.float32) - mean) / std, label
+
+    calls = parallel or tf.data.AUTOTUNE
+    train_set = (tf.data.Dataset.from_tensor_slices(train)
+                 .shuffle(len(train[0]), seed=seed, reshuffle_each_iteration=True)
+                 .map(load, num_parallel_calls=calls)
+                 .map(lambda x, y: (augment(x, training=augmented), y), num_parallel_calls=calls)
+                 .map(normalize, num_parallel_calls=calls)
+                 .batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
+    val_set = (tf.data.Dataset.from_tensor_slices(val)
+               .map(load, num_parallel_calls=calls).map(normalize, num_parallel_calls=calls)
+               .batch(batch).prefetch(tf.data.AUTOTUNE))
+    if parallel:
+        # Only that many threads for the pipeline's work, like W loader workers.
+        options = tf.data.Options()
+        options.threading.private_threadpool_size = parallel
+        train_set, val_set = train_set.with_options(options), val_set.with_options(options)
+    return train_set, val_set
 
 
 def main():
@@ -34,10 +87,12 @@ def main():
     p.add_argument("--stage1-epochs", type=int, default=1)
     p.add_argument("--stage2-epochs", type=int, default=2)
     p.add_argument("--steps", type=int, default=0, help="training steps per epoch (0: the whole set)")
+    p.add_argument("--opt2", default="sgd", choices=["sgd", "adam"], help="stage 2 optimizer (paper.ini: sgd)")
+    p.add_argument("--lr2", type=float, default=1e-4, help="stage 2 rate (paper.ini: 1e-4)")
+    p.add_argument("--augment", default="paper", choices=["paper", "none"])
     p.add_argument("--amp", default="off", choices=["off", "bf16"])
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
     import keras
 
@@ -60,39 +115,10 @@ def main():
     train_paths, train_labels = part("train")
     val_paths, val_labels = part("val")
     s = a.size
-    mean = tf.constant([0.485, 0.456, 0.406]) * 255.0
-    std = tf.constant([0.229, 0.224, 0.225]) * 255.0
-
-    def load(path, label):
-        img = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-        img = tf.image.resize_with_pad(tf.cast(img, tf.float32), s, s)
-        return img, label
-
-    augment = keras.Sequential([
-        keras.layers.RandomRotation(20 / 360, fill_mode="constant"),
-        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant"),
-        keras.layers.RandomZoom(0.1, fill_mode="constant"),
-        keras.layers.RandomFlip("horizontal_and_vertical"),
-        keras.layers.RandomBrightness(0.1, value_range=(0, 255)),
-        keras.layers.RandomContrast(0.1),
-    ])
-
-    def normalize(img, label):
-        # Under mixed_bfloat16 the augmentation layers compute in bf16.
-        return (tf.cast(img, tf.float32) - mean) / std, label
-
-    auto = tf.data.AUTOTUNE
-    train = (tf.data.Dataset.from_tensor_slices((train_paths, train_labels))
-             .shuffle(len(train_paths), seed=a.seed, reshuffle_each_iteration=True)
-             .map(load, num_parallel_calls=auto)
-             .map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=auto)
-             .map(normalize, num_parallel_calls=auto)
-             .batch(a.batch, drop_remainder=True).prefetch(auto))
+    train, val = pipelines((train_paths, train_labels), (val_paths, val_labels), s, a.batch, a.seed,
+                           augmented=a.augment == "paper")
     if a.steps > 0:
         train = train.take(a.steps)
-    val = (tf.data.Dataset.from_tensor_slices((val_paths, val_labels))
-           .map(load, num_parallel_calls=auto).map(normalize, num_parallel_calls=auto)
-           .batch(a.batch).prefetch(auto))
 
     base = keras.applications.ResNet50(include_top=False, weights=None, input_shape=(s, s, 3), pooling="avg")
     inputs = keras.Input((s, s, 3))
@@ -115,13 +141,17 @@ def main():
             seconds = self.t1 - self.t0
             row = {"stage": self.stage, "epoch": epoch + 1, "train_seconds": round(seconds, 3),
                    "images_per_second": round(self.steps * a.batch / seconds, 3),
+                   "train_loss": round(float(logs.get("loss", -1)), 4),
+                   "train_acc": round(float(logs.get("accuracy", -1)), 4),
                    "val_acc": round(float(logs.get("val_accuracy", -1)), 4)}
             epochs.append(row)
             print(json.dumps(row), flush=True)
 
     timer = Timer()
     for stage, n, opt in ((1, a.stage1_epochs, keras.optimizers.Adam(1e-3)),
-                          (2, a.stage2_epochs, keras.optimizers.SGD(1e-4, momentum=0.9, weight_decay=1e-4))):
+                          (2, a.stage2_epochs,
+                           keras.optimizers.SGD(a.lr2, momentum=0.9, weight_decay=1e-4) if a.opt2 == "sgd" else
+                           keras.optimizers.Adam(a.lr2, weight_decay=1e-4))):
         if n == 0:
             continue
         base.trainable = stage == 2

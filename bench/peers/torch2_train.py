@@ -9,11 +9,13 @@ ColorJitter brightness/contrast; no elastic deformation), a DataLoader with
 worker processes and persistent workers (pinned memory only where a GPU
 would use it). Model: torchvision ResNet-50 (no weights), dropout 0.5 and a
 linear head; stage 1 the backbone frozen (BatchNorm in eval mode, as midge),
-Adam 1e-3; stage 2 all layers, SGD 1e-4 momentum 0.9 weight decay 1e-4.
+Adam 1e-3; stage 2 all layers, SGD (--opt2) at --lr2 (1e-4), momentum 0.9,
+weight decay 1e-4.
 bf16: torch.autocast("cpu", torch.bfloat16).
 
 Prints one JSON line per epoch: training images/s of the epoch's training
-loop (data loading included, validation excluded) and validation accuracy;
+loop (data loading included, validation excluded), training loss and
+accuracy, validation accuracy;
 then a summary with the last epoch's figures, peak RSS and versions.
 """
 import argparse
@@ -53,6 +55,17 @@ class Manifest(torch.utils.data.Dataset):
         return self.transform(img), label
 
 
+def transforms(size):
+    """The training (augmenting) and validation transforms on uint8 CHW tensors."""
+    shape = [PadToSquare(), v2.Resize((size, size), antialias=True)]
+    finish = [v2.ToDtype(torch.float32, scale=True), v2.Normalize(MEAN, STD)]
+    train = v2.Compose(shape + [
+        v2.RandomAffine(degrees=20, translate=(0.1, 0.1), scale=(0.9, 1.1), shear=5),
+        v2.RandomHorizontalFlip(), v2.RandomVerticalFlip(),
+        v2.ColorJitter(brightness=0.1, contrast=0.1)] + finish)
+    return train, v2.Compose(shape + finish)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--manifest", required=True, help="midge split --out CSV (path,taxon,split)")
@@ -63,6 +76,9 @@ def main():
     p.add_argument("--stage1-epochs", type=int, default=1)
     p.add_argument("--stage2-epochs", type=int, default=2)
     p.add_argument("--steps", type=int, default=0, help="training steps per epoch (0: the whole set)")
+    p.add_argument("--opt2", default="sgd", choices=["sgd", "adam"], help="stage 2 optimizer (paper.ini: sgd)")
+    p.add_argument("--lr2", type=float, default=1e-4, help="stage 2 rate (paper.ini: 1e-4)")
+    p.add_argument("--augment", default="paper", choices=["paper", "none"])
     p.add_argument("--amp", default="off", choices=["off", "bf16"])
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args()
@@ -76,13 +92,9 @@ def main():
         return [(r["path"] if os.path.isabs(r["path"]) else os.path.join(base_dir, r["path"]),
                  taxa.index(r["taxon"])) for r in rows if r["split"] == name]
 
-    shape = [PadToSquare(), v2.Resize((a.size, a.size), antialias=True)]
-    finish = [v2.ToDtype(torch.float32, scale=True), v2.Normalize(MEAN, STD)]
-    train_tf = v2.Compose(shape + [
-        v2.RandomAffine(degrees=20, translate=(0.1, 0.1), scale=(0.9, 1.1), shear=5),
-        v2.RandomHorizontalFlip(), v2.RandomVerticalFlip(),
-        v2.ColorJitter(brightness=0.1, contrast=0.1)] + finish)
-    val_tf = v2.Compose(shape + finish)
+    train_tf, val_tf = transforms(a.size)
+    if a.augment == "none":
+        train_tf = val_tf
     loader = dict(batch_size=a.batch, num_workers=a.workers, persistent_workers=a.workers > 0,
                   pin_memory=torch.cuda.is_available())
     train = torch.utils.data.DataLoader(Manifest(part("train"), train_tf), shuffle=True, drop_last=True, **loader)
@@ -106,21 +118,25 @@ def main():
             q.requires_grad = True
         params = [q for q in net.parameters() if q.requires_grad]
         opt = (torch.optim.Adam(params, lr=1e-3) if stage == 1 else
-               torch.optim.SGD(params, lr=1e-4, momentum=0.9, weight_decay=1e-4))
+               torch.optim.SGD(params, lr=a.lr2, momentum=0.9, weight_decay=1e-4) if a.opt2 == "sgd" else
+               torch.optim.Adam(params, lr=a.lr2, weight_decay=1e-4))
         for epoch in range(n):
             net.train()
             if stage == 1:  # the frozen backbone keeps its BatchNorm statistics
                 for m in net.modules():
                     if isinstance(m, torch.nn.BatchNorm2d):
                         m.eval()
-            t0, steps = time.perf_counter(), 0
+            t0, steps, loss_sum, hits = time.perf_counter(), 0, 0.0, 0
             for x, y in train:
                 x = x.to(memory_format=torch.channels_last)
                 opt.zero_grad(set_to_none=True)
                 with autocast():
-                    loss = loss_fn(net(x), y)
+                    logits = net(x)
+                    loss = loss_fn(logits, y)
                 loss.backward()
                 opt.step()
+                loss_sum += loss.item()
+                hits += (logits.argmax(1) == y).sum().item()
                 steps += 1
                 if a.steps and steps == a.steps:
                     break
@@ -133,6 +149,7 @@ def main():
                     total += len(y)
             row = {"stage": stage, "epoch": epoch + 1, "train_seconds": round(seconds, 3),
                    "images_per_second": round(steps * a.batch / seconds, 3),
+                   "train_loss": round(loss_sum / steps, 4), "train_acc": round(hits / (steps * a.batch), 4),
                    "val_acc": round(correct / max(total, 1), 4)}
             epochs.append(row)
             print(json.dumps(row), flush=True)

@@ -22,10 +22,11 @@ import torchvision.transforms as T
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
+from folder import list_images
+
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
 FILL = tuple(int(round(m * 255)) for m in MEAN)
-EXTENSIONS = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp"}
 
 
 class PadToSquare:
@@ -40,14 +41,7 @@ class PadToSquare:
 class Folder(Dataset):
     def __init__(self, root, transform, draft_size=0):
         self.draft_size = draft_size
-        self.items = []
-        for label, taxon in enumerate(sorted(os.listdir(root))):
-            folder = os.path.join(root, taxon)
-            if not os.path.isdir(folder):
-                continue
-            for name in sorted(os.listdir(folder)):
-                if os.path.splitext(name)[1].lower() in EXTENSIONS:
-                    self.items.append((os.path.join(folder, name), label))
+        self.items = list(zip(*list_images(root)))
         self.transform = transform
 
     def __len__(self):
