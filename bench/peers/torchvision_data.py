@@ -12,17 +12,12 @@ With --draft the JPEG is decoded at reduced resolution by PIL's draft mode
 
 Run with Debian's Python (/usr/bin/python3: python3-torch, python3-torchvision).
 """
-import argparse
-import json
-import os
-import time
-
 import torch
 import torchvision.transforms as T
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
-from folder import list_images
+from data_peer import arguments, list_images, time_epochs
 
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
@@ -56,14 +51,8 @@ class Folder(Dataset):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--data", required=True)
-    p.add_argument("--size", type=int, default=512)
-    p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--epochs", type=int, default=2)
-    p.add_argument("--draft", action="store_true", help="reduced-resolution JPEG decode")
-    a = p.parse_args()
+    a = arguments(lambda p: p.add_argument("--draft", action="store_true",
+                                           help="reduced-resolution JPEG decode"))
     torch.set_num_threads(1)
     transform = T.Compose([
         T.Resize(a.size - 1, max_size=a.size),  # longer side -> size
@@ -79,18 +68,7 @@ def main():
     dataset = Folder(a.data, transform, a.size if a.draft else 0)
     loader = DataLoader(dataset, batch_size=a.batch, shuffle=True,
                         num_workers=a.workers, persistent_workers=True, prefetch_factor=4)
-    it = iter(loader)
-    next(it)  # warm-up: workers started
-    images = 0
-    t0 = time.perf_counter()
-    for e in range(a.epochs):
-        for x, _ in (it if e == 0 else loader):
-            images += x.shape[0]
-    seconds = time.perf_counter() - t0
-    impl = "torchvision+draft" if a.draft else "torchvision"
-    print(json.dumps({"impl": impl, "workers": a.workers, "size": a.size,
-                      "augment": "paper", "images": images, "seconds": round(seconds, 3),
-                      "images_per_second": round(images / seconds, 1)}))
+    time_epochs(a, loader, "torchvision+draft" if a.draft else "torchvision")
 
 
 if __name__ == "__main__":
