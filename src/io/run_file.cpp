@@ -80,6 +80,19 @@ void write_run_file(const std::string& path, const RunRecord& r) {
     f.write("eval/predicted", r.eval.predicted);
     f.write("eval/probabilities", r.eval.probabilities, {n, c});
     f.write("eval/paths", r.eval.paths);
+    if (r.eval.has_calibration) {
+      const EvalRecord& e = r.eval;
+      f.write_scalar("eval/calibration/temperature", e.temperature);
+      f.write_scalar("eval/calibration/ece_before", e.ece_before);
+      f.write_scalar("eval/calibration/ece_after", e.ece_after);
+      f.write("eval/calibration/bins/upper", e.bin_upper);
+      f.write("eval/calibration/bins/count_before", e.bin_count_before);
+      f.write("eval/calibration/bins/confidence_before", e.bin_confidence_before);
+      f.write("eval/calibration/bins/accuracy_before", e.bin_accuracy_before);
+      f.write("eval/calibration/bins/count_after", e.bin_count_after);
+      f.write("eval/calibration/bins/confidence_after", e.bin_confidence_after);
+      f.write("eval/calibration/bins/accuracy_after", e.bin_accuracy_after);
+    }
   }
   if (r.has_gradcam) {
     const auto& g = r.gradcam;
@@ -134,6 +147,20 @@ RunRecord read_run_file(const std::string& path) {
     r.eval.predicted = f.read_int64s("eval/predicted");
     r.eval.probabilities = f.read_floats("eval/probabilities");
     r.eval.paths = f.read_strings("eval/paths");
+    r.eval.has_calibration = f.exists("eval/calibration/temperature");
+    if (r.eval.has_calibration) {
+      EvalRecord& e = r.eval;
+      e.temperature = f.read_double("eval/calibration/temperature");
+      e.ece_before = f.read_double("eval/calibration/ece_before");
+      e.ece_after = f.read_double("eval/calibration/ece_after");
+      e.bin_upper = f.read_doubles("eval/calibration/bins/upper");
+      e.bin_count_before = f.read_int64s("eval/calibration/bins/count_before");
+      e.bin_confidence_before = f.read_doubles("eval/calibration/bins/confidence_before");
+      e.bin_accuracy_before = f.read_doubles("eval/calibration/bins/accuracy_before");
+      e.bin_count_after = f.read_int64s("eval/calibration/bins/count_after");
+      e.bin_confidence_after = f.read_doubles("eval/calibration/bins/confidence_after");
+      e.bin_accuracy_after = f.read_doubles("eval/calibration/bins/accuracy_after");
+    }
   }
   r.has_gradcam = f.exists("gradcam/heatmaps");
   if (r.has_gradcam) {

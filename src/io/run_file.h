@@ -46,6 +46,21 @@ struct EvalRecord {
   std::vector<std::int64_t> predicted;  // N
   std::vector<float> probabilities;     // N x C
   std::vector<std::string> paths;       // N
+  // Calibration (train/calibration.h), absent from files written before it:
+  // the fitted temperature, and the 15-bin reliability table and expected
+  // calibration error of the probabilities before and after dividing the
+  // logits by it.
+  bool has_calibration = false;
+  double temperature = 1;
+  double ece_before = 0;
+  double ece_after = 0;
+  std::vector<double> bin_upper;
+  std::vector<std::int64_t> bin_count_before;
+  std::vector<double> bin_confidence_before;
+  std::vector<double> bin_accuracy_before;
+  std::vector<std::int64_t> bin_count_after;
+  std::vector<double> bin_confidence_after;
+  std::vector<double> bin_accuracy_after;
 };
 
 struct GradcamRecord {

@@ -20,9 +20,11 @@ EvalResult evaluate(model::ResNet& net, data::Loader& loader, const DeviceChoice
   const auto c = static_cast<std::size_t>(classes);
   r.confusion.assign(c * c, 0);
   std::vector<float> probs;
+  std::vector<float> raw;
   std::vector<std::int64_t> predicted;
   if (collect) {
     probs.assign(rows * c, 0.0F);
+    raw.assign(rows * c, 0.0F);
     predicted.assign(rows, 0);
   }
   loader.start_epoch(0);
@@ -37,6 +39,7 @@ EvalResult evaluate(model::ResNet& net, data::Loader& loader, const DeviceChoice
             .item<double>();
     torch::Tensor pred = logits.argmax(1).to(torch::kCPU);
     torch::Tensor p = torch::softmax(logits, 1).to(torch::kCPU).contiguous();
+    torch::Tensor z = logits.to(torch::kCPU).contiguous();
     for (int i = 0; i < b.size; ++i) {
       const std::int64_t k = pred[i].item<std::int64_t>();
       count(r.confusion, classes, b.labels[static_cast<std::size_t>(i)], k);
@@ -45,6 +48,8 @@ EvalResult evaluate(model::ResNet& net, data::Loader& loader, const DeviceChoice
         predicted[row] = k;
         std::copy(p[i].data_ptr<float>(), p[i].data_ptr<float>() + classes,
                   probs.begin() + static_cast<long>(row * c));
+        std::copy(z[i].data_ptr<float>(), z[i].data_ptr<float>() + classes,
+                  raw.begin() + static_cast<long>(row * c));
       }
     }
     r.count += b.size;
@@ -56,6 +61,7 @@ EvalResult evaluate(model::ResNet& net, data::Loader& loader, const DeviceChoice
   r.count = static_cast<std::int64_t>(totals[1]);
   if (collect) {
     world.allreduce(probs);
+    world.allreduce(raw);
     world.allreduce(predicted);
     // A row no rank filled is an image that could not be read.
     for (std::size_t i = 0; i < rows; ++i) {
@@ -64,6 +70,7 @@ EvalResult evaluate(model::ResNet& net, data::Loader& loader, const DeviceChoice
       if (sum == 0) predicted[i] = -1;
     }
     r.probabilities = std::move(probs);
+    r.logits = std::move(raw);
     r.predicted = std::move(predicted);
   }
   return r;

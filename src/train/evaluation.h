@@ -27,6 +27,7 @@ struct EvalResult {
   std::int64_t count = 0;               // images evaluated (unreadable ones are not)
   std::vector<std::int64_t> confusion;  // classes x classes
   std::vector<float> probabilities;     // rows x classes, loader order (with `collect`)
+  std::vector<float> logits;            // rows x classes, float (with `collect`)
   std::vector<std::int64_t> predicted;  // rows; -1 for an image that could not be read
   double mean_loss() const { return count > 0 ? loss_sum / static_cast<double>(count) : 0; }
 };

@@ -24,6 +24,7 @@
 #include "model/resnet.h"
 #include "model/torch_info.h"
 #include "model/weights.h"
+#include "train/calibration.h"
 #include "train/checkpoint.h"
 #include "train/device.h"
 #include "train/evaluation.h"
@@ -88,6 +89,8 @@ class Trainer {
   void open_image_cache();
   void save_image_cache();
   void finish();
+  // Temperature and calibration error of the final evaluation (into E).
+  void calibrate(const EvalResult& r, io::EvalRecord* e) const;
   void explain_validation(const std::vector<std::int64_t>& predicted);
   data::LoaderOptions loader_options(bool train, int per_rank_batch) const;
 
@@ -731,6 +734,40 @@ void Trainer::run_stage(int stage) {
   write_run();
 }
 
+void Trainer::calibrate(const EvalResult& r, io::EvalRecord* e) const {
+  // The images that were read (an unreadable one has predicted = -1).
+  const auto c = static_cast<std::size_t>(classes_);
+  std::vector<float> z;
+  std::vector<std::int64_t> y;
+  for (std::size_t i = 0; i < r.predicted.size(); ++i) {
+    if (r.predicted[i] < 0) continue;
+    z.insert(z.end(), r.logits.begin() + static_cast<long>(i * c),
+             r.logits.begin() + static_cast<long>((i + 1) * c));
+    y.push_back(record_.val_labels[i]);
+  }
+  if (y.empty()) return;
+  e->has_calibration = true;
+  e->temperature = fit_temperature(z, y, classes_);
+  const ReliabilityTable before = reliability(softmax_at(z, classes_, 1.0), y, classes_);
+  const ReliabilityTable after = reliability(softmax_at(z, classes_, e->temperature), y, classes_);
+  e->ece_before = before.ece;
+  e->ece_after = after.ece;
+  e->bin_upper = before.upper;
+  e->bin_count_before = before.count;
+  e->bin_confidence_before = before.confidence;
+  e->bin_accuracy_before = before.accuracy;
+  e->bin_count_after = after.count;
+  e->bin_confidence_after = after.confidence;
+  e->bin_accuracy_after = after.accuracy;
+  if (rank0()) {
+    char line[160];
+    std::snprintf(line, sizeof(line),
+                  "calibration: temperature %.3f; expected calibration error %.4f -> %.4f",
+                  e->temperature, e->ece_before, e->ece_after);
+    log::info(line);
+  }
+}
+
 void Trainer::finish() {
   EvalResult r =
       evaluate(net_, *eval_loader_, device_, amp_, world_, classes_, split_.val.size(), true);
@@ -749,6 +786,7 @@ void Trainer::finish() {
   e.predicted = r.predicted;
   e.probabilities = r.probabilities;
   e.paths = record_.val_paths;
+  calibrate(r, &e);
   outcome_.table = per_taxon_table(m, split_.classes, r.count);
   outcome_.accuracy = m.accuracy;
   outcome_.balanced_accuracy = m.balanced_accuracy;

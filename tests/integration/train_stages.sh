@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Two-stage semantics through the real binary: stage 1 changes only the head
+# Two-stage semantics through the real binary: the final evaluation's
+# calibration (temperature, reliability table) agrees with its stored
+# probabilities; stage 1 changes only the head
 # (every backbone parameter and BatchNorm buffer bitwise unchanged), stage 2
 # changes the backbone; a NaN loss fails the run with a readable run.h5; a
 # checkpoint for another set of taxa is refused.
@@ -16,6 +18,35 @@ expect_rc 0
 expect_out "validation, per taxon:"
 [ -f base/model.h5 ] || fail "no model.h5"
 [ "$($H5 attr base/run.h5 status)" = complete ] || fail "status not complete"
+CHECKS=$((CHECKS + 2))
+
+# Calibration of the final evaluation: a fitted temperature, and the 15-bin
+# table and expected calibration error, which must match what the stored
+# per-image probabilities give when recomputed here.
+expect_err "calibration: temperature "
+/usr/bin/python3 - base/run.h5 <<'PY' || fail "eval/calibration does not match eval/probabilities"
+import math, sys
+import h5py
+f = h5py.File(sys.argv[1], "r")
+c = f["eval/calibration"]
+t = float(c["temperature"][()])
+assert 0.01 <= t <= 100, t
+p, y = f["eval/probabilities"][()], f["eval/labels"][()]
+bins = 15
+count, conf, hit = [0] * bins, [0.0] * bins, [0] * bins
+for row, label in zip(p, y):
+    top = int(row.argmax())
+    k = min(bins - 1, max(0, math.ceil(float(row[top]) * bins) - 1))
+    count[k] += 1
+    conf[k] += float(row[top])
+    hit[k] += top == label
+ece = sum(abs(hit[k] / count[k] - conf[k] / count[k]) * count[k] / len(y) for k in range(bins) if count[k])
+assert list(c["bins/count_before"][()]) == count, (list(c["bins/count_before"][()]), count)
+assert abs(float(c["ece_before"][()]) - ece) < 1e-4, (float(c["ece_before"][()]), ece)
+assert sum(c["bins/count_after"][()]) == len(y)
+assert 0 <= float(c["ece_after"][()]) <= 1
+print(f"temperature {t:.3f}, ECE {ece:.4f} -> {float(c['ece_after'][()]):.4f}")
+PY
 CHECKS=$((CHECKS + 2))
 
 # Stage 1 only, from base/model.h5: only fc.* may change.
