@@ -129,6 +129,7 @@ void save_model_h5(ResNet& model, const ModelMeta& meta, const std::string& path
   f.set_attr("", "mean", std::vector<double>(p.mean.begin(), p.mean.end()));
   f.set_attr("", "std", std::vector<double>(p.std.begin(), p.std.end()));
   f.set_attr("", "dropout", meta.dropout);
+  f.set_attr("", "temperature", meta.temperature);
   write_tensors(f, "weights", named_state(model));
   f.commit();
 }
@@ -157,6 +158,7 @@ ModelMeta read_model_meta(const std::string& path) {
     p.std[i] = sd[i];
   }
   m.dropout = f.has_attr("", "dropout") ? f.attr_double("", "dropout") : 0.0;
+  m.temperature = f.has_attr("", "temperature") ? f.attr_double("", "temperature") : 1.0;
   return m;
 }
 

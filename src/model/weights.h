@@ -3,7 +3,8 @@
 // model.h5 (docs/results-schema.md): group /weights with one dataset per parameter and
 // buffer named exactly as torchvision's state_dict keys, and root
 // attributes arch, classes, the preprocessing of training (image_size,
-// resize, mean, std) plus dropout, schema_version, midge_version. A model.h5
+// resize, mean, std) plus dropout, temperature, schema_version,
+// midge_version. A model.h5
 // written before `resize` was recorded is read as pad (what predict applied
 // to it then), with a warning. A TorchScript archive (torch.jit.save of a
 // scripted or traced torchvision ResNet; analysis/export_torchvision.py
@@ -35,6 +36,9 @@ struct ModelMeta {
   std::vector<std::string> classes;
   Preprocessing preprocessing;  // as in training (core/config.h)
   double dropout = 0;
+  // The validation temperature of the run that wrote the model
+  // (train/calibration.h); 1 (no scaling) in files written before it.
+  double temperature = 1;
 };
 
 enum class ImportPolicy { kExact, kDropHead };

@@ -796,6 +796,7 @@ void Trainer::finish() {
     meta.classes = split_.classes;
     meta.preprocessing = preprocessing_of(config_.data);
     meta.dropout = config_.model.dropout;
+    meta.temperature = e.temperature;  // 1 when nothing could be calibrated
     model::save_model_h5(net_, meta, path("model.h5"));
   }
   explain_validation(r.predicted);

@@ -20,7 +20,8 @@ expect_out "validation, per taxon:"
 [ "$($H5 attr base/run.h5 status)" = complete ] || fail "status not complete"
 CHECKS=$((CHECKS + 2))
 
-# Calibration of the final evaluation: a fitted temperature, and the 15-bin
+# Calibration of the final evaluation: a fitted temperature (also in
+# model.h5), and the 15-bin
 # table and expected calibration error, which must match what the stored
 # per-image probabilities give when recomputed here.
 expect_err "calibration: temperature "
@@ -31,6 +32,7 @@ f = h5py.File(sys.argv[1], "r")
 c = f["eval/calibration"]
 t = float(c["temperature"][()])
 assert 0.01 <= t <= 100, t
+assert h5py.File(sys.argv[1].replace("run.h5", "model.h5"), "r").attrs["temperature"] == t
 p, y = f["eval/probabilities"][()], f["eval/labels"][()]
 bins = 15
 count, conf, hit = [0] * bins, [0.0] * bins, [0] * bins

@@ -145,6 +145,7 @@ TEST(Weights, ModelFileRoundTripsExactlyAndRefusesOtherTaxa) {
   meta.preprocessing.mean = {0.5, 0.5, 0.5};
   meta.preprocessing.std = {0.25, 0.25, 0.25};
   meta.dropout = 0.25;
+  meta.temperature = 1.75;
   save_model_h5(m, meta, dir.str("model.h5"));
   ModelMeta back;
   ResNet loaded = load_model(dir.str("model.h5"), &back);
@@ -152,6 +153,7 @@ TEST(Weights, ModelFileRoundTripsExactlyAndRefusesOtherTaxa) {
   EXPECT_EQ(back.preprocessing.image_size, 96);
   EXPECT_EQ(back.preprocessing.resize, "crop");
   EXPECT_DOUBLE_EQ(back.preprocessing.std[2], 0.25);
+  EXPECT_DOUBLE_EQ(back.temperature, 1.75);
   auto a = named_state(m);
   auto b = named_state(loaded);
   ASSERT_EQ(a.size(), b.size());
