@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -126,6 +128,9 @@ Collection collect_runs(const std::vector<std::string>& dirs, const std::string&
     r.confusion = rec.eval.confusion;
     r.accuracy = rec.eval.accuracy;
     r.balanced_accuracy = rec.eval.balanced_accuracy;
+    const double none = std::numeric_limits<double>::quiet_NaN();
+    r.ece_before = rec.eval.has_calibration ? rec.eval.ece_before : none;
+    r.ece_after = rec.eval.has_calibration ? rec.eval.ece_after : none;
     r.taxonomy = resolve_config_text(rec.config, f, {}).data.taxonomy;
     if (r.taxonomy.empty()) r.taxonomy = taxonomy;
     auto it = group_of.find(r.group_key);
@@ -208,6 +213,21 @@ std::string format_tables(const Collection& c) {
       os << "accuracy at " << l.level << " level " << pct(mean_of(l.per_run)) << "% (sd "
          << pct(sd_of(l.per_run)) << ")\n";
     }
+    std::vector<double> before;
+    std::vector<double> after;
+    for (const auto& r : g.runs) {
+      if (std::isnan(r.ece_before)) continue;
+      before.push_back(r.ece_before);
+      after.push_back(r.ece_after);
+    }
+    if (!before.empty()) {
+      char line[200];
+      std::snprintf(line, sizeof(line),
+                    "expected calibration error %.4f (sd %.4f), %.4f after temperature scaling "
+                    "(%zu of %zu runs record it)\n",
+                    mean_of(before), sd_of(before), mean_of(after), before.size(), g.runs.size());
+      os << line;
+    }
   }
   return os.str();
 }
@@ -255,11 +275,15 @@ void write_summary_h5(const Collection& c, const std::string& path,
     std::vector<double> high;
     std::vector<std::int64_t> supports;
     std::vector<std::int64_t> confusion;
+    std::vector<double> ece_before;
+    std::vector<double> ece_after;
     for (const auto& r : g.runs) {
       paths.push_back(r.path);
       seeds.push_back(r.seed);
       acc.push_back(r.accuracy);
       bal.push_back(r.balanced_accuracy);
+      ece_before.push_back(r.ece_before);
+      ece_after.push_back(r.ece_after);
       confusion.insert(confusion.end(), r.confusion.begin(), r.confusion.end());
       for (std::size_t k = 0; k < g.classes.size(); ++k) {
         const std::int64_t n = support(r, k);
@@ -274,6 +298,8 @@ void write_summary_h5(const Collection& c, const std::string& path,
     f.write(base + "/seeds", seeds);
     f.write(base + "/accuracy", acc);
     f.write(base + "/balanced_accuracy", bal);
+    f.write(base + "/ece_before", ece_before);  // NaN: not recorded by that run
+    f.write(base + "/ece_after", ece_after);
     f.write(base + "/per_class_accuracy", per_class, {rn, cn});
     f.write(base + "/ci_low", low, {rn, cn});
     f.write(base + "/ci_high", high, {rn, cn});

@@ -40,6 +40,11 @@ struct RunSummary {
   double accuracy = 0;
   double balanced_accuracy = 0;
   std::string taxonomy;  // data.taxonomy of the run
+  // Expected calibration error of the validation probabilities, before and
+  // after temperature scaling (run.h5 /eval/calibration); NaN for a run
+  // written before midge recorded it.
+  double ece_before = 0;
+  double ece_after = 0;
 };
 
 struct LevelAccuracy {

@@ -90,7 +90,8 @@ for p in glob.glob('overlays/*.png'):
     assert Image.open(p).size == (32, 32)" || fail "overlays do not decode"
 CHECKS=$((CHECKS + 3))
 
-# collect: two seeds form one group; a failed run is skipped with a line.
+# collect: two seeds form one group; a failed run is skipped with a line;
+# each run's calibration error is reported and kept in summary.h5.
 mkdir -p runs/failed && cp runs/a/run.h5 runs/failed/run.h5
 /usr/bin/python3 -c "
 import h5py
@@ -102,6 +103,17 @@ expect_out "skipped runs/failed/run.h5: failed (loss is NaN)"
 expect_out "group 1: 2 run(s) (seeds 1 2)"
 expect_out "accuracy at genus level"
 expect_out "accuracy at subfamily level"
+expect_out "expected calibration error "
+expect_out "after temperature scaling (2 of 2 runs record it)"
+/usr/bin/python3 - <<'PY' || fail "summary.h5 ece_before does not match the runs' run.h5"
+import h5py
+s = h5py.File("summary.h5", "r")
+g = next(iter(s["groups"].values())) if "groups" in s else None
+assert g is not None, list(s.keys())
+for path, ece in zip(g["runs"][()], g["ece_before"][()]):
+    run = h5py.File(path.decode() if isinstance(path, bytes) else path, "r")
+    assert ece == run["eval/calibration/ece_before"][()], (path, ece)
+PY
 [ -f summary.csv ] || fail "summary.csv"
 [ "$(tail -n +2 summary.csv | wc -l)" -eq 6 ] || fail "summary.csv rows (2 runs x 3 taxa)"
 CHECKS=$((CHECKS + 2))
