@@ -18,6 +18,8 @@ run "$PY" "$SRC/analysis/plot_confusion.py" runs/s1/run.h5 confusion.png
 expect_rc 0
 run "$PY" "$SRC/analysis/plot_gradcam.py" runs/s1/run.h5 gradcam.png
 expect_rc 0
+run "$PY" "$SRC/analysis/plot_reliability.py" runs/s1/run.h5 reliability.png
+expect_rc 0
 run "$PY" "$SRC/analysis/plot_sweep.py" summary.h5 sweep.png
 expect_rc 0
 # A sweep's summary: accuracy against each swept key (one numeric, one not).
@@ -27,7 +29,7 @@ printf '[grid]\nstage2.lr = 0.0001, 0.001\nmodel.arch = resnet18, resnet34\n' > 
   --sweep keys.ini --out sw --log-level warn >/dev/null || fail "sweep"
 run "$PY" "$SRC/analysis/plot_sweep.py" sw/summary.h5 sweep_keys.png
 expect_rc 0
-for png in curves confusion gradcam sweep sweep_keys; do
+for png in curves confusion gradcam reliability sweep sweep_keys; do
   CHECKS=$((CHECKS + 1))
   "$PY" -c "
 import sys
