@@ -12,6 +12,10 @@ source scripts/env.sh
 scripts/build.sh
 midge=build/midge
 out=results/demo
+# Afresh every time: a run or sweep folder left by an earlier demo (another
+# midge version, other defaults) would otherwise be kept ("already holds a
+# complete run") or refused ("belongs to another sweep").
+rm -rf "$out"
 mkdir -p "$out"
 
 echo "== data: a pretraining set (15 synthetic taxa) and the demo set (5 other specimens)"
