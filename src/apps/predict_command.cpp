@@ -33,17 +33,22 @@ PredictOutputs prediction_outputs(const std::string& out) {
 int run_predict(const std::vector<std::string>& args, distributed::Communicator& world) {
   po::options_description desc(
       "midge predict --model FILE --input PATH... --out FILE [--top-k K]\n\n"
-      "Identifies specimens with a trained model.h5: the K most probable taxa per image.\n"
-      "FILE's extension chooses its format: .csv (path,rank,taxon,probability,error) or\n"
-      ".h5/.hdf5 (/paths, /top_taxa, /top_probabilities, /errors); the other format is\n"
-      "written next to it (same name, the other extension). Unreadable images are\n"
-      "reported and listed; the others are still identified; the exit code is then 1.\n\n"
+      "Identifies specimens with a trained model.h5: the K most probable taxa per image,\n"
+      "with probabilities calibrated by the temperature fitted at training time. An image\n"
+      "scoring below the model's open-set threshold (predict.open_set, predict.accept_rate\n"
+      "at training) is reported as unknown, its candidates still listed.\n"
+      "FILE's extension chooses its format: .csv (path,rank,taxon,probability,error,\n"
+      "accepted,score) or .h5/.hdf5 (/paths, /top_taxa, /top_probabilities, /errors,\n"
+      "/accepted, /scores); the other format is written next to it (same name, the other\n"
+      "extension). One line per image is printed. Unreadable images are reported and\n"
+      "listed; the others are still identified; the exit code is then 1.\n\n"
       "Options");
   desc.add_options()("help,h", "show this help")("model", po::value<std::string>(),
                                                  "model.h5 written by midge train")(
       "input", po::value<std::vector<std::string>>()->multitoken(), "image files or folders")(
       "out", po::value<std::string>(), "output file: .csv or .h5 (the other is written beside it)")(
       "top-k", po::value<int>()->default_value(3), "taxa per image")(
+      "uncalibrated", "report the network's raw softmax probabilities (temperature 1)")(
       "threads", po::value<int>()->default_value(0), "CPU threads (0 = all cores)")(
       "device", po::value<std::string>()->default_value("auto"),
       "auto|cpu|cuda (auto: the GPU when one is visible)");
@@ -71,13 +76,21 @@ int run_predict(const std::vector<std::string>& args, distributed::Communicator&
   o.top_k = vm["top-k"].as<int>();
   o.threads = vm["threads"].as<int>();
   o.device = device;
+  o.calibrated = vm.count("uncalibrated") == 0U;
   const auto predictions = explain::predict(model, images, o);
   explain::write_predictions_csv(predictions, outputs.csv);
-  explain::write_predictions_h5(predictions, model, outputs.h5);
+  explain::write_predictions_h5(predictions, model, outputs.h5, o.calibrated);
   std::size_t failed = 0;
-  for (const auto& p : predictions) failed += p.error.empty() ? 0 : 1;
-  print_once(world, "identified " + std::to_string(predictions.size() - failed) + " of " +
-                        std::to_string(predictions.size()) + " images\nCSV:  " + outputs.csv +
+  std::size_t unknown = 0;
+  std::string lines;
+  for (const auto& p : predictions) {
+    failed += p.error.empty() ? 0 : 1;
+    unknown += p.error.empty() && !p.accepted ? 1 : 0;
+    lines += explain::describe_prediction(p) + "\n";
+  }
+  print_once(world, lines + "identified " + std::to_string(predictions.size() - failed) + " of " +
+                        std::to_string(predictions.size()) + " images, " + std::to_string(unknown) +
+                        " of them as an unknown taxon\nCSV:  " + outputs.csv +
                         "\nHDF5: " + outputs.h5 + "\n");
   return failed == 0 ? kExitSuccess : kExitRunFailed;
 }

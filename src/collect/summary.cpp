@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/errors.h"
 #include "core/table.h"
+#include "core/text.h"
 #include "data/taxonomy.h"
 #include "io/atomic_file.h"
 #include "io/csv.h"
@@ -131,6 +132,18 @@ Collection collect_runs(const std::vector<std::string>& dirs, const std::string&
     const double none = std::numeric_limits<double>::quiet_NaN();
     r.ece_before = rec.eval.has_calibration ? rec.eval.ece_before : none;
     r.ece_after = rec.eval.has_calibration ? rec.eval.ece_after : none;
+    r.accepted_share = r.accuracy_accepted = r.auroc = r.fpr_at_accept = none;
+    if (rec.eval.has_open_set) {
+      r.open_set = rec.eval.open_set.method;
+      if (const io::OpenSetScore* s = rec.eval.open_set.selected()) {
+        r.accepted_share = s->accepted_share;
+        r.accuracy_accepted = s->accuracy_accepted;
+        if (s->has_holdout) {
+          r.auroc = s->auroc;
+          r.fpr_at_accept = s->fpr_at_accept;
+        }
+      }
+    }
     r.taxonomy = resolve_config_text(rec.config, f, {}).data.taxonomy;
     if (r.taxonomy.empty()) r.taxonomy = taxonomy;
     auto it = group_of.find(r.group_key);
@@ -169,6 +182,39 @@ Collection collect_runs(const std::vector<std::string>& dirs, const std::string&
   }
   return out;
 }
+
+namespace {
+
+// "open set (msp): ..." for the runs of G that record it, or nothing.
+std::string open_set_line(const Group& g) {
+  std::vector<double> share;
+  std::vector<double> acc;
+  std::vector<double> auc;
+  std::vector<double> fpr;
+  std::string method;
+  for (const auto& r : g.runs) {
+    if (std::isnan(r.accepted_share)) continue;
+    method = r.open_set;
+    share.push_back(r.accepted_share);
+    acc.push_back(r.accuracy_accepted);
+    if (std::isnan(r.auroc)) continue;
+    auc.push_back(r.auroc);
+    fpr.push_back(r.fpr_at_accept);
+  }
+  if (share.empty()) return "";
+  std::string line =
+      text::format("open set (%s): %.1f%% of validation images accepted, accuracy on them %.2f%%",
+                   method.c_str(), 100 * mean_of(share), 100 * mean_of(acc));
+  if (!auc.empty()) {
+    line += text::format(
+        "; held-out taxa: AUROC %.4f (sd %.4f), %.1f%% of their images accepted "
+        "(false-positive rate)",
+        mean_of(auc), sd_of(auc), 100 * mean_of(fpr));
+  }
+  return line + text::format(" (%zu of %zu runs record it)\n", share.size(), g.runs.size());
+}
+
+}  // namespace
 
 std::string format_tables(const Collection& c) {
   std::ostringstream os;
@@ -228,6 +274,7 @@ std::string format_tables(const Collection& c) {
                     mean_of(before), sd_of(before), mean_of(after), before.size(), g.runs.size());
       os << line;
     }
+    os << open_set_line(g);
   }
   return os.str();
 }
@@ -277,7 +324,15 @@ void write_summary_h5(const Collection& c, const std::string& path,
     std::vector<std::int64_t> confusion;
     std::vector<double> ece_before;
     std::vector<double> ece_after;
+    std::vector<double> accepted_share;
+    std::vector<double> accuracy_accepted;
+    std::vector<double> auroc;
+    std::vector<double> fpr;
     for (const auto& r : g.runs) {
+      accepted_share.push_back(r.accepted_share);
+      accuracy_accepted.push_back(r.accuracy_accepted);
+      auroc.push_back(r.auroc);
+      fpr.push_back(r.fpr_at_accept);
       paths.push_back(r.path);
       seeds.push_back(r.seed);
       acc.push_back(r.accuracy);
@@ -300,6 +355,10 @@ void write_summary_h5(const Collection& c, const std::string& path,
     f.write(base + "/balanced_accuracy", bal);
     f.write(base + "/ece_before", ece_before);  // NaN: not recorded by that run
     f.write(base + "/ece_after", ece_after);
+    f.write(base + "/open_set/accepted_share", accepted_share);  // NaN: not recorded
+    f.write(base + "/open_set/accuracy_accepted", accuracy_accepted);
+    f.write(base + "/open_set/auroc", auroc);  // NaN also without held-out taxa
+    f.write(base + "/open_set/fpr_at_accept", fpr);
     f.write(base + "/per_class_accuracy", per_class, {rn, cn});
     f.write(base + "/ci_low", low, {rn, cn});
     f.write(base + "/ci_high", high, {rn, cn});

@@ -45,6 +45,16 @@ struct RunSummary {
   // written before midge recorded it.
   double ece_before = 0;
   double ece_after = 0;
+  // Open set (run.h5 /eval/open_set) under the run's predict.open_set:
+  // accepted share of the validation images, accuracy on them and, with
+  // held-out taxa, the AUROC of known against held-out images and the share
+  // of held-out images accepted. NaN where the run has none of it (an older
+  // file, predict.open_set = off, no held-out taxa).
+  std::string open_set;  // msp|energy|off; empty when not recorded
+  double accepted_share = 0;
+  double accuracy_accepted = 0;
+  double auroc = 0;
+  double fpr_at_accept = 0;
 };
 
 struct LevelAccuracy {

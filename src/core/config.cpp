@@ -235,6 +235,11 @@ OptionTable build_table() {
       "data.cache_dir", OptionKind::kPath, "",
       "Folder of the file cache; empty = <out>/cache (a sweep's: <sweep out>/cache).",
       [](Config & c) -> auto& { return c.data.cache_dir; });
+  d.text(
+      "data.holdout_taxa", OptionKind::kText, "",
+      "Comma-separated taxa (names at data.level) kept out of training and validation; their "
+      "images test open-set rejection (run.h5 /eval/open_set: AUROC, false-positive rate).",
+      [](Config & c) -> auto& { return c.data.holdout_taxa; });
   // [model]
   d.choice(
       "model.arch", "resnet50", {"resnet18", "resnet34", "resnet50", "resnet101"},
@@ -354,6 +359,18 @@ OptionTable build_table() {
       "gradcam.max_images", 64, 0, 1000000,
       "Validation images with a Grad-CAM heatmap in run.h5; 0 = none.",
       [](Config & c) -> auto& { return c.gradcam.max_images; });
+  // [predict]
+  d.choice(
+      "predict.open_set", "msp", {"msp", "energy", "off"},
+      "Score that calls an image of an unseen taxon unknown: msp (the calibrated top "
+      "probability), energy (logsumexp of the logits), or off (always name a taxon). The "
+      "threshold is set at training time and kept in model.h5 for `midge predict`.",
+      [](Config & c) -> auto& { return c.predict.open_set; });
+  d.number(
+      "predict.accept_rate", 0.95, 0.01, 1.0,
+      "Share of the known validation images the open-set threshold accepts; the rest of "
+      "them, and images scoring lower, are reported as unknown.",
+      [](Config & c) -> auto& { return c.predict.accept_rate; });
   // [sweep]
   d.integer(
       "sweep.seed", 0, 0, std::numeric_limits<long long>::max(),

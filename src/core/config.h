@@ -38,6 +38,9 @@ struct DataConfig {
   double max_bad_fraction = 0;
   std::string cache;      // none|memory|file (data/image_cache.h)
   std::string cache_dir;  // file cache folder; empty = <out>/cache
+  // Taxa (names after data.level) left out of training and validation and
+  // used as "unknown" images to measure open-set rejection; comma list.
+  std::string holdout_taxa;
 };
 
 // Everything that turns a decoded image into the network's input. Training
@@ -110,6 +113,13 @@ struct GradcamConfig {
   long long max_images = 0;
 };
 
+// Open-set rejection, chosen at training time and stored in model.h5 for
+// `midge predict` (train/open_set.h).
+struct PredictConfig {
+  std::string open_set;    // msp|energy|off
+  double accept_rate = 0;  // share of known validation images accepted
+};
+
 struct SweepConfig {
   long long seed = 0;    // [random] draws of a sweep spec
   bool halving = false;  // asynchronous successive halving (sweep/assignment.h)
@@ -127,6 +137,7 @@ struct Config {
   RunConfig run;
   DistConfig dist;
   GradcamConfig gradcam;
+  PredictConfig predict;
   SweepConfig sweep;
 
   // Canonical text of every key after resolution, in declaration order.

@@ -7,6 +7,7 @@
 
 #include "core/errors.h"
 #include "core/table.h"
+#include "core/text.h"
 #include "io/atomic_file.h"
 #include "io/csv.h"
 
@@ -51,6 +52,55 @@ void write_manifest(const Split& split, const std::string& path) {
   add(split.train, "train");
   add(split.val, "val");
   io::write_file_atomic(path, out);
+}
+
+Split hold_out_taxa(const Split& split, const std::string& taxa) {
+  std::vector<std::string> names;
+  for (const auto& t : text::split(taxa, ',')) {
+    const std::string name = text::trim(t);
+    if (name.empty()) continue;
+    if (std::find(split.classes.begin(), split.classes.end(), name) == split.classes.end()) {
+      throw ConfigError("data.holdout_taxa: '" + name + "' is not a taxon of the data (" +
+                        text::join(split.classes, ", ") + ")");
+    }
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+  if (names.empty()) return split;
+  std::sort(names.begin(), names.end());
+  if (split.classes.size() - names.size() < 2) {
+    throw ConfigError("data.holdout_taxa holds out " + std::to_string(names.size()) + " of " +
+                      std::to_string(split.classes.size()) +
+                      " taxa; at least two must be left to train on");
+  }
+  Split out;
+  std::vector<int> known(split.classes.size(), -1);    // old label -> new, or -1
+  std::vector<int> unknown(split.classes.size(), -1);  // old label -> holdout label
+  for (std::size_t c = 0; c < split.classes.size(); ++c) {
+    auto it = std::find(names.begin(), names.end(), split.classes[c]);
+    if (it == names.end()) {
+      known[c] = static_cast<int>(out.classes.size());
+      out.classes.push_back(split.classes[c]);
+    } else {
+      unknown[c] = static_cast<int>(it - names.begin());
+    }
+  }
+  out.holdout_classes = names;
+  auto move = [&](const std::vector<Sample>& from, std::vector<Sample>* to) {
+    for (const Sample& s : from) {
+      const auto c = static_cast<std::size_t>(s.label);
+      if (known[c] >= 0) {
+        to->push_back({s.path, known[c]});
+      } else {
+        out.holdout.push_back({s.path, unknown[c]});
+      }
+    }
+  };
+  move(split.train, &out.train);
+  move(split.val, &out.val);
+  // Taxon by taxon, as train and val are.
+  std::stable_sort(out.holdout.begin(), out.holdout.end(),
+                   [](const Sample& a, const Sample& b) { return a.label < b.label; });
+  return out;
 }
 
 Split read_manifest(const std::string& path) {

@@ -25,6 +25,11 @@ struct Split {
   std::vector<std::string> classes;  // sorted taxon names
   std::vector<Sample> train;         // taxon by taxon, file-name order
   std::vector<Sample> val;
+  // Taxa held out of training and validation (data.holdout_taxa) and all
+  // their images, labels indexing holdout_classes: the "unknown" images of
+  // the open-set evaluation.
+  std::vector<std::string> holdout_classes;
+  std::vector<Sample> holdout;
 };
 
 bool is_validation_index(std::size_t index, int every, int offset);
@@ -34,6 +39,13 @@ void check_split_params(int every, int offset);
 
 // Checks the parameters as above, then splits.
 Split split_image_set(const ImageSet& set, int every, int offset);
+
+// Moves every image (train and val) of the taxa named in `taxa` (a
+// comma-separated list, names as in split.classes) to holdout and
+// renumbers the remaining classes. Throws ConfigError naming a taxon that
+// is not among the classes, and when fewer than two taxa would be left to
+// train on.
+Split hold_out_taxa(const Split& split, const std::string& taxa);
 
 // Writes path,taxon,split rows (train then val, paths absolute) atomically.
 void write_manifest(const Split& split, const std::string& path);

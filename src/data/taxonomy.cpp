@@ -74,6 +74,7 @@ Split split_for_run(const DataConfig& data) {
   }
   if (!data.level.empty())
     split = relabel_at_level(split, read_taxonomy(data.taxonomy), data.level);
+  if (!data.holdout_taxa.empty()) split = hold_out_taxa(split, data.holdout_taxa);
   return split;
 }
 

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <thread>
 
 #include "core/errors.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "data/decode.h"
 #include "data/image_set.h"
 #include "data/transform.h"
@@ -18,6 +20,7 @@
 #include "io/csv.h"
 #include "io/hdf5.h"
 #include "model/weights.h"
+#include "train/open_set.h"
 
 namespace midge::explain {
 namespace fs = std::filesystem;
@@ -133,10 +136,23 @@ std::vector<Prediction> predict(const std::string& model_file,
         std::min<std::size_t>(static_cast<std::size_t>(options.batch_size), images.size() - first);
     Prepared p = prepare(m, images, first, n, &errors, false);
     if (p.index.empty()) continue;
-    torch::Tensor probs = torch::softmax(m.net->forward(p.batch.to(m.device)), 1).cpu();
+    torch::Tensor logits =
+        m.net->forward(p.batch.to(m.device)).to(torch::kFloat).cpu().contiguous();
+    const double t = options.calibrated ? m.meta.temperature : 1.0;
+    torch::Tensor probs = torch::softmax(logits / t, 1);
     auto [values, indices] = probs.topk(k, 1);
+    std::vector<double> scores;
+    if (m.meta.open_set != "off") {
+      const std::vector<float> z(logits.data_ptr<float>(),
+                                 logits.data_ptr<float>() + logits.numel());
+      scores = train::open_set_scores(z, c, m.meta.open_set, m.meta.temperature);
+    }
     for (std::size_t j = 0; j < p.index.size(); ++j) {
       Prediction& pr = out[p.index[j]];
+      if (!scores.empty()) {
+        pr.score = scores[j];
+        pr.accepted = scores[j] >= m.meta.open_set_threshold;
+      }
       for (int r = 0; r < k; ++r) {
         pr.taxa.push_back(m.meta.classes[static_cast<std::size_t>(
             indices[static_cast<long>(j)][r].item<std::int64_t>())]);
@@ -153,7 +169,11 @@ std::vector<Prediction> predict(const std::string& model_file,
 
 namespace {
 
-const std::vector<std::string> kCsvHeader = {"path", "rank", "taxon", "probability", "error"};
+const std::vector<std::string> kCsvHeader = {"path",  "rank",     "taxon", "probability",
+                                             "error", "accepted", "score"};
+// Written before the open-set columns; still recognized as a predictions
+// file that --out may overwrite.
+const std::vector<std::string> kOldCsvHeader = {"path", "rank", "taxon", "probability", "error"};
 
 bool same_file(const std::string& a, const std::string& b) {
   std::error_code ec;
@@ -174,7 +194,7 @@ bool is_predictions_csv(const std::string& path) {
   std::ifstream in(path);
   std::string first;
   std::getline(in, first);
-  return first + "\n" == io::csv_line(kCsvHeader);
+  return first + "\n" == io::csv_line(kCsvHeader) || first + "\n" == io::csv_line(kOldCsvHeader);
 }
 
 }  // namespace
@@ -201,20 +221,33 @@ void write_predictions_csv(const std::vector<Prediction>& predictions, const std
   std::string text = io::csv_line(kCsvHeader);
   for (const auto& p : predictions) {
     if (!p.error.empty()) {
-      text += io::csv_line({p.path, "", "", "", p.error});
+      text += io::csv_line({p.path, "", "", "", p.error, "", ""});
       continue;
     }
+    char score[32];
+    std::snprintf(score, sizeof(score), "%.6g", p.score);
     for (std::size_t r = 0; r < p.taxa.size(); ++r) {
       char prob[32];
       std::snprintf(prob, sizeof(prob), "%.6f", p.probabilities[r]);
-      text += io::csv_line({p.path, std::to_string(r + 1), p.taxa[r], prob, ""});
+      text += io::csv_line(
+          {p.path, std::to_string(r + 1), p.taxa[r], prob, "", p.accepted ? "1" : "0", score});
     }
   }
   io::write_file_atomic(path, text);
 }
 
+std::string describe_prediction(const Prediction& p) {
+  if (!p.error.empty()) return p.path + ": not read: " + p.error;
+  std::string out = p.path + ": ";
+  if (p.accepted) return out + p.taxa.front() + text::format(" (%.3f)", p.probabilities.front());
+  out += "unknown (candidates:";
+  for (std::size_t r = 0; r < p.taxa.size(); ++r)
+    out += text::format("%s %s %.3f", r == 0 ? "" : ",", p.taxa[r].c_str(), p.probabilities[r]);
+  return out + ")";
+}
+
 void write_predictions_h5(const std::vector<Prediction>& predictions, const std::string& model_file,
-                          const std::string& path) {
+                          const std::string& path, bool calibrated) {
   const model::ModelMeta meta = model::read_model_meta(model_file);
   std::size_t k = 0;
   for (const auto& p : predictions) k = std::max(k, p.taxa.size());
@@ -222,9 +255,13 @@ void write_predictions_h5(const std::vector<Prediction>& predictions, const std:
   std::vector<std::string> errors;
   std::vector<std::string> taxa;
   std::vector<double> probs;
+  std::vector<std::int64_t> accepted;
+  std::vector<double> scores;
   for (const auto& p : predictions) {
     paths.push_back(p.path);
     errors.push_back(p.error);
+    accepted.push_back(p.error.empty() && p.accepted ? 1 : 0);
+    scores.push_back(p.error.empty() ? p.score : std::numeric_limits<double>::quiet_NaN());
     for (std::size_t r = 0; r < k; ++r) {
       taxa.push_back(r < p.taxa.size() ? p.taxa[r] : "");
       probs.push_back(r < p.probabilities.size() ? p.probabilities[r] : 0.0);
@@ -238,6 +275,12 @@ void write_predictions_h5(const std::vector<Prediction>& predictions, const std:
   f.write("errors", errors);
   f.write("top_taxa", taxa, {paths.size(), k});
   f.write("top_probabilities", probs, {paths.size(), k});
+  f.write("accepted", accepted);
+  f.write("scores", scores);
+  f.set_attr("", "open_set", meta.open_set);
+  f.set_attr("", "open_set_threshold", meta.open_set_threshold);
+  f.set_attr("", "temperature", meta.temperature);
+  f.set_attr("", "calibrated", static_cast<std::int64_t>(calibrated ? 1 : 0));
   f.commit();
 }
 

@@ -24,10 +24,20 @@ struct Prediction {
   std::string error;                  // non-empty: not processed
   std::vector<std::string> taxa;      // top k, most probable first
   std::vector<double> probabilities;  // same order
+  // Open set (train/open_set.h): the image's score under the model's
+  // predict.open_set and whether it reaches the model's threshold; an image
+  // below it is reported as an unknown taxon (taxa still lists the
+  // candidates). Always accepted when the model has open_set = off.
+  double score = 0;
+  bool accepted = true;
 };
 
+// Probabilities are softmax(logits / T) with the temperature T fitted on
+// the validation images at training time (model.h5 attribute temperature),
+// unless `calibrated` is false; the open-set score does not depend on it.
 struct PredictOptions {
   int top_k = 3;
+  bool calibrated = true;
   int batch_size = 16;
   int threads = 0;              // 0 = all cores
   std::string device = "auto";  // auto (CUDA when visible) | cpu | cuda
@@ -44,12 +54,19 @@ std::vector<Prediction> predict(const std::string& model_file,
 void check_prediction_outputs(const std::string& csv, const std::string& h5,
                               const std::string& model_file);
 
-// CSV (path,rank,taxon,probability,error) and HDF5 (/paths, /top_taxa
-// [N,k], /top_probabilities [N,k], /errors, attributes classes, model,
-// format = midge-predictions) renderings.
+// CSV (path,rank,taxon,probability,error,accepted,score: k rows per image)
+// and HDF5 (/paths, /top_taxa [N,k], /top_probabilities [N,k], /errors,
+// /accepted [N] 1|0, /scores [N]; attributes classes, model, format =
+// midge-predictions, open_set, open_set_threshold, temperature, calibrated)
+// renderings.
 void write_predictions_csv(const std::vector<Prediction>& predictions, const std::string& path);
 void write_predictions_h5(const std::vector<Prediction>& predictions, const std::string& model_file,
-                          const std::string& path);
+                          const std::string& path, bool calibrated);
+
+// One line per image for the terminal: "path: taxon (p)", or "path: unknown
+// (candidates: a p, b p, ...)" below the open-set threshold, or "path:
+// not read: reason".
+std::string describe_prediction(const Prediction& p);
 
 struct GradcamOptions {
   std::string layer = "layer4";

@@ -41,6 +41,60 @@ History read_history(const H5Node& f, const std::string& group) {
   return h;
 }
 
+namespace {
+
+// The figures of one score; `base` is /eval/open_set/<method>, or
+// /eval/open_set itself for the chosen score's summary (no per-image rows).
+void write_open_set_figures(H5Node& f, const std::string& base, const OpenSetScore& s, bool rows) {
+  f.write_scalar(base + "/threshold", s.threshold);
+  f.write_scalar(base + "/accepted_share", s.accepted_share);
+  f.write_scalar(base + "/accuracy_accepted", s.accuracy_accepted);
+  if (rows) f.write(base + "/known_scores", s.known);
+  if (!s.has_holdout) return;
+  f.write_scalar(base + "/auroc", s.auroc);
+  f.write_scalar(base + "/fpr_at_accept", s.fpr_at_accept);
+  if (rows) f.write(base + "/holdout_scores", s.holdout);
+}
+
+OpenSetScore read_open_set_figures(const H5Node& f, const std::string& base) {
+  OpenSetScore s;
+  s.threshold = f.read_double(base + "/threshold");
+  s.accepted_share = f.read_double(base + "/accepted_share");
+  s.accuracy_accepted = f.read_double(base + "/accuracy_accepted");
+  s.known = f.read_doubles(base + "/known_scores");
+  s.has_holdout = f.exists(base + "/auroc");
+  if (s.has_holdout) {
+    s.auroc = f.read_double(base + "/auroc");
+    s.fpr_at_accept = f.read_double(base + "/fpr_at_accept");
+    s.holdout = f.read_doubles(base + "/holdout_scores");
+  }
+  return s;
+}
+
+void write_open_set(H5Node& f, const OpenSetRecord& o) {
+  f.write_scalar("eval/open_set/method", o.method);
+  f.write_scalar("eval/open_set/accept_rate", o.accept_rate);
+  for (const auto& s : o.scores) write_open_set_figures(f, "eval/open_set/" + s.method, s, true);
+  if (const OpenSetScore* chosen = o.selected()) {
+    write_open_set_figures(f, "eval/open_set", *chosen, false);
+  }
+}
+
+OpenSetRecord read_open_set(const H5Node& f) {
+  OpenSetRecord o;
+  o.method = f.read_string("eval/open_set/method");
+  o.accept_rate = f.read_double("eval/open_set/accept_rate");
+  for (const char* m : {"msp", "energy"}) {
+    const std::string base = std::string("eval/open_set/") + m;
+    if (!f.exists(base)) continue;
+    o.scores.push_back(read_open_set_figures(f, base));
+    o.scores.back().method = m;
+  }
+  return o;
+}
+
+}  // namespace
+
 void write_run_file(const std::string& path, const RunRecord& r) {
   H5Writer f(path);
   f.set_attr("", "schema_version", kRunSchemaVersion);
@@ -61,6 +115,11 @@ void write_run_file(const std::string& path, const RunRecord& r) {
   f.write("split/train/labels", r.train_labels);
   f.write("split/val/paths", r.val_paths);
   f.write("split/val/labels", r.val_labels);
+  if (!r.holdout_taxa.empty()) {
+    f.write("split/holdout/taxa", r.holdout_taxa);
+    f.write("split/holdout/paths", r.holdout_paths);
+    f.write("split/holdout/labels", r.holdout_labels);
+  }
   f.write("data/skipped", r.skipped);
   f.write("data/skipped_reasons", r.skipped_reasons);
   write_history(f, "stage1/history", r.stage1);
@@ -93,6 +152,7 @@ void write_run_file(const std::string& path, const RunRecord& r) {
       f.write("eval/calibration/bins/confidence_after", e.bin_confidence_after);
       f.write("eval/calibration/bins/accuracy_after", e.bin_accuracy_after);
     }
+    if (r.eval.has_open_set) write_open_set(f, r.eval.open_set);
   }
   if (r.has_gradcam) {
     const auto& g = r.gradcam;
@@ -129,6 +189,11 @@ RunRecord read_run_file(const std::string& path) {
   r.train_labels = f.read_int64s("split/train/labels");
   r.val_paths = f.read_strings("split/val/paths");
   r.val_labels = f.read_int64s("split/val/labels");
+  if (f.exists("split/holdout/taxa")) {
+    r.holdout_taxa = f.read_strings("split/holdout/taxa");
+    r.holdout_paths = f.read_strings("split/holdout/paths");
+    r.holdout_labels = f.read_int64s("split/holdout/labels");
+  }
   r.skipped = f.read_strings("data/skipped");
   r.skipped_reasons = f.read_strings("data/skipped_reasons");
   r.stage1 = read_history(f, "stage1/history");
@@ -161,6 +226,8 @@ RunRecord read_run_file(const std::string& path) {
       e.bin_confidence_after = f.read_doubles("eval/calibration/bins/confidence_after");
       e.bin_accuracy_after = f.read_doubles("eval/calibration/bins/accuracy_after");
     }
+    r.eval.has_open_set = f.exists("eval/open_set/method");
+    if (r.eval.has_open_set) r.eval.open_set = read_open_set(f);
   }
   r.has_gradcam = f.exists("gradcam/heatmaps");
   if (r.has_gradcam) {

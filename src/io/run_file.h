@@ -15,7 +15,9 @@
 
 namespace midge::io {
 
-inline constexpr std::int64_t kRunSchemaVersion = 1;
+// 2: /eval/open_set, /split/holdout, /split/*/sha256 (older files are
+// still read: what they lack reads as absent).
+inline constexpr std::int64_t kRunSchemaVersion = 2;
 
 // Per-epoch columns of one stage.
 struct History {
@@ -31,6 +33,32 @@ struct History {
   // zero when the loader keeps the device fed.
   std::vector<double> data_wait_seconds;
   std::size_t size() const { return epoch.size(); }
+};
+
+// One open-set score (train/open_set.h) on the validation images and, with
+// held-out taxa, on theirs.
+struct OpenSetScore {
+  std::string method;            // msp|energy
+  double threshold = 0;          // accept score >= threshold
+  double accepted_share = 0;     // of the read validation images
+  double accuracy_accepted = 0;  // accuracy on the accepted validation images
+  std::vector<double> known;     // per validation image (NaN: unreadable)
+  bool has_holdout = false;      // the rest needs held-out taxa
+  double auroc = 0;              // known vs held-out
+  double fpr_at_accept = 0;      // share of held-out images accepted
+  std::vector<double> holdout;   // per held-out image (NaN: unreadable)
+};
+
+struct OpenSetRecord {
+  std::string method;  // predict.open_set: msp|energy|off
+  double accept_rate = 0;
+  std::vector<OpenSetScore> scores;  // msp, then energy
+  // The score predict.open_set chose; null for off.
+  const OpenSetScore* selected() const {
+    for (const auto& s : scores)
+      if (s.method == method) return &s;
+    return nullptr;
+  }
 };
 
 struct EvalRecord {
@@ -61,6 +89,8 @@ struct EvalRecord {
   std::vector<std::int64_t> bin_count_after;
   std::vector<double> bin_confidence_after;
   std::vector<double> bin_accuracy_after;
+  bool has_open_set = false;
+  OpenSetRecord open_set;
 };
 
 struct GradcamRecord {
@@ -95,6 +125,11 @@ struct RunRecord {
   std::vector<std::int64_t> train_labels;
   std::vector<std::string> val_paths;
   std::vector<std::int64_t> val_labels;
+  // Held-out taxa (data.holdout_taxa) and their images, labels indexing
+  // holdout_taxa; empty without.
+  std::vector<std::string> holdout_taxa;
+  std::vector<std::string> holdout_paths;
+  std::vector<std::int64_t> holdout_labels;
   std::vector<std::string> skipped;          // paths of unreadable images
   std::vector<std::string> skipped_reasons;  // same order
   // Training.

@@ -130,6 +130,9 @@ void save_model_h5(ResNet& model, const ModelMeta& meta, const std::string& path
   f.set_attr("", "std", std::vector<double>(p.std.begin(), p.std.end()));
   f.set_attr("", "dropout", meta.dropout);
   f.set_attr("", "temperature", meta.temperature);
+  f.set_attr("", "open_set", meta.open_set);
+  f.set_attr("", "open_set_threshold", meta.open_set_threshold);
+  f.set_attr("", "accept_rate", meta.accept_rate);
   write_tensors(f, "weights", named_state(model));
   f.commit();
 }
@@ -159,6 +162,14 @@ ModelMeta read_model_meta(const std::string& path) {
   }
   m.dropout = f.has_attr("", "dropout") ? f.attr_double("", "dropout") : 0.0;
   m.temperature = f.has_attr("", "temperature") ? f.attr_double("", "temperature") : 1.0;
+  if (f.has_attr("", "open_set")) {
+    m.open_set = f.attr_string("", "open_set");
+    m.open_set_threshold = f.attr_double("", "open_set_threshold");
+    m.accept_rate = f.attr_double("", "accept_rate");
+    if (m.open_set != "msp" && m.open_set != "energy" && m.open_set != "off") {
+      throw DataError(path + ": unknown open_set '" + m.open_set + "' (msp|energy|off)");
+    }
+  }
   return m;
 }
 

@@ -39,6 +39,13 @@ struct ModelMeta {
   // The validation temperature of the run that wrote the model
   // (train/calibration.h); 1 (no scaling) in files written before it.
   double temperature = 1;
+  // Open-set rejection chosen at training time (train/open_set.h):
+  // msp|energy|off ("off" in files written before it), the score below
+  // which `midge predict` calls an image unknown, and the share of known
+  // validation images that threshold accepted.
+  std::string open_set = "off";
+  double open_set_threshold = 0;
+  double accept_rate = 1;
 };
 
 enum class ImportPolicy { kExact, kDropHead };

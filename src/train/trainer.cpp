@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 
 #include "core/clock.h"
 #include "core/errors.h"
@@ -31,6 +32,7 @@
 #include "train/forward.h"
 #include "train/gradient_sync.h"
 #include "train/metrics.h"
+#include "train/open_set.h"
 #include "train/optimizer.h"
 #include "train/precision.h"
 #include "train/progress.h"
@@ -91,6 +93,9 @@ class Trainer {
   void finish();
   // Temperature and calibration error of the final evaluation (into E).
   void calibrate(const EvalResult& r, io::EvalRecord* e) const;
+  // Open-set scores and threshold of the final evaluation, and their
+  // separation of held-out taxa (into E). A collective with held-out taxa.
+  void evaluate_open_set(const EvalResult& r, io::EvalRecord* e);
   void explain_validation(const std::vector<std::int64_t>& predicted);
   data::LoaderOptions loader_options(bool train, int per_rank_batch) const;
 
@@ -226,6 +231,11 @@ void Trainer::setup() {
   for (const auto& s : split_.val) {
     record_.val_paths.push_back(s.path);
     record_.val_labels.push_back(s.label);
+  }
+  record_.holdout_taxa = split_.holdout_classes;
+  for (const auto& s : split_.holdout) {
+    record_.holdout_paths.push_back(s.path);
+    record_.holdout_labels.push_back(s.label);
   }
   state_.config = record_.config;
   state_.classes = split_.classes;
@@ -768,6 +778,79 @@ void Trainer::calibrate(const EvalResult& r, io::EvalRecord* e) const {
   }
 }
 
+void Trainer::evaluate_open_set(const EvalResult& r, io::EvalRecord* e) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  // Logits of the held-out taxa's images, through the validation path (the
+  // label is a placeholder: none of the trained taxa is right).
+  EvalResult h;
+  if (!split_.holdout.empty()) {
+    std::vector<data::Sample> samples = split_.holdout;
+    for (auto& s : samples) s.label = 0;
+    data::Loader loader(samples, classes_, loader_options(false, per_rank_batch()));
+    h = evaluate(net_, loader, device_, amp_, world_, classes_, samples.size(), true);
+  }
+  // Scores of the images that were read; NaN in the per-image rows for the rest.
+  auto score_rows = [&](const EvalResult& x, const std::string& method, std::vector<double>* read) {
+    std::vector<double> rows = open_set_scores(x.logits, classes_, method, e->temperature);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (x.predicted[i] < 0) {
+        rows[i] = nan;
+      } else {
+        read->push_back(rows[i]);
+      }
+    }
+    return rows;
+  };
+  io::OpenSetRecord& o = e->open_set;
+  o.method = config_.predict.open_set;
+  o.accept_rate = config_.predict.accept_rate;
+  for (const std::string method : {"msp", "energy"}) {
+    io::OpenSetScore s;
+    s.method = method;
+    std::vector<double> known;
+    s.known = score_rows(r, method, &known);
+    if (known.empty()) return;  // nothing was read: no threshold to choose
+    s.threshold = acceptance_threshold(known, o.accept_rate);
+    s.accepted_share = share_accepted(known, s.threshold);
+    std::int64_t accepted = 0;
+    std::int64_t right = 0;
+    for (std::size_t i = 0; i < s.known.size(); ++i) {
+      if (!(s.known[i] >= s.threshold)) continue;  // also skips NaN
+      ++accepted;
+      right += r.predicted[i] == record_.val_labels[i] ? 1 : 0;
+    }
+    s.accuracy_accepted =
+        accepted > 0 ? static_cast<double>(right) / static_cast<double>(accepted) : nan;
+    if (!split_.holdout.empty()) {
+      std::vector<double> unknown;
+      s.holdout = score_rows(h, method, &unknown);
+      s.has_holdout = !unknown.empty();
+      s.auroc = auroc(known, unknown);
+      s.fpr_at_accept = share_accepted(unknown, s.threshold);
+    }
+    o.scores.push_back(std::move(s));
+  }
+  e->has_open_set = true;
+  if (!rank0()) return;
+  for (const auto& s : o.scores) {
+    // The msp threshold is a log-odds; its probability reads more easily.
+    const std::string threshold = s.method == "msp"
+                                      ? text::format("top probability %.4f (log-odds %.4g)",
+                                                     1 / (1 + std::exp(-s.threshold)), s.threshold)
+                                      : text::format("%.4g", s.threshold);
+    std::string line = text::format(
+        "open set (%s%s): threshold %s accepts %.1f%% of the validation images (target "
+        "%.1f%%), accuracy on them %.4f",
+        s.method.c_str(), s.method == o.method ? ", predict.open_set" : "", threshold.c_str(),
+        100 * s.accepted_share, 100 * o.accept_rate, s.accuracy_accepted);
+    if (s.has_holdout) {
+      line += text::format("; held-out taxa: AUROC %.4f, %.1f%% of their images accepted", s.auroc,
+                           100 * s.fpr_at_accept);
+    }
+    log::info(line);
+  }
+}
+
 void Trainer::finish() {
   EvalResult r =
       evaluate(net_, *eval_loader_, device_, amp_, world_, classes_, split_.val.size(), true);
@@ -787,6 +870,7 @@ void Trainer::finish() {
   e.probabilities = r.probabilities;
   e.paths = record_.val_paths;
   calibrate(r, &e);
+  evaluate_open_set(r, &e);
   outcome_.table = per_taxon_table(m, split_.classes, r.count);
   outcome_.accuracy = m.accuracy;
   outcome_.balanced_accuracy = m.balanced_accuracy;
@@ -797,6 +881,11 @@ void Trainer::finish() {
     meta.preprocessing = preprocessing_of(config_.data);
     meta.dropout = config_.model.dropout;
     meta.temperature = e.temperature;  // 1 when nothing could be calibrated
+    if (const io::OpenSetScore* chosen = e.open_set.selected()) {
+      meta.open_set = chosen->method;
+      meta.open_set_threshold = chosen->threshold;
+      meta.accept_rate = e.open_set.accept_rate;
+    }
     model::save_model_h5(net_, meta, path("model.h5"));
   }
   explain_validation(r.predicted);
@@ -900,6 +989,11 @@ TrainOutcome Trainer::run() {
           text::format("%d taxa, %zu training and %zu validation images; %s on %s, %d rank(s)",
                        classes_, split_.train.size(), split_.val.size(), config_.model.arch.c_str(),
                        device_.describe().c_str(), world_.size()));
+      if (!split_.holdout.empty()) {
+        log::info(text::format("held out of training for the open-set evaluation: %s (%zu images)",
+                               text::join(split_.holdout_classes, ", ").c_str(),
+                               split_.holdout.size()));
+      }
     }
     write_run();
     run_stage(1);

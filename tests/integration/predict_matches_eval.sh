@@ -21,7 +21,7 @@ with h5py.File(sys.argv[1] + "/run.h5", "r") as f:
         print(p.decode())
 PY
   run "$MIDGE" predict --model run_$mode/model.h5 --input $(cat paths.txt) --top-k 3 \
-    --out pred_$mode.h5
+    --uncalibrated --out pred_$mode.h5
   expect_rc 0 "predict with a $mode model"
   /usr/bin/python3 - "run_$mode" "pred_$mode.h5" <<'PY' || fail "predict differs from run.h5 /eval for data.resize=$mode"
 import sys, h5py, numpy as np
@@ -46,4 +46,33 @@ sys.exit(0 if worst < 1e-4 and len(paths) == len(ev) and resize == run.split("_"
 PY
   CHECKS=$((CHECKS + 1))
 done
+# Without --uncalibrated predict divides the logits by the run's fitted
+# temperature T: its probabilities are run.h5's raised to 1/T and
+# renormalized (softmax(z / T) = p^(1/T) / sum p^(1/T) for p = softmax(z)).
+run "$MIDGE" predict --model run_pad/model.h5 --input $(cat paths.txt) --top-k 3 --out cal.h5
+expect_rc 0 "calibrated predict"
+/usr/bin/python3 - run_pad cal.h5 <<'PY' || fail "calibrated predict is not run.h5's probabilities at the fitted temperature"
+import sys, h5py, numpy as np
+run, pred = sys.argv[1], sys.argv[2]
+with h5py.File(run + "/run.h5", "r") as f, h5py.File(run + "/model.h5", "r") as m:
+    classes = [c.decode() for c in f["classes"][:]]
+    t = f["eval/calibration/temperature"][()]
+    assert m.attrs["temperature"] == t
+    ev = dict(zip((p.decode() for p in f["eval/paths"][:]), f["eval/probabilities"][:].astype(np.float64)))
+with h5py.File(pred, "r") as p:
+    assert p.attrs["calibrated"] == 1 and p.attrs["temperature"] == t
+    paths = [x.decode() for x in p["paths"][:]]
+    taxa = p["top_taxa"][:].reshape(len(paths), -1)
+    probs = p["top_probabilities"][:]
+worst = 0.0
+for i, path in enumerate(paths):
+    row = np.zeros(len(classes))
+    for c, q in zip(taxa[i], probs[i]):
+        row[classes.index(c.decode())] = q
+    want = ev[path] ** (1 / t)
+    worst = max(worst, float(np.abs(row - want / want.sum()).max()))
+print(f"temperature {t:.3f}: largest difference {worst:.2e}", file=sys.stderr)
+sys.exit(0 if worst < 1e-4 and t != 1 else 1)
+PY
+CHECKS=$((CHECKS + 1))
 done_ok

@@ -65,6 +65,30 @@ TEST(Split, IsPerTaxonWithLabelsInSortedTaxonOrder) {
   EXPECT_NE(table.find("total (2 taxa)      12       2      14"), std::string::npos) << table;
 }
 
+TEST(Split, HeldOutTaxaLeaveTrainingAndValidationAndTheRestAreRenumbered) {
+  const Split all = split_image_set(fake_set({{"a", 5}, {"b", 10}, {"c", 5}, {"d", 5}}), 5, 4);
+  const Split s = hold_out_taxa(all, " d, b ,b");
+  EXPECT_EQ(s.classes, (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(s.holdout_classes, (std::vector<std::string>{"b", "d"}));
+  ASSERT_EQ(s.train.size(), 8U);
+  ASSERT_EQ(s.val.size(), 2U);
+  EXPECT_EQ(s.val[1].path, "/data/c/104.png");
+  EXPECT_EQ(s.val[1].label, 1);  // c was 2
+  // Every image of b (train and val) then of d, labelled by holdout_classes.
+  ASSERT_EQ(s.holdout.size(), 15U);
+  EXPECT_EQ(s.holdout[0].path, "/data/b/100.png");
+  EXPECT_EQ(s.holdout[0].label, 0);
+  EXPECT_EQ(s.holdout[14].label, 1);
+  EXPECT_EQ(hold_out_taxa(all, "").classes.size(), 4U);
+  try {
+    hold_out_taxa(all, "a,e");
+    FAIL() << "an unknown taxon was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("'e' is not a taxon"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(hold_out_taxa(all, "a,b,c"), ConfigError);  // one taxon left
+}
+
 TEST(Split, ManifestRoundTripsAndResolvesRelativePaths) {
   TempDir dir;
   Split s = split_image_set(fake_set({{"A", 6}, {"B, with comma", 5}}), 5, 4);
