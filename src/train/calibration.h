@@ -38,10 +38,16 @@ std::vector<float> softmax_at(const std::vector<float>& logits, int classes, dou
 double mean_nll(const std::vector<float>& logits, const std::vector<std::int64_t>& labels,
                 int classes, double t);
 
+// True when every image's label has the strictly largest logit: then the
+// likelihood grows without bound as t falls to 0, and no temperature is
+// the maximum-likelihood one.
+bool all_right(const std::vector<float>& logits, const std::vector<std::int64_t>& labels,
+               int classes);
+
 // The temperature in [0.01, 100] minimising mean_nll. The NLL is convex in
-// 1/t, so a golden-section search on log(1/t) finds it. When every image
-// is right with a wide margin the NLL keeps falling as t falls, and the
-// result is near the lower bound (where exp underflows and the NLL is 0).
+// 1/t, so a golden-section search on log(1/t) finds it. When all_right(),
+// it returns 1 (no scaling): the minimum would be t -> 0, which makes every
+// probability 1 and says nothing the validation images can support.
 double fit_temperature(const std::vector<float>& logits, const std::vector<std::int64_t>& labels,
                        int classes);
 

@@ -775,6 +775,11 @@ void Trainer::calibrate(const EvalResult& r, io::EvalRecord* e) const {
                   "calibration: temperature %.3f; expected calibration error %.4f -> %.4f",
                   e->temperature, e->ece_before, e->ece_after);
     log::info(line);
+    if (all_right(z, y, classes_)) {
+      log::info(
+          "calibration: every validation image is right, so the likelihood has no best "
+          "temperature (it grows as T falls to 0); T stays 1");
+    }
   }
 }
 

@@ -64,10 +64,16 @@ TEST(Calibration, SoftmaxAtTemperatureKeepsTheArgmaxAndFlattensAsTGrows) {
   const std::vector<float> hot = softmax_at(z, 3, 1000.0);
   EXPECT_NEAR(hot[0], 1.0 / 3, 1e-3);
   EXPECT_GT(hot[0], hot[1]);
-  // Every image right by a wide margin: the NLL falls as t falls, so the
-  // fit ends near the lower bound 0.01 (exp(-10 / t) underflows below
-  // t = 0.0134).
-  EXPECT_LT(fit_temperature({10.0F, 0.0F, 0.0F, 10.0F}, {0, 1}, 2), 0.014);
+  // Every image right: the NLL falls as t falls, without a minimum; the
+  // fit keeps t = 1 rather than run to the lower bound (where every
+  // probability would be 1).
+  EXPECT_TRUE(all_right({10.0F, 0.0F, 0.0F, 0.5F}, {0, 1}, 2));
+  EXPECT_DOUBLE_EQ(fit_temperature({10.0F, 0.0F, 0.0F, 0.5F}, {0, 1}, 2), 1.0);
+  // One image wrong (or tied) bounds it: a finite fit below 1 here.
+  EXPECT_FALSE(all_right({10.0F, 0.0F, 0.5F, 0.5F}, {0, 1}, 2));
+  const double t = fit_temperature({10.0F, 0.0F, 9.0F, 0.0F, 0.0F, 1.0F}, {0, 0, 0}, 2);
+  EXPECT_GT(t, 0.01);
+  EXPECT_NE(t, 1.0);
 }
 
 }  // namespace
