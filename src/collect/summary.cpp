@@ -10,6 +10,7 @@
 
 #include "core/config.h"
 #include "core/errors.h"
+#include "core/sha256.h"
 #include "core/table.h"
 #include "core/text.h"
 #include "data/taxonomy.h"
@@ -92,6 +93,95 @@ std::string pct(double x) {
 
 }  // namespace
 
+namespace {
+
+void describe_validation_set(const io::RunRecord& rec, RunSummary* r) {
+  const io::EvalRecord& e = rec.eval;
+  r->val_content_hashed = rec.val_sha256.size() == e.paths.size() && !e.paths.empty();
+  Sha256 h;
+  for (std::size_t i = 0; i < e.paths.size(); ++i) {
+    const auto label = static_cast<std::size_t>(e.labels[i]);
+    h.update(e.paths[i] + "\t" + (label < rec.classes.size() ? rec.classes[label] : "?"));
+    if (r->val_content_hashed) h.update("\t" + rec.val_sha256[i]);
+    h.update("\n");
+  }
+  r->val_set = h.hex();
+  r->correct.resize(e.predicted.size());
+  for (std::size_t i = 0; i < e.predicted.size(); ++i)
+    r->correct[i] = e.predicted[i] >= 0 && e.predicted[i] == e.labels[i];
+}
+
+double group_mean(const Group& g, double RunSummary::*field) {
+  double s = 0;
+  for (const auto& r : g.runs) s += r.*field;
+  return g.runs.empty() ? 0 : s / static_cast<double>(g.runs.size());
+}
+
+// Collection::paired: each validation set's groups against its best.
+void compare_with_best(Collection* c) {
+  std::map<std::string, std::vector<std::size_t>> by_set;
+  for (std::size_t g = 0; g < c->groups.size(); ++g) {
+    const Group& group = c->groups[g];
+    bool same = true;
+    for (const auto& r : group.runs) same = same && r.val_set == group.runs.front().val_set;
+    if (!same) {
+      c->paired_notes.push_back("group " + std::to_string(g + 1) +
+                                ": its runs were validated on different images; not compared");
+      continue;
+    }
+    by_set[group.runs.front().val_set].push_back(g);
+  }
+  for (const auto& [set, groups] : by_set) {
+    if (groups.size() < 2) continue;
+    std::size_t best = groups.front();
+    for (std::size_t g : groups) {
+      const double a = group_mean(c->groups[g], &RunSummary::accuracy);
+      const double b = group_mean(c->groups[best], &RunSummary::accuracy);
+      if (a > b || (a == b && group_mean(c->groups[g], &RunSummary::balanced_accuracy) >
+                                  group_mean(c->groups[best], &RunSummary::balanced_accuracy))) {
+        best = g;
+      }
+    }
+    for (std::size_t g : groups) {
+      if (g == best) continue;
+      std::size_t matched = 0;
+      for (const auto& r : c->groups[g].runs) {
+        for (const auto& top : c->groups[best].runs) {
+          if (top.seed != r.seed) continue;
+          c->paired.push_back({g, best, r.seed, mcnemar(top.correct, r.correct)});
+          ++matched;
+          break;
+        }
+      }
+      if (matched == 0) {
+        c->paired_notes.push_back("group " + std::to_string(g + 1) + " and the best, group " +
+                                  std::to_string(best + 1) +
+                                  ", have no seed in common; not compared");
+      }
+    }
+  }
+  if (by_set.size() > 1) {
+    c->paired_notes.push_back(std::to_string(by_set.size()) +
+                              " different validation sets: only groups on the same images are "
+                              "compared");
+  }
+}
+
+}  // namespace
+
+std::string verdict_against_best(const Collection& c, std::size_t group, double alpha) {
+  std::size_t below = 0;
+  std::size_t n = 0;
+  for (const auto& p : c.paired) {
+    if (p.group != group) continue;
+    ++n;
+    below += p.test.p_value < alpha ? 1 : 0;
+  }
+  if (n == 0) return "";
+  if (below == 0) return "indistinguishable";
+  return below == n ? "worse" : "mixed";
+}
+
 Collection collect_runs(const std::vector<std::string>& dirs, const std::string& taxonomy) {
   std::vector<std::string> files;
   for (const auto& d : dirs) {
@@ -144,6 +234,7 @@ Collection collect_runs(const std::vector<std::string>& dirs, const std::string&
         }
       }
     }
+    describe_validation_set(rec, &r);
     r.taxonomy = resolve_config_text(rec.config, f, {}).data.taxonomy;
     if (r.taxonomy.empty()) r.taxonomy = taxonomy;
     auto it = group_of.find(r.group_key);
@@ -157,6 +248,7 @@ Collection collect_runs(const std::vector<std::string>& dirs, const std::string&
     }
     out.groups[it->second].runs.push_back(r);
   }
+  compare_with_best(&out);
   // Higher taxonomic levels, from each run's confusion matrix.
   for (auto& g : out.groups) {
     const std::string& tax = g.runs.front().taxonomy;
@@ -212,6 +304,38 @@ std::string open_set_line(const Group& g) {
         mean_of(auc), sd_of(auc), 100 * mean_of(fpr));
   }
   return line + text::format(" (%zu of %zu runs record it)\n", share.size(), g.runs.size());
+}
+
+}  // namespace
+
+namespace {
+
+std::string paired_text(const Collection& c) {
+  if (c.paired.empty() && c.paired_notes.empty()) return "";
+  std::ostringstream os;
+  os << "\npaired comparison with the best group on the same validation images "
+        "(McNemar's exact test, seed-matched runs):\n";
+  for (std::size_t g = 0; g < c.groups.size(); ++g) {
+    const std::string verdict = verdict_against_best(c, g);
+    if (verdict.empty()) continue;
+    std::size_t best = 0;
+    std::vector<std::string> seeds;
+    for (const auto& p : c.paired) {
+      if (p.group != g) continue;
+      best = p.best;
+      seeds.push_back(text::format("seed %lld: %lld only the best right, %lld only this, p = %.4g",
+                                   p.seed, static_cast<long long>(p.test.a_only),
+                                   static_cast<long long>(p.test.b_only), p.test.p_value));
+    }
+    os << "  group " << g + 1 << " vs group " << best + 1 << ": " << text::join(seeds, "; ")
+       << " -> "
+       << (verdict == "indistinguishable" ? "indistinguishable from the best (p >= 0.05)"
+           : verdict == "worse"           ? "worse than the best (p < 0.05)"
+                                          : "mixed over seeds")
+       << "\n";
+  }
+  for (const auto& n : c.paired_notes) os << "  " << n << "\n";
+  return os.str();
 }
 
 }  // namespace
@@ -276,6 +400,7 @@ std::string format_tables(const Collection& c) {
     }
     os << open_set_line(g);
   }
+  os << paired_text(c);
   return os.str();
 }
 
@@ -365,8 +490,34 @@ void write_summary_h5(const Collection& c, const std::string& path,
     f.write(base + "/support", supports, {rn, cn});
     f.write(base + "/confusion", confusion, {rn, cn, cn});
     f.set_attr(base, "config", g.key);
+    f.set_attr(base, "validation_set", g.runs.front().val_set);
+    f.set_attr(base, "versus_best", verdict_against_best(c, gi));
     for (const auto& l : g.levels) f.write(base + "/level_accuracy/" + l.level, l.per_run);
   }
+  if (!c.paired.empty()) {
+    std::vector<std::int64_t> group;
+    std::vector<std::int64_t> best;
+    std::vector<std::int64_t> seed;
+    std::vector<std::int64_t> best_only;
+    std::vector<std::int64_t> group_only;
+    std::vector<double> p;
+    for (const auto& x : c.paired) {
+      group.push_back(static_cast<std::int64_t>(x.group + 1));
+      best.push_back(static_cast<std::int64_t>(x.best + 1));
+      seed.push_back(x.seed);
+      best_only.push_back(x.test.a_only);
+      group_only.push_back(x.test.b_only);
+      p.push_back(x.test.p_value);
+    }
+    f.write("paired/group", group);
+    f.write("paired/best", best);
+    f.write("paired/seed", seed);
+    f.write("paired/best_only", best_only);
+    f.write("paired/group_only", group_only);
+    f.write("paired/p_value", p);
+  }
+  std::vector<std::string> notes = c.paired_notes;
+  f.write("paired_notes", notes);
   if (extra) extra(f);
   f.commit();
 }

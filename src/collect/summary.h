@@ -12,6 +12,11 @@
 // prediction counts as right at genus level when the predicted species is
 // in the true species' genus, as the paper reported species, genus and
 // subfamily accuracy.
+//
+// Groups validated on the same images (the same paths, taxa and, for files
+// of schema 2, content hashes) are compared with the best of them, seed by
+// seed, by McNemar's exact test on per-image correctness: it says whether
+// a configuration is distinguishable from the best on this data.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "collect/paired.h"
 #include "io/hdf5.h"
 
 namespace midge::collect {
@@ -55,6 +61,13 @@ struct RunSummary {
   double accuracy_accepted = 0;
   double auroc = 0;
   double fpr_at_accept = 0;
+  // The validation images, for paired comparison: SHA-256 over one line
+  // "path<TAB>taxon<TAB>content sha256" per image, in order (older files
+  // without content hashes: path and taxon only, and val_content_hashed is
+  // false), and whether each was classified correctly.
+  std::string val_set;
+  bool val_content_hashed = false;
+  std::vector<bool> correct;
 };
 
 struct LevelAccuracy {
@@ -69,10 +82,29 @@ struct Group {
   std::vector<LevelAccuracy> levels;
 };
 
+// One seed-matched pair of runs: a group against the best group validated
+// on the same images (McNemar's exact test, collect/paired.h).
+struct Comparison {
+  std::size_t group = 0;  // index into Collection::groups
+  std::size_t best = 0;   // the best group of its validation set
+  long long seed = 0;
+  McNemar test;  // a_only: images only the best got right; b_only: only `group`
+};
+
 struct Collection {
   std::vector<Group> groups;
   std::vector<std::string> skipped;  // "path: reason"
+  // Every group against the best one (highest mean accuracy, then balanced
+  // accuracy) of the groups validated on the same images, run by run for
+  // each seed both have; groups on other images are not compared.
+  std::vector<Comparison> paired;
+  std::vector<std::string> paired_notes;  // why some pairs were not compared
 };
+
+// "indistinguishable" (p >= alpha for every seed), "worse" (p < alpha for
+// every seed), "mixed", or "" when `group` has no comparison (it is the
+// best, or was not compared).
+std::string verdict_against_best(const Collection& c, std::size_t group, double alpha = 0.05);
 
 // Scans `dirs`; `taxonomy` (optional) is used for runs without data.taxonomy.
 Collection collect_runs(const std::vector<std::string>& dirs, const std::string& taxonomy = "");

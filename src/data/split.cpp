@@ -1,11 +1,14 @@
 #include "data/split.h"
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "core/errors.h"
+#include "core/sha256.h"
 #include "core/table.h"
 #include "core/text.h"
 #include "io/atomic_file.h"
@@ -100,6 +103,25 @@ Split hold_out_taxa(const Split& split, const std::string& taxa) {
   // Taxon by taxon, as train and val are.
   std::stable_sort(out.holdout.begin(), out.holdout.end(),
                    [](const Sample& a, const Sample& b) { return a.label < b.label; });
+  return out;
+}
+
+std::vector<std::string> content_hashes(const std::vector<Sample>& samples, int threads) {
+  std::vector<std::string> out(samples.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i = next++; i < samples.size(); i = next++) {
+      try {
+        out[i] = sha256_file(samples[i].path);
+      } catch (const IoError&) {
+        out[i].clear();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < std::max(1, threads); ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
   return out;
 }
 

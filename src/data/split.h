@@ -47,6 +47,10 @@ Split split_image_set(const ImageSet& set, int every, int offset);
 // train on.
 Split hold_out_taxa(const Split& split, const std::string& taxa);
 
+// SHA-256 (hex) of each sample's file, in order, on `threads` threads; ""
+// for a file that cannot be read (the loader reports it when it is used).
+std::vector<std::string> content_hashes(const std::vector<Sample>& samples, int threads);
+
 // Writes path,taxon,split rows (train then val, paths absolute) atomically.
 void write_manifest(const Split& split, const std::string& path);
 

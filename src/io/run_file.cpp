@@ -115,10 +115,13 @@ void write_run_file(const std::string& path, const RunRecord& r) {
   f.write("split/train/labels", r.train_labels);
   f.write("split/val/paths", r.val_paths);
   f.write("split/val/labels", r.val_labels);
+  if (!r.train_sha256.empty()) f.write("split/train/sha256", r.train_sha256);
+  if (!r.val_sha256.empty()) f.write("split/val/sha256", r.val_sha256);
   if (!r.holdout_taxa.empty()) {
     f.write("split/holdout/taxa", r.holdout_taxa);
     f.write("split/holdout/paths", r.holdout_paths);
     f.write("split/holdout/labels", r.holdout_labels);
+    if (!r.holdout_sha256.empty()) f.write("split/holdout/sha256", r.holdout_sha256);
   }
   f.write("data/skipped", r.skipped);
   f.write("data/skipped_reasons", r.skipped_reasons);
@@ -189,10 +192,15 @@ RunRecord read_run_file(const std::string& path) {
   r.train_labels = f.read_int64s("split/train/labels");
   r.val_paths = f.read_strings("split/val/paths");
   r.val_labels = f.read_int64s("split/val/labels");
+  if (f.exists("split/train/sha256")) r.train_sha256 = f.read_strings("split/train/sha256");
+  if (f.exists("split/val/sha256")) r.val_sha256 = f.read_strings("split/val/sha256");
   if (f.exists("split/holdout/taxa")) {
     r.holdout_taxa = f.read_strings("split/holdout/taxa");
     r.holdout_paths = f.read_strings("split/holdout/paths");
     r.holdout_labels = f.read_int64s("split/holdout/labels");
+    if (f.exists("split/holdout/sha256")) {
+      r.holdout_sha256 = f.read_strings("split/holdout/sha256");
+    }
   }
   r.skipped = f.read_strings("data/skipped");
   r.skipped_reasons = f.read_strings("data/skipped_reasons");

@@ -130,6 +130,12 @@ struct RunRecord {
   std::vector<std::string> holdout_taxa;
   std::vector<std::string> holdout_paths;
   std::vector<std::int64_t> holdout_labels;
+  // SHA-256 (hex) of each image's file as training found it, same order
+  // as the paths ("" for one that could not be read); empty in files
+  // written before schema 2. `midge replay` checks them.
+  std::vector<std::string> train_sha256;
+  std::vector<std::string> val_sha256;
+  std::vector<std::string> holdout_sha256;
   std::vector<std::string> skipped;          // paths of unreadable images
   std::vector<std::string> skipped_reasons;  // same order
   // Training.

@@ -82,6 +82,15 @@ SweepSummary summarize_sweep(const std::vector<Trial>& trials, const collect::Co
       bal.push_back(r.balanced_accuracy);
     }
     if (p.trials.empty()) continue;
+    p.versus_best = collect::verdict_against_best(c, gi);
+    for (const auto& x : c.paired) {
+      if (x.group == gi) {
+        p.smallest_p = std::min(p.smallest_p, x.test.p_value);
+        p.largest_p = std::max(p.largest_p, x.test.p_value);
+      }
+      if (x.best == gi) p.versus_best = "best";
+    }
+    if (p.versus_best.empty()) p.versus_best = "not compared";
     p.accuracy_mean = mean(acc);
     p.accuracy_sd = sd(acc);
     p.balanced_mean = mean(bal);
@@ -147,6 +156,9 @@ void write_sweep_group(const SweepSummary& s, io::H5Node& f) {
   f.write("sweep/points/balanced_accuracy_mean", bal_mean);
   f.write("sweep/points/seeds", seeds);
   f.write("sweep/points/group", groups);
+  std::vector<std::string> versus;
+  for (const auto& p : s.points) versus.push_back(p.versus_best);
+  f.write("sweep/points/versus_best", versus);
   std::vector<std::string> ids;
   std::vector<std::int64_t> point;
   std::vector<std::int64_t> seed;
@@ -190,23 +202,36 @@ void write_sweep_group(const SweepSummary& s, io::H5Node& f) {
 
 void write_ranking_csv(const SweepSummary& s, const std::string& path) {
   std::string t = io::csv_line({"rank", "parameters", "seeds", "accuracy_mean", "accuracy_sd",
-                                "balanced_accuracy_mean", "trials"});
+                                "balanced_accuracy_mean", "trials", "versus_best"});
   for (std::size_t i = 0; i < s.points.size(); ++i) {
     const Point& p = s.points[i];
     std::vector<std::string> ids;
     for (std::size_t k : p.trials) ids.push_back(s.trials[k].id);
     t += io::csv_line({std::to_string(i + 1), p.parameters, std::to_string(p.trials.size()),
                        text::format("%.6f", p.accuracy_mean), text::format("%.6f", p.accuracy_sd),
-                       text::format("%.6f", p.balanced_mean), text::join(ids, " ")});
+                       text::format("%.6f", p.balanced_mean), text::join(ids, " "), p.versus_best});
   }
   io::write_file_atomic(path, t);
 }
+
+namespace {
+
+// "worse (p = 0.039)", or with several seeds "indistinguishable (p 0.07-0.6)".
+std::string versus_text(const Point& p) {
+  if (p.versus_best == "best" || p.versus_best == "not compared") return p.versus_best;
+  if (p.smallest_p == p.largest_p)
+    return text::format("%s (p = %.2g)", p.versus_best.c_str(), p.smallest_p);
+  return text::format("%s (p %.2g-%.2g)", p.versus_best.c_str(), p.smallest_p, p.largest_p);
+}
+
+}  // namespace
 
 std::string ranking_text(const SweepSummary& s) {
   TextTable points({{"rank"},
                     {"accuracy", 8},
                     {"sd", 6},
                     {"seeds"},
+                    {"vs best (McNemar)", 0, true},
                     {"trial accuracies (95% interval)", 0, true},
                     {"parameters", 0, true}});
   for (std::size_t i = 0; i < s.points.size(); ++i) {
@@ -218,10 +243,12 @@ std::string ranking_text(const SweepSummary& s) {
     }
     points.add_row({std::to_string(i + 1), text::format("%.4f", p.accuracy_mean),
                     text::format("%.4f", p.accuracy_sd), std::to_string(p.trials.size()),
-                    text::join(per_trial, "; "),
+                    versus_text(p), text::join(per_trial, "; "),
                     p.parameters.empty() ? "(base configuration)" : p.parameters});
   }
-  std::string out = "configurations by mean validation accuracy over seeds:\n" + points.str();
+  std::string out = "configurations by mean validation accuracy over seeds:\n" + points.str() +
+                    "(vs best: McNemar's exact test against the best on the same validation "
+                    "images, per seed; indistinguishable = p >= 0.05 for every seed)\n";
   if (!s.points.empty()) {
     TextTable taxa({{"taxon", 0, true}, {"accuracy", 8}, {"95% interval", 0, true}, {"images"}});
     for (std::size_t k = 0; k < s.taxa.size(); ++k) {

@@ -70,6 +70,7 @@ class Trainer {
   std::string path(const char* name) const { return (fs::path(out_) / name).string(); }
   int per_rank_batch() const;
   void setup();
+  void hash_images();
   void open_nccl();
   void choose_amp();
   void check_backend_available() const;
@@ -201,6 +202,19 @@ void Trainer::open_nccl() {
   }
 }
 
+// Content hashes of every image, for run.h5 (only rank 0 writes it): what
+// `midge replay` checks and `midge collect` compares validation sets by.
+void Trainer::hash_images() {
+  const Clock::time_point start = Clock::now();
+  const int threads = static_cast<int>(std::clamp<long long>(config_.data.workers, 1, 8));
+  record_.train_sha256 = data::content_hashes(split_.train, threads);
+  record_.val_sha256 = data::content_hashes(split_.val, threads);
+  record_.holdout_sha256 = data::content_hashes(split_.holdout, threads);
+  log::info(text::format("SHA-256 of %zu images in %.1f s",
+                         split_.train.size() + split_.val.size() + split_.holdout.size(),
+                         seconds_since(start)));
+}
+
 void Trainer::setup() {
   device_ = choose_device(config_.run, world_.local_rank(), world_.local_size());
   open_nccl();
@@ -237,6 +251,7 @@ void Trainer::setup() {
     record_.holdout_paths.push_back(s.path);
     record_.holdout_labels.push_back(s.label);
   }
+  if (rank0()) hash_images();
   state_.config = record_.config;
   state_.classes = split_.classes;
   state_.world_size = world_.size();

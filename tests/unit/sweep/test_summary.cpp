@@ -40,7 +40,14 @@ TEST(SweepSummary, ConfigurationsRankedByMeanOverSeeds) {
   c.groups[0].runs = {run("t1", 1, 2, 2), run("t2", 2, 3, 3)};  // 0.5, 0.75
   c.groups[1].classes = {"a", "b"};
   c.groups[1].runs = {run("t3", 1, 4, 3), run("t4", 2, 4, 4)};  // 0.875, 1.0
+  // As collect_runs would find on the same images: group 1 against the
+  // best, group 2, per seed (p 0.031 and 0.5).
+  c.paired = {{0, 1, 1, {6, 0, 0.03125}}, {0, 1, 2, {2, 0, 0.5}}};
   const SweepSummary s = summarize_sweep(trials, c);
+  EXPECT_EQ(s.points[0].versus_best, "best");
+  EXPECT_EQ(s.points[1].versus_best, "mixed");
+  EXPECT_DOUBLE_EQ(s.points[1].smallest_p, 0.03125);
+  EXPECT_DOUBLE_EQ(s.points[1].largest_p, 0.5);
   ASSERT_EQ(s.keys, std::vector<std::string>{"stage2.lr"});
   ASSERT_EQ(s.points.size(), 2U);
   EXPECT_EQ(s.points[0].parameters, "stage2.lr=0.001");
@@ -62,6 +69,7 @@ TEST(SweepSummary, ConfigurationsRankedByMeanOverSeeds) {
   const std::string text = ranking_text(s);
   EXPECT_NE(text.find("stage2.lr=0.001"), std::string::npos) << text;
   EXPECT_NE(text.find("0.9375"), std::string::npos) << text;
+  EXPECT_NE(text.find("mixed (p 0.031-0.5)"), std::string::npos) << text;
 }
 
 }  // namespace
