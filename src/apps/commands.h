@@ -12,6 +12,7 @@ int run_train(const std::vector<std::string>& args, distributed::Communicator& w
 int run_sweep(const std::vector<std::string>& args, distributed::Communicator& world);
 int run_predict(const std::vector<std::string>& args, distributed::Communicator& world);
 int run_gradcam(const std::vector<std::string>& args, distributed::Communicator& world);
+int run_replay(const std::vector<std::string>& args, distributed::Communicator& world);
 int run_collect(const std::vector<std::string>& args, distributed::Communicator& world);
 int run_options(const std::vector<std::string>& args, distributed::Communicator& world);
 

@@ -27,6 +27,8 @@ const Command kCommands[] = {
      midge::apps::run_split},
     {"train", "one two-stage fine-tuning run", midge::apps::run_train},
     {"sweep", "hyperparameter sweep over groups of ranks", midge::apps::run_sweep},
+    {"replay", "run a finished run again and check it is bitwise the same",
+     midge::apps::run_replay},
     {"collect", "per-taxon accuracy summary across runs", midge::apps::run_collect},
     {"gradcam", "Grad-CAM heatmaps for a model and images", midge::apps::run_gradcam},
     {"predict", "identify new specimens with a trained model", midge::apps::run_predict},

@@ -150,6 +150,28 @@ std::vector<std::string> H5Node::children(const std::string& path) const {
   return names;
 }
 
+H5Node::Kind H5Node::kind(const std::string& path) const {
+  if (!exists(path)) return Kind::kMissing;
+  const hid_t g = H5Gopen2(id_, path.c_str(), H5P_DEFAULT);
+  if (g >= 0) {
+    H5Gclose(g);
+    return Kind::kGroup;
+  }
+  const hid_t ds = H5Dopen2(id_, path.c_str(), H5P_DEFAULT);
+  if (ds < 0) return Kind::kOther;
+  Handle dataset(ds, H5Dclose);
+  Handle type(check_id(H5Dget_type(ds), "get_type " + where(path)), H5Tclose);
+  switch (H5Tget_class(type.get())) {
+    case H5T_STRING:
+      return Kind::kStrings;
+    case H5T_INTEGER:
+    case H5T_FLOAT:
+      return Kind::kNumbers;
+    default:
+      return Kind::kOther;
+  }
+}
+
 std::vector<std::uint64_t> H5Node::shape(const std::string& path) const {
   Handle ds(check_id(H5Dopen2(id_, path.c_str(), H5P_DEFAULT), "no dataset " + where(path)),
             H5Dclose);

@@ -63,6 +63,9 @@ class H5Node {
   std::vector<std::string> children(const std::string& path = "") const;
   // Dimensions of dataset `path`.
   std::vector<std::uint64_t> shape(const std::string& path) const;
+  // What `path` is; kMissing when nothing is there.
+  enum class Kind { kMissing, kGroup, kStrings, kNumbers, kOther };
+  Kind kind(const std::string& path) const;
 
   void write(const std::string& path, const std::vector<float>& v,
              const std::vector<std::uint64_t>& dims = {});

@@ -108,6 +108,7 @@ void write_run_file(const std::string& path, const RunRecord& r) {
   f.set_attr("", "host", r.host);
   f.set_attr("", "versions", r.versions);
   f.set_attr("", "amp", r.amp);
+  f.set_attr("", "device", r.device);
   f.set_attr("", "peak_rss_bytes", r.peak_rss_bytes);
   f.set_attr("", "peak_cuda_bytes", r.peak_cuda_bytes);
   f.write("classes", r.classes);
@@ -185,6 +186,7 @@ RunRecord read_run_file(const std::string& path) {
   r.host = f.attr_string("", "host");
   if (f.has_attr("", "versions")) r.versions = f.attr_string("", "versions");
   if (f.has_attr("", "amp")) r.amp = f.attr_string("", "amp");
+  if (f.has_attr("", "device")) r.device = f.attr_string("", "device");
   if (f.has_attr("", "peak_rss_bytes")) r.peak_rss_bytes = f.attr_int64("", "peak_rss_bytes");
   if (f.has_attr("", "peak_cuda_bytes")) r.peak_cuda_bytes = f.attr_int64("", "peak_cuda_bytes");
   r.classes = f.read_strings("classes");

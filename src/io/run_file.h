@@ -116,6 +116,7 @@ struct RunRecord {
   std::string host;
   std::string versions;  // "LibTorch 1.13.0; OpenCV 4.6.0; HDF5 1.10.8; MPI ..."
   std::string amp;       // the precision trained in: off|bf16|fp16 (run.amp resolved)
+  std::string device;    // rank 0's device: "cpu: <model> (N threads)" or "cuda:0 (...)"
   // High-water marks so far, maximum over ranks (train/progress.h).
   std::int64_t peak_rss_bytes = 0;
   std::int64_t peak_cuda_bytes = 0;  // 0 on CPU

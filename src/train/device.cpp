@@ -6,12 +6,33 @@
 #include <malloc.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <limits>
 #include <thread>
 
 #include "core/errors.h"
+#include "core/text.h"
+#include "train/precision.h"
 
 namespace midge::train {
+
+std::string hardware_description(const DeviceChoice& device) {
+  if (device.cuda) {
+    std::string what;
+    gpu_has_native_bf16(static_cast<int>(device.device.index()), &what);
+    return device.describe() + " (" + what + ")";
+  }
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  std::string model = "unknown CPU";
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) != 0) continue;
+    const auto colon = line.find(':');
+    if (colon != std::string::npos) model = text::trim(line.substr(colon + 1));
+    break;
+  }
+  return "cpu: " + model + " (" + std::to_string(device.threads) + " threads)";
+}
 
 std::string DeviceChoice::describe() const {
   return cuda ? "cuda:" + std::to_string(device.index())

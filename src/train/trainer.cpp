@@ -236,6 +236,7 @@ void Trainer::setup() {
       std::make_unique<data::Loader>(split_.val, classes_, loader_options(false, per_rank_batch()));
   choose_amp();
   scaler_ = LossScaler(amp_ == "fp16");
+  record_.device = hardware_description(device_);
 
   record_.classes = split_.classes;
   for (const auto& s : split_.train) {

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "core/errors.h"
 #include "io/hdf5.h"
 #include "io/run_file.h"
@@ -113,6 +115,63 @@ TEST(RunFile, EverySchemaPathIsWrittenAndReadBack) {
   EXPECT_DOUBLE_EQ(back.eval.balanced_accuracy, 0.5);
   EXPECT_EQ(back.gradcam.heatmaps, r.gradcam.heatmaps);
   EXPECT_EQ(back.gradcam.height, 2);
+}
+
+TEST(RunFile, HashesHeldOutTaxaAndOpenSetAreWrittenAndReadBack) {
+  testing::TempDir dir;
+  RunRecord r = example();
+  r.device = "cpu: Example CPU (2 threads)";
+  r.train_sha256 = {std::string(64, 'a'), std::string(64, 'b'), ""};
+  r.val_sha256 = {std::string(64, 'c'), std::string(64, 'd')};
+  r.holdout_taxa = {"Tanytarsus"};
+  r.holdout_paths = {"t/1.png"};
+  r.holdout_labels = {0};
+  r.holdout_sha256 = {std::string(64, 'e')};
+  r.eval.has_open_set = true;
+  r.eval.open_set.method = "energy";
+  r.eval.open_set.accept_rate = 0.9;
+  for (const char* m : {"msp", "energy"}) {
+    OpenSetScore s;
+    s.method = m;
+    s.threshold = s.method == "msp" ? 0.7 : 2.5;
+    s.accepted_share = 0.5;
+    s.accuracy_accepted = 1;
+    s.known = {3.0, std::nan("")};
+    s.has_holdout = true;
+    s.auroc = 0.75;
+    s.fpr_at_accept = 0.25;
+    s.holdout = {1.0};
+    r.eval.open_set.scores.push_back(s);
+  }
+  write_run_file(dir.str("run.h5"), r);
+  H5Reader f(dir.str("run.h5"));
+  EXPECT_EQ(f.attr_int64("", "schema_version"), 2);
+  // The chosen score's figures, also at the top of /eval/open_set.
+  EXPECT_DOUBLE_EQ(f.read_double("eval/open_set/threshold"), 2.5);
+  EXPECT_DOUBLE_EQ(f.read_double("eval/open_set/auroc"), 0.75);
+  const RunRecord back = read_run_file(dir.str("run.h5"));
+  EXPECT_EQ(back.device, r.device);
+  EXPECT_EQ(back.train_sha256, r.train_sha256);
+  EXPECT_EQ(back.val_sha256, r.val_sha256);
+  EXPECT_EQ(back.holdout_taxa, r.holdout_taxa);
+  EXPECT_EQ(back.holdout_paths, r.holdout_paths);
+  EXPECT_EQ(back.holdout_sha256, r.holdout_sha256);
+  ASSERT_TRUE(back.eval.has_open_set);
+  EXPECT_EQ(back.eval.open_set.method, "energy");
+  ASSERT_EQ(back.eval.open_set.scores.size(), 2U);
+  const OpenSetScore* chosen = back.eval.open_set.selected();
+  ASSERT_NE(chosen, nullptr);
+  EXPECT_DOUBLE_EQ(chosen->threshold, 2.5);
+  EXPECT_TRUE(std::isnan(chosen->known[1]));
+  EXPECT_EQ(chosen->holdout, std::vector<double>{1.0});
+  // Without them (as in a schema-1 file) they read as absent.
+  const RunRecord plain = [&] {
+    write_run_file(dir.str("plain.h5"), example());
+    return read_run_file(dir.str("plain.h5"));
+  }();
+  EXPECT_TRUE(plain.val_sha256.empty());
+  EXPECT_TRUE(plain.holdout_taxa.empty());
+  EXPECT_FALSE(plain.eval.has_open_set);
 }
 
 TEST(RunFile, HistoryOfAnOlderFileWithoutDataWaitReadsAsZeros) {
