@@ -97,18 +97,35 @@ namespace {
 
 void describe_validation_set(const io::RunRecord& rec, RunSummary* r) {
   const io::EvalRecord& e = rec.eval;
-  r->val_content_hashed = rec.val_sha256.size() == e.paths.size() && !e.paths.empty();
-  Sha256 h;
+  Sha256 names;
   for (std::size_t i = 0; i < e.paths.size(); ++i) {
     const auto label = static_cast<std::size_t>(e.labels[i]);
-    h.update(e.paths[i] + "\t" + (label < rec.classes.size() ? rec.classes[label] : "?"));
-    if (r->val_content_hashed) h.update("\t" + rec.val_sha256[i]);
-    h.update("\n");
+    names.update(e.paths[i] + "\t" + (label < rec.classes.size() ? rec.classes[label] : "?") +
+                 "\n");
   }
-  r->val_set = h.hex();
+  r->val_set = names.hex();
+  r->val_content.clear();
+  if (rec.val_sha256.size() == e.paths.size() && !e.paths.empty()) {
+    Sha256 content;
+    for (const auto& h : rec.val_sha256) content.update(h + "\n");
+    r->val_content = content.hex();
+  }
   r->correct.resize(e.predicted.size());
   for (std::size_t i = 0; i < e.predicted.size(); ++i)
     r->correct[i] = e.predicted[i] >= 0 && e.predicted[i] == e.labels[i];
+}
+
+// The content key of a group's runs: the one all its hashed runs share
+// ("" when none is hashed); false when they disagree or name other images.
+bool group_content(const Group& g, std::string* content) {
+  content->clear();
+  for (const auto& r : g.runs) {
+    if (r.val_set != g.runs.front().val_set) return false;
+    if (r.val_content.empty()) continue;
+    if (!content->empty() && *content != r.val_content) return false;
+    *content = r.val_content;
+  }
+  return true;
 }
 
 double group_mean(const Group& g, double RunSummary::*field) {
@@ -119,17 +136,31 @@ double group_mean(const Group& g, double RunSummary::*field) {
 
 // Collection::paired: each validation set's groups against its best.
 void compare_with_best(Collection* c) {
-  std::map<std::string, std::vector<std::size_t>> by_set;
+  // Groups on the same paths and taxa and, where recorded, the same image
+  // contents. A group of older runs without hashes joins the one set with
+  // its paths when there is exactly one, and stays apart when contents
+  // tell several apart (it cannot be placed).
+  std::map<std::string, std::map<std::string, std::vector<std::size_t>>> by_names;
   for (std::size_t g = 0; g < c->groups.size(); ++g) {
-    const Group& group = c->groups[g];
-    bool same = true;
-    for (const auto& r : group.runs) same = same && r.val_set == group.runs.front().val_set;
-    if (!same) {
+    std::string content;
+    if (!group_content(c->groups[g], &content)) {
       c->paired_notes.push_back("group " + std::to_string(g + 1) +
                                 ": its runs were validated on different images; not compared");
       continue;
     }
-    by_set[group.runs.front().val_set].push_back(g);
+    by_names[c->groups[g].runs.front().val_set][content].push_back(g);
+  }
+  std::map<std::string, std::vector<std::size_t>> by_set;
+  for (auto& [names, by_content] : by_names) {
+    auto unhashed = by_content.find("");
+    if (unhashed != by_content.end() && by_content.size() == 2) {
+      auto& other = by_content.begin()->first.empty() ? std::next(by_content.begin())->second
+                                                      : by_content.begin()->second;
+      other.insert(other.end(), unhashed->second.begin(), unhashed->second.end());
+      std::sort(other.begin(), other.end());
+      by_content.erase(unhashed);
+    }
+    for (auto& [content, groups] : by_content) by_set[names + content] = groups;
   }
   for (const auto& [set, groups] : by_set) {
     if (groups.size() < 2) continue;
@@ -170,16 +201,23 @@ void compare_with_best(Collection* c) {
 }  // namespace
 
 std::string verdict_against_best(const Collection& c, std::size_t group, double alpha) {
-  std::size_t below = 0;
+  std::size_t worse = 0;
+  std::size_t better = 0;
   std::size_t n = 0;
   for (const auto& p : c.paired) {
     if (p.group != group) continue;
     ++n;
-    below += p.test.p_value < alpha ? 1 : 0;
+    if (p.test.p_value >= alpha) continue;
+    // Significant either way: the best group is best by its mean over all
+    // its seeds, so on one seed the other may win.
+    if (p.test.a_only > p.test.b_only) ++worse;
+    if (p.test.b_only > p.test.a_only) ++better;
   }
   if (n == 0) return "";
-  if (below == 0) return "indistinguishable";
-  return below == n ? "worse" : "mixed";
+  if (worse == 0 && better == 0) return "indistinguishable";
+  if (worse == n) return "worse";
+  if (better == n) return "better";
+  return "mixed";
 }
 
 Collection collect_runs(const std::vector<std::string>& dirs, const std::string& taxonomy) {
@@ -331,7 +369,9 @@ std::string paired_text(const Collection& c) {
        << " -> "
        << (verdict == "indistinguishable" ? "indistinguishable from the best (p >= 0.05)"
            : verdict == "worse"           ? "worse than the best (p < 0.05)"
-                                          : "mixed over seeds")
+           : verdict == "better"
+               ? "better than the best on these seeds (p < 0.05; the best leads on its other seeds)"
+               : "mixed over seeds")
        << "\n";
   }
   for (const auto& n : c.paired_notes) os << "  " << n << "\n";
@@ -491,6 +531,7 @@ void write_summary_h5(const Collection& c, const std::string& path,
     f.write(base + "/confusion", confusion, {rn, cn, cn});
     f.set_attr(base, "config", g.key);
     f.set_attr(base, "validation_set", g.runs.front().val_set);
+    f.set_attr(base, "validation_content", g.runs.front().val_content);
     f.set_attr(base, "versus_best", verdict_against_best(c, gi));
     for (const auto& l : g.levels) f.write(base + "/level_accuracy/" + l.level, l.per_run);
   }

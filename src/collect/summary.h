@@ -62,11 +62,11 @@ struct RunSummary {
   double auroc = 0;
   double fpr_at_accept = 0;
   // The validation images, for paired comparison: SHA-256 over one line
-  // "path<TAB>taxon<TAB>content sha256" per image, in order (older files
-  // without content hashes: path and taxon only, and val_content_hashed is
-  // false), and whether each was classified correctly.
+  // "path<TAB>taxon" per image, in order (val_set), and over the images'
+  // content hashes (val_content; empty for files of schema 1, which record
+  // none); and whether each image was classified correctly.
   std::string val_set;
-  bool val_content_hashed = false;
+  std::string val_content;
   std::vector<bool> correct;
 };
 
@@ -101,9 +101,11 @@ struct Collection {
   std::vector<std::string> paired_notes;  // why some pairs were not compared
 };
 
-// "indistinguishable" (p >= alpha for every seed), "worse" (p < alpha for
-// every seed), "mixed", or "" when `group` has no comparison (it is the
-// best, or was not compared).
+// "indistinguishable" (p >= alpha for every seed), "worse" (p < alpha and
+// the best ahead for every seed), "better" (p < alpha and `group` ahead for
+// every seed: possible when the best leads on seeds `group` lacks),
+// "mixed", or "" when `group` has no comparison (it is the best, or was not
+// compared).
 std::string verdict_against_best(const Collection& c, std::size_t group, double alpha = 0.05);
 
 // Scans `dirs`; `taxonomy` (optional) is used for runs without data.taxonomy.

@@ -149,6 +149,7 @@ std::vector<Prediction> predict(const std::string& model_file,
     }
     for (std::size_t j = 0; j < p.index.size(); ++j) {
       Prediction& pr = out[p.index[j]];
+      pr.score = std::numeric_limits<double>::quiet_NaN();  // open_set = off: no score
       if (!scores.empty()) {
         pr.score = scores[j];
         pr.accepted = scores[j] >= m.meta.open_set_threshold;

@@ -27,7 +27,8 @@ struct Prediction {
   // Open set (train/open_set.h): the image's score under the model's
   // predict.open_set and whether it reaches the model's threshold; an image
   // below it is reported as an unknown taxon (taxa still lists the
-  // candidates). Always accepted when the model has open_set = off.
+  // candidates). Always accepted, score NaN, when the model has open_set =
+  // off.
   double score = 0;
   bool accepted = true;
 };

@@ -116,6 +116,11 @@ void write_run_file(const std::string& path, const RunRecord& r) {
   f.write("split/train/labels", r.train_labels);
   f.write("split/val/paths", r.val_paths);
   f.write("split/val/labels", r.val_labels);
+  if (!r.input_keys.empty()) {
+    f.write("inputs/keys", r.input_keys);
+    f.write("inputs/paths", r.input_paths);
+    f.write("inputs/sha256", r.input_sha256);
+  }
   if (!r.train_sha256.empty()) f.write("split/train/sha256", r.train_sha256);
   if (!r.val_sha256.empty()) f.write("split/val/sha256", r.val_sha256);
   if (!r.holdout_taxa.empty()) {
@@ -194,6 +199,13 @@ RunRecord read_run_file(const std::string& path) {
   r.train_labels = f.read_int64s("split/train/labels");
   r.val_paths = f.read_strings("split/val/paths");
   r.val_labels = f.read_int64s("split/val/labels");
+  r.schema_version = f.has_attr("", "schema_version") ? f.attr_int64("", "schema_version") : 1;
+  if (f.has_attr("", "midge_version")) r.midge_version = f.attr_string("", "midge_version");
+  if (f.exists("inputs/keys")) {
+    r.input_keys = f.read_strings("inputs/keys");
+    r.input_paths = f.read_strings("inputs/paths");
+    r.input_sha256 = f.read_strings("inputs/sha256");
+  }
   if (f.exists("split/train/sha256")) r.train_sha256 = f.read_strings("split/train/sha256");
   if (f.exists("split/val/sha256")) r.val_sha256 = f.read_strings("split/val/sha256");
   if (f.exists("split/holdout/taxa")) {

@@ -117,6 +117,9 @@ struct RunRecord {
   std::string versions;  // "LibTorch 1.13.0; OpenCV 4.6.0; HDF5 1.10.8; MPI ..."
   std::string amp;       // the precision trained in: off|bf16|fp16 (run.amp resolved)
   std::string device;    // rank 0's device: "cpu: <model> (N threads)" or "cuda:0 (...)"
+  // As read back (writing always stamps kRunSchemaVersion and this build).
+  std::int64_t schema_version = kRunSchemaVersion;
+  std::string midge_version;
   // High-water marks so far, maximum over ranks (train/progress.h).
   std::int64_t peak_rss_bytes = 0;
   std::int64_t peak_cuda_bytes = 0;  // 0 on CPU
@@ -137,6 +140,11 @@ struct RunRecord {
   std::vector<std::string> train_sha256;
   std::vector<std::string> val_sha256;
   std::vector<std::string> holdout_sha256;
+  // Other files the run read (data.manifest, data.taxonomy,
+  // model.pretrained when set): configuration key, path and SHA-256.
+  std::vector<std::string> input_keys;
+  std::vector<std::string> input_paths;
+  std::vector<std::string> input_sha256;
   std::vector<std::string> skipped;          // paths of unreadable images
   std::vector<std::string> skipped_reasons;  // same order
   // Training.

@@ -95,7 +95,7 @@ bool all_right(const std::vector<float>& logits, const std::vector<std::int64_t>
     const float* z = logits.data() + i * c;
     const auto y = static_cast<std::size_t>(labels[i]);
     for (std::size_t k = 0; k < c; ++k)
-      if (k != y && z[k] >= z[y]) return false;
+      if (k != y && z[k] > z[y]) return false;
   }
   return true;
 }

@@ -38,9 +38,9 @@ std::vector<float> softmax_at(const std::vector<float>& logits, int classes, dou
 double mean_nll(const std::vector<float>& logits, const std::vector<std::int64_t>& labels,
                 int classes, double t);
 
-// True when every image's label has the strictly largest logit: then the
-// likelihood grows without bound as t falls to 0, and no temperature is
-// the maximum-likelihood one.
+// True when no image has a wrong logit above its label's (ties allowed):
+// then the likelihood only grows as t falls to 0 (to 1 / the number tied
+// at the top), and no temperature is the maximum-likelihood one.
 bool all_right(const std::vector<float>& logits, const std::vector<std::int64_t>& labels,
                int classes);
 

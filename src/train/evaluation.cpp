@@ -12,8 +12,8 @@ namespace midge::train {
 
 EvalResult evaluate(model::ResNet& net, data::Loader& loader, const DeviceChoice& device,
                     const std::string& amp, distributed::Communicator& world, int classes,
-                    std::size_t rows, bool collect) {
-  average_batchnorm(world, net);
+                    std::size_t rows, bool collect, bool average) {
+  if (average) average_batchnorm(world, net);
   net->eval();
   torch::NoGradGuard no_grad;
   EvalResult r;

@@ -34,9 +34,12 @@ struct EvalResult {
 
 // `rows` = the number of samples of `loader` (all ranks together).
 // `collect` = also gather per-image probabilities and predictions.
+// `average_batchnorm` = false skips the averaging of BatchNorm statistics
+// when the network was just evaluated (averaging equal values again could
+// move them by an ulp with a rank count that is not a power of two).
 EvalResult evaluate(model::ResNet& net, data::Loader& loader, const DeviceChoice& device,
                     const std::string& amp, distributed::Communicator& world, int classes,
-                    std::size_t rows, bool collect);
+                    std::size_t rows, bool collect, bool average_batchnorm = true);
 
 // The table printed at the end of `midge train`: support, accuracy
 // (recall), precision and F1 per taxon, then overall and balanced accuracy.

@@ -31,6 +31,7 @@ std::vector<std::string> check_images(const io::RunRecord& rec, std::size_t* che
   add(rec.train_paths, rec.train_sha256);
   add(rec.val_paths, rec.val_sha256);
   add(rec.holdout_paths, rec.holdout_sha256);
+  add(rec.input_paths, rec.input_sha256);
   const std::vector<std::string> now = data::content_hashes(samples, 4);
   std::vector<std::string> changed;
   for (std::size_t i = 0; i < samples.size(); ++i) {
@@ -53,9 +54,13 @@ std::vector<std::string> check_images(const io::RunRecord& rec, std::size_t* che
 std::vector<std::string> setting_differences(const io::RunRecord& a, const io::RunRecord& b,
                                              const Config& config, bool images_changed) {
   std::vector<std::string> out;
+  if (a.midge_version != b.midge_version) {
+    out.push_back("midge version: " + a.midge_version + " then, " + b.midge_version +
+                  " now (its computations may have changed)");
+  }
   if (a.versions != b.versions)
     out.push_back("library versions: '" + a.versions + "' then, '" + b.versions + "' now");
-  if (a.device != b.device)
+  if (!a.device.empty() && a.device != b.device)
     out.push_back("hardware: '" + a.device + "' then, '" + b.device + "' now");
   if (a.amp != b.amp) out.push_back("precision: " + a.amp + " then, " + b.amp + " now");
   if (a.world_size != b.world_size) {
@@ -85,6 +90,10 @@ ReplayReport replay_run(const std::string& run_dir, const std::string& out,
   const std::string original = (fs::path(run_dir) / "run.h5").string();
   if (!fs::is_regular_file(original)) throw UsageError("midge replay: no run.h5 in " + run_dir);
   const io::RunRecord rec = io::read_run_file(original);
+  const std::string original_model = (fs::path(run_dir) / "model.h5").string();
+  if (!fs::is_regular_file(original_model)) {
+    throw UsageError("midge replay: no model.h5 in " + run_dir + " to compare the weights with");
+  }
   if (rec.status != "complete") {
     throw UsageError("midge replay: " + original + " is " + rec.status +
                      ", not complete; replay compares finished runs");
@@ -116,8 +125,15 @@ ReplayReport replay_run(const std::string& run_dir, const std::string& out,
     }
     world.broadcast(&changed, 1, 0);
     if (world.rank() == 0) {
-      text += text::format("images: %zu checked against their recorded SHA-256, %zu changed\n",
-                           report.images_checked, report.changed_images.size());
+      const std::size_t inputs = rec.input_paths.size();
+      text += text::format("images: %zu checked against their recorded SHA-256%s, %zu changed\n",
+                           report.images_checked - inputs,
+                           inputs > 0 ? text::format(" (and %zu input files of data.manifest, "
+                                                     "data.taxonomy, model.pretrained)",
+                                                     inputs)
+                                            .c_str()
+                                      : "",
+                           report.changed_images.size());
       text += bullet_list(report.changed_images);
     }
     if (changed > 0 && !options.force) {
@@ -133,17 +149,30 @@ ReplayReport replay_run(const std::string& run_dir, const std::string& out,
   if (result.interrupted)
     throw TrainError(
         "midge replay: stopped on request before the end; run it again with a new --out");
-  const io::RunRecord now = io::read_run_file(result.run_file);
   if (world.rank() == 0) {
+    const io::RunRecord now = io::read_run_file(result.run_file);
     const std::vector<std::string> timing = {"seconds", "images_per_second", "data_wait_seconds"};
     const io::FileComparison runs = io::compare_h5(
         original, result.run_file,
         {"classes", "split", "stage1/history", "stage2/history", "eval", "gradcam"}, timing);
     const io::FileComparison models =
-        io::compare_h5((fs::path(run_dir) / "model.h5").string(), result.model_file, {"weights"});
+        io::compare_h5(original_model, result.model_file, {"weights"});
     report.datasets_compared = runs.compared + models.compared;
-    for (const auto& d : runs.differences)
+    // An original of an older schema lacks what this version adds; that is
+    // no difference in the results.
+    std::size_t newer = 0;
+    for (const auto& d : runs.differences) {
+      if (rec.schema_version < io::kRunSchemaVersion && d.what == "only in the replay") {
+        ++newer;
+        continue;
+      }
       report.differences.push_back("run.h5:" + d.path + ": " + d.what);
+    }
+    if (newer > 0) {
+      text += text::format(
+          "the original is of schema %lld: %zu datasets this version adds were not compared\n",
+          static_cast<long long>(rec.schema_version), newer);
+    }
     for (const auto& d : models.differences)
       report.differences.push_back("model.h5:" + d.path + ": " + d.what);
     report.equal = report.differences.empty();

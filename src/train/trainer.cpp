@@ -12,6 +12,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/random.h"
+#include "core/sha256.h"
 #include "core/stop_request.h"
 #include "core/text.h"
 #include "data/image_set.h"
@@ -113,6 +114,7 @@ class Trainer {
   model::ResNet net_{nullptr};
   std::unique_ptr<data::Loader> eval_loader_;
   std::unique_ptr<data::Loader> train_loader_;
+  std::unique_ptr<data::Loader> holdout_loader_;  // held-out taxa, at the end only
   int loader_stage_ = 0;
   LossScaler scaler_{false};  // fp16 loss scale, kept across epochs and stages
   std::string amp_;           // run.amp resolved: off|bf16|fp16 (choose_amp)
@@ -210,6 +212,19 @@ void Trainer::hash_images() {
   record_.train_sha256 = data::content_hashes(split_.train, threads);
   record_.val_sha256 = data::content_hashes(split_.val, threads);
   record_.holdout_sha256 = data::content_hashes(split_.holdout, threads);
+  record_.input_keys.clear();
+  record_.input_paths.clear();
+  record_.input_sha256.clear();
+  const std::pair<const char*, const std::string*> inputs[] = {
+      {"data.manifest", &config_.data.manifest},
+      {"data.taxonomy", &config_.data.taxonomy},
+      {"model.pretrained", &config_.model.pretrained}};
+  for (const auto& [key, value] : inputs) {
+    if (value->empty() || *value == "none") continue;
+    record_.input_keys.emplace_back(key);
+    record_.input_paths.push_back(*value);
+    record_.input_sha256.push_back(sha256_file(*value));
+  }
   log::info(text::format("SHA-256 of %zu images in %.1f s",
                          split_.train.size() + split_.val.size() + split_.holdout.size(),
                          seconds_since(start)));
@@ -514,7 +529,7 @@ void Trainer::write_run() {
   if (!rank0()) return;
   record_.skipped.clear();
   record_.skipped_reasons.clear();
-  for (auto* loader : {train_loader_.get(), eval_loader_.get()}) {
+  for (auto* loader : {train_loader_.get(), eval_loader_.get(), holdout_loader_.get()}) {
     if (loader == nullptr) continue;
     for (const auto& s : loader->skipped()) {
       record_.skipped.push_back(s.path);
@@ -793,8 +808,8 @@ void Trainer::calibrate(const EvalResult& r, io::EvalRecord* e) const {
     log::info(line);
     if (all_right(z, y, classes_)) {
       log::info(
-          "calibration: every validation image is right, so the likelihood has no best "
-          "temperature (it grows as T falls to 0); T stays 1");
+          "calibration: every validation image is right (or tied at the top), so the likelihood "
+          "has no best temperature (it grows as T falls to 0); T stays 1");
     }
   }
 }
@@ -803,12 +818,17 @@ void Trainer::evaluate_open_set(const EvalResult& r, io::EvalRecord* e) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   // Logits of the held-out taxa's images, through the validation path (the
   // label is a placeholder: none of the trained taxa is right).
+  // An unreadable held-out image costs only its row (NaN), never the run:
+  // no bad-image limit, and it is listed in /data/skipped (write_run).
   EvalResult h;
   if (!split_.holdout.empty()) {
     std::vector<data::Sample> samples = split_.holdout;
     for (auto& s : samples) s.label = 0;
-    data::Loader loader(samples, classes_, loader_options(false, per_rank_batch()));
-    h = evaluate(net_, loader, device_, amp_, world_, classes_, samples.size(), true);
+    data::LoaderOptions o = loader_options(false, per_rank_batch());
+    o.max_bad_fraction = 1.0;
+    holdout_loader_ = std::make_unique<data::Loader>(samples, classes_, o);
+    h = evaluate(net_, *holdout_loader_, device_, amp_, world_, classes_, samples.size(), true,
+                 false);
   }
   // Scores of the images that were read; NaN in the per-image rows for the rest.
   auto score_rows = [&](const EvalResult& x, const std::string& method, std::vector<double>* read) {

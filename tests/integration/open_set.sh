@@ -92,6 +92,26 @@ CHECKS=$((CHECKS + 1))
 # The CSV says the same.
 head -1 pred.csv | grep -qx "path,rank,taxon,probability,error,accepted,score" || fail "CSV header"
 CHECKS=$((CHECKS + 1))
+# An unreadable held-out image (1 of 81: over data.max_bad_fraction 0.01)
+# costs only its row: the run completes, lists it in /data/skipped, and its
+# score is NaN.
+cp -r S B
+echo "not an image" >"B/$held/zz_broken.png"
+run "$MIDGE" train --set data.root=B --set data.image_size=32 --set model.arch=resnet18 \
+  --set stage1.epochs=1 --set stage2.epochs=0 --set gradcam.max_images=0 \
+  --set data.holdout_taxa=$held --out broken
+expect_rc 0 "a broken held-out image"
+/usr/bin/python3 - broken/run.h5 "B/$held/zz_broken.png" <<'PY' || fail "the broken held-out image's row"
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r") as f:
+    assert f.attrs["status"] == "complete"
+    assert sys.argv[2] in [p.decode() for p in f["data/skipped"][:]]
+    paths = [p.decode() for p in f["split/holdout/paths"][:]]
+    scores = f["eval/open_set/msp/holdout_scores"][:]
+    assert np.isnan(scores[paths.index(sys.argv[2])]) and np.isfinite(scores).sum() == 80
+    assert f["split/holdout/sha256"][paths.index(sys.argv[2])].decode() != ""
+PY
+CHECKS=$((CHECKS + 1))
 # A taxon that is not in the data is named.
 run "$MIDGE" train --set data.root=S --set data.holdout_taxa=Nonexistium --set stage1.epochs=1 \
   --set stage2.epochs=0 --out bad

@@ -13,7 +13,8 @@ H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
 "$MIDGE" synth --out T --classes 3 --per-class 15 --size 48 --seed 9 >/dev/null || fail "synth T"
 train=(--set data.root=S --set data.image_size=32 --set model.arch=resnet18 --set stage1.epochs=1
   --set stage2.epochs=2 --set stage1.batch_size=8 --set stage2.batch_size=8
-  --set run.deterministic=true --set gradcam.max_images=4 --set data.workers=2 --set run.threads=1)
+  --set run.deterministic=true --set gradcam.max_images=4 --set data.workers=2 --set run.threads=1
+  --set data.taxonomy=S/taxonomy.csv)
 run "$MIDGE" train "${train[@]}" --out r1
 expect_rc 0 "train"
 [ "$($H5 get r1/run.h5 split/val/sha256 | wc -w)" -eq 9 ] || fail "run.h5 lacks the validation images' SHA-256"
@@ -24,7 +25,7 @@ CHECKS=$((CHECKS + 2))
 
 run "$MIDGE" replay r1 --out p1
 expect_rc 0 "replay on the same rank count"
-expect_out "images: 45 checked against their recorded SHA-256, 0 changed"
+expect_out "images: 45 checked against their recorded SHA-256 (and 1 input files of data.manifest, data.taxonomy, model.pretrained), 0 changed"
 expect_out "bitwise equal: all "
 grep -q "bitwise equal" p1/replay.txt || fail "no p1/replay.txt"
 $H5 same r1/run.h5 p1/run.h5 eval/probabilities eval/confusion stage2/history/val_loss \
@@ -48,6 +49,26 @@ run "$MIDGE" replay r1 --out p1
 expect_rc 2 "replay into a folder with a run"
 expect_err "already holds a run"
 
+# A run.h5 of schema 1: no hashes, open set, calibration or device. Its
+# replay checks no images, compares what the old file has, and is equal.
+cp -r r1 old
+/usr/bin/python3 - old/run.h5 <<'PY' || fail "making a schema-1 file"
+import sys, h5py
+with h5py.File(sys.argv[1], "r+") as f:
+    for p in ("split/train/sha256", "split/val/sha256", "inputs", "eval/open_set", "eval/calibration"):
+        del f[p]
+    f.attrs["schema_version"] = 1
+    del f.attrs["device"]
+PY
+run "$MIDGE" collect old r1 --out sum.h5
+expect_rc 0 "collect of a schema-1 and a schema-2 run"
+expect_out "1 of 2 runs record it"
+run "$MIDGE" replay old --out p5
+expect_rc 0 "replay of a schema-1 run"
+expect_out "images: not checked (this run.h5 records no image hashes"
+expect_out "the original is of schema 1:"
+expect_out "bitwise equal: all "
+
 # One image's pixels change (another synthetic image copied over it).
 victim=$($H5 get r1/run.h5 split/val/paths | awk '{print $2}')
 cp "$(ls T/*/*.png | sed -n 5p)" "$victim"
@@ -64,20 +85,10 @@ expect_out "$victim: content changed"
 expect_out "NOT bitwise equal"
 expect_out "images changed since the run trained"
 
-# A run.h5 of schema 1: no hashes, open set or calibration.
-cp -r r1 old
-/usr/bin/python3 - old/run.h5 <<'PY' || fail "making a schema-1 file"
-import sys, h5py
-with h5py.File(sys.argv[1], "r+") as f:
-    for p in ("split/train/sha256", "split/val/sha256", "eval/open_set", "eval/calibration"):
-        del f[p]
-    f.attrs["schema_version"] = 1
-    del f.attrs["device"]
-PY
-run "$MIDGE" collect old r1 --out sum.h5
-expect_rc 0 "collect of a schema-1 and a schema-2 run"
-expect_out "1 of 2 runs record it"
-run "$MIDGE" replay old --out p5
-expect_out "images: not checked (this run.h5 records no image hashes"
-expect_out "NOT bitwise equal"  # the victim image still differs
+# Another input file of the run changes: named too.
+echo "Extra_taxon,Extra,Extrinae" >>S/taxonomy.csv
+run "$MIDGE" replay r2 --out p6
+expect_rc 1 "replay after data.taxonomy changed"
+expect_out "S/taxonomy.csv: content changed"
+
 done_ok

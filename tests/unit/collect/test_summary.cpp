@@ -36,7 +36,7 @@ TEST(Collect, HigherLevelAccuracyFromTheSpeciesConfusionMatrix) {
 // A complete run.h5 of 10 validation images of taxa a (0-4) and b (5-9)
 // whose per-image correctness is `right` ('1' right, '0' wrong).
 void write_run(const std::string& path, double dropout, long long seed, const std::string& right,
-               const std::string& changed_hash = "") {
+               const std::string& changed_hash = "", bool schema1 = false) {
   io::RunRecord r;
   r.config = "[data]\nroot = /data\n[model]\ndropout = " + std::to_string(dropout) +
              "\n[run]\nseed = " + std::to_string(seed) + "\n";
@@ -56,6 +56,7 @@ void write_run(const std::string& path, double dropout, long long seed, const st
     r.eval.confusion[static_cast<std::size_t>(label * 2 + predicted)] += 1;
     correct += predicted == label ? 1 : 0;
   }
+  if (schema1) r.val_sha256.clear();
   r.eval.paths = r.val_paths;
   r.eval.labels = r.val_labels;
   r.eval.predicted.clear();
@@ -91,16 +92,37 @@ TEST(Collect, GroupsOnTheSameImagesAreComparedWithTheBestSeedBySeed) {
   EXPECT_NEAR(x.test.p_value, 0.125, 1e-12);
   EXPECT_EQ(verdict_against_best(c, 1), "indistinguishable");
   EXPECT_EQ(verdict_against_best(c, 1, 0.2), "worse");
+  // Significant the other way round (the group ahead on its seed) is not
+  // "worse".
+  Collection flipped = c;
+  std::swap(flipped.paired[0].test.a_only, flipped.paired[0].test.b_only);
+  EXPECT_EQ(verdict_against_best(flipped, 1, 0.2), "better");
+  flipped.paired.push_back(c.paired[0]);
+  EXPECT_EQ(verdict_against_best(flipped, 1, 0.2), "mixed");
   EXPECT_EQ(verdict_against_best(c, 0), "");
   EXPECT_EQ(verdict_against_best(c, 2), "");
-  EXPECT_NE(c.groups[0].runs[0].val_set, c.groups[2].runs[0].val_set);
-  EXPECT_TRUE(c.groups[2].runs[0].val_content_hashed);
+  EXPECT_EQ(c.groups[0].runs[0].val_set, c.groups[2].runs[0].val_set);  // same paths
+  EXPECT_NE(c.groups[0].runs[0].val_content, c.groups[2].runs[0].val_content);
   const std::string text = format_tables(c);
   EXPECT_NE(text.find("group 2 vs group 1: seed 1: 6 only the best right, 1 only this, p = 0.125 "
                       "-> indistinguishable from the best"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("2 different validation sets"), std::string::npos) << text;
+}
+
+TEST(Collect, RunsWithoutImageHashesAreComparedByPathsAndTaxa) {
+  // A run of schema 1 (no hashes) on the same paths and taxa as a hashed
+  // one is compared with it.
+  testing::TempDir dir;
+  write_run(dir.str("a1/run.h5"), 0.5, 1, "1111111111");
+  write_run(dir.str("b1/run.h5"), 0.2, 1, "0000011111", "", true);
+  const Collection c = collect_runs({dir.str()});
+  ASSERT_EQ(c.groups.size(), 2U);
+  EXPECT_TRUE(c.groups[1].runs[0].val_content.empty());
+  ASSERT_EQ(c.paired.size(), 1U);
+  EXPECT_EQ(c.paired[0].test.a_only, 5);
+  EXPECT_EQ(verdict_against_best(c, 1), "indistinguishable");  // p = 0.0625
 }
 
 }  // namespace

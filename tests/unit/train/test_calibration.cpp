@@ -69,8 +69,11 @@ TEST(Calibration, SoftmaxAtTemperatureKeepsTheArgmaxAndFlattensAsTGrows) {
   // probability would be 1).
   EXPECT_TRUE(all_right({10.0F, 0.0F, 0.0F, 0.5F}, {0, 1}, 2));
   EXPECT_DOUBLE_EQ(fit_temperature({10.0F, 0.0F, 0.0F, 0.5F}, {0, 1}, 2), 1.0);
-  // One image wrong (or tied) bounds it: a finite fit below 1 here.
-  EXPECT_FALSE(all_right({10.0F, 0.0F, 0.5F, 0.5F}, {0, 1}, 2));
+  // A tie at the top does not bound it either (its likelihood tends to
+  // 1/2); one image wrong does: a finite fit below 1 here.
+  EXPECT_TRUE(all_right({10.0F, 0.0F, 0.5F, 0.5F}, {0, 1}, 2));
+  EXPECT_DOUBLE_EQ(fit_temperature({10.0F, 0.0F, 0.5F, 0.5F}, {0, 1}, 2), 1.0);
+  EXPECT_FALSE(all_right({10.0F, 0.0F, 0.5F, 0.4F}, {0, 1}, 2));
   const double t = fit_temperature({10.0F, 0.0F, 9.0F, 0.0F, 0.0F, 1.0F}, {0, 0, 0}, 2);
   EXPECT_GT(t, 0.01);
   EXPECT_NE(t, 1.0);
