@@ -16,11 +16,34 @@
 
 namespace midge::train {
 
+namespace {
+
+// The GPU's name from the CUDA driver LibTorch already loaded (no CUDA
+// headers, so CPU builds compile this too); empty when it is not there.
+std::string gpu_name(int ordinal) {
+  void* driver = ::dlopen("libcuda.so.1", RTLD_LAZY | RTLD_NOLOAD);
+  if (driver == nullptr) return "";
+  using DeviceGet = int (*)(int*, int);
+  using DeviceGetName = int (*)(char*, int, int);
+  const auto get = reinterpret_cast<DeviceGet>(::dlsym(driver, "cuDeviceGet"));
+  const auto get_name = reinterpret_cast<DeviceGetName>(::dlsym(driver, "cuDeviceGetName"));
+  char name[256] = {0};
+  int handle = 0;
+  const bool ok = get != nullptr && get_name != nullptr && get(&handle, ordinal) == 0 &&
+                  get_name(name, sizeof(name) - 1, handle) == 0;
+  ::dlclose(driver);
+  return ok ? std::string(name) : std::string();
+}
+
+}  // namespace
+
 std::string hardware_description(const DeviceChoice& device) {
   if (device.cuda) {
+    const int index = static_cast<int>(device.device.index());
     std::string what;
-    gpu_has_native_bf16(static_cast<int>(device.device.index()), &what);
-    return device.describe() + " (" + what + ")";
+    gpu_has_native_bf16(index, &what);
+    const std::string name = gpu_name(index);
+    return device.describe() + " (" + (name.empty() ? "" : name + ", ") + what + ")";
   }
   std::ifstream in("/proc/cpuinfo");
   std::string line;

@@ -29,7 +29,7 @@ DeviceChoice choose_device(const RunConfig& run, int local_rank, int local_size)
 
 // The hardware for run.h5's `device`, so a replay can say it ran
 // elsewhere: "cpu: <model name from /proc/cpuinfo> (N threads)" or "cuda:K
-// (compute capability X.Y)".
+// (<GPU name>, compute capability X.Y)".
 std::string hardware_description(const DeviceChoice& device);
 
 // Batch buffers for the loader: page-locked on CUDA (fast, asynchronous
