@@ -370,7 +370,8 @@ std::string paired_text(const Collection& c) {
        << (verdict == "indistinguishable" ? "indistinguishable from the best (p >= 0.05)"
            : verdict == "worse"           ? "worse than the best (p < 0.05)"
            : verdict == "better"
-               ? "better than the best on these seeds (p < 0.05; the best leads on its other seeds)"
+               ? "better than the best on these seeds (p < 0.05; the best ranks higher by its "
+                 "mean over all its seeds)"
                : "mixed over seeds")
        << "\n";
   }
@@ -531,7 +532,8 @@ void write_summary_h5(const Collection& c, const std::string& path,
     f.write(base + "/confusion", confusion, {rn, cn, cn});
     f.set_attr(base, "config", g.key);
     f.set_attr(base, "validation_set", g.runs.front().val_set);
-    f.set_attr(base, "validation_content", g.runs.front().val_content);
+    std::string content;
+    f.set_attr(base, "validation_content", group_content(g, &content) ? content : std::string());
     f.set_attr(base, "versus_best", verdict_against_best(c, gi));
     for (const auto& l : g.levels) f.write(base + "/level_accuracy/" + l.level, l.per_run);
   }

@@ -35,7 +35,7 @@ struct Point {
   std::int64_t group = 0;  // its /groups/<n> in summary.h5
   // Against the best point on the same validation images, by McNemar's
   // exact test per seed (collect::verdict_against_best): "best",
-  // "indistinguishable", "worse", "mixed", or "not compared".
+  // "indistinguishable", "worse", "better", "mixed", or "not compared".
   std::string versus_best;
   double smallest_p = 1;  // over its seeds' tests (1 and 0 when not compared)
   double largest_p = 0;

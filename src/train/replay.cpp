@@ -72,7 +72,7 @@ std::vector<std::string> setting_differences(const io::RunRecord& a, const io::R
     out.push_back(
         "run.deterministic = false: LibTorch may pick kernels whose sums vary from run to run");
   }
-  if (images_changed) out.push_back("images changed since the run trained (listed above)");
+  if (images_changed) out.push_back("files changed since the run trained (listed above)");
   return out;
 }
 
@@ -90,13 +90,13 @@ ReplayReport replay_run(const std::string& run_dir, const std::string& out,
   const std::string original = (fs::path(run_dir) / "run.h5").string();
   if (!fs::is_regular_file(original)) throw UsageError("midge replay: no run.h5 in " + run_dir);
   const io::RunRecord rec = io::read_run_file(original);
-  const std::string original_model = (fs::path(run_dir) / "model.h5").string();
-  if (!fs::is_regular_file(original_model)) {
-    throw UsageError("midge replay: no model.h5 in " + run_dir + " to compare the weights with");
-  }
   if (rec.status != "complete") {
     throw UsageError("midge replay: " + original + " is " + rec.status +
                      ", not complete; replay compares finished runs");
+  }
+  const std::string original_model = (fs::path(run_dir) / "model.h5").string();
+  if (!fs::is_regular_file(original_model)) {
+    throw UsageError("midge replay: no model.h5 in " + run_dir + " to compare the weights with");
   }
   if (fs::exists(fs::path(out) / "run.h5") || fs::exists(fs::path(out) / "state.h5")) {
     throw UsageError("midge replay: " + out + " already holds a run; choose a new --out");
@@ -138,7 +138,7 @@ ReplayReport replay_run(const std::string& run_dir, const std::string& out,
     }
     if (changed > 0 && !options.force) {
       text +=
-          "not replayed: the run would not see the images it was trained on (--force replays "
+          "not replayed: the run would not see the files it was trained on (--force replays "
           "anyway; relative paths are resolved from the folder midge runs in)\n";
       report.text = text;
       return report;

@@ -115,6 +115,7 @@ class Trainer {
   std::unique_ptr<data::Loader> eval_loader_;
   std::unique_ptr<data::Loader> train_loader_;
   std::unique_ptr<data::Loader> holdout_loader_;  // held-out taxa, at the end only
+  std::vector<std::string> holdout_unread_;       // held-out images no rank could read
   int loader_stage_ = 0;
   LossScaler scaler_{false};  // fp16 loss scale, kept across epochs and stages
   std::string amp_;           // run.amp resolved: off|bf16|fp16 (choose_amp)
@@ -215,16 +216,21 @@ void Trainer::hash_images() {
   record_.input_keys.clear();
   record_.input_paths.clear();
   record_.input_sha256.clear();
+  // The files training reads besides the images (data.taxonomy only when
+  // data.level relabels by it); "" for one that cannot be read, as for
+  // images: hashing never fails the run, on rank 0 alone.
   const std::pair<const char*, const std::string*> inputs[] = {
       {"data.manifest", &config_.data.manifest},
-      {"data.taxonomy", &config_.data.taxonomy},
+      {"data.taxonomy", config_.data.level.empty() ? nullptr : &config_.data.taxonomy},
       {"model.pretrained", &config_.model.pretrained}};
+  std::vector<data::Sample> files;
   for (const auto& [key, value] : inputs) {
-    if (value->empty() || *value == "none") continue;
+    if (value == nullptr || value->empty() || *value == "none") continue;
     record_.input_keys.emplace_back(key);
     record_.input_paths.push_back(*value);
-    record_.input_sha256.push_back(sha256_file(*value));
+    files.push_back({*value, 0});
   }
+  record_.input_sha256 = data::content_hashes(files, 1);
   log::info(text::format("SHA-256 of %zu images in %.1f s",
                          split_.train.size() + split_.val.size() + split_.holdout.size(),
                          seconds_since(start)));
@@ -536,6 +542,19 @@ void Trainer::write_run() {
       record_.skipped_reasons.push_back(s.reason);
     }
   }
+  // Each rank's loader knows only its shard's failures; the evaluation's
+  // gathered rows (predicted -1) name the others'.
+  auto add_unread = [this](const std::string& p) {
+    if (std::find(record_.skipped.begin(), record_.skipped.end(), p) != record_.skipped.end())
+      return;
+    record_.skipped.push_back(p);
+    record_.skipped_reasons.push_back("unreadable (read by another rank; its log says why)");
+  };
+  if (record_.has_eval) {
+    for (std::size_t i = 0; i < record_.eval.predicted.size(); ++i)
+      if (record_.eval.predicted[i] < 0) add_unread(record_.eval.paths[i]);
+  }
+  for (std::size_t i = 0; i < holdout_unread_.size(); ++i) add_unread(holdout_unread_[i]);
   io::write_run_file(path("run.h5"), record_);
 }
 
@@ -829,6 +848,8 @@ void Trainer::evaluate_open_set(const EvalResult& r, io::EvalRecord* e) {
     holdout_loader_ = std::make_unique<data::Loader>(samples, classes_, o);
     h = evaluate(net_, *holdout_loader_, device_, amp_, world_, classes_, samples.size(), true,
                  false);
+    for (std::size_t i = 0; i < h.predicted.size(); ++i)
+      if (h.predicted[i] < 0) holdout_unread_.push_back(samples[i].path);
   }
   // Scores of the images that were read; NaN in the per-image rows for the rest.
   auto score_rows = [&](const EvalResult& x, const std::string& method, std::vector<double>* read) {

@@ -92,24 +92,28 @@ CHECKS=$((CHECKS + 1))
 # The CSV says the same.
 head -1 pred.csv | grep -qx "path,rank,taxon,probability,error,accepted,score" || fail "CSV header"
 CHECKS=$((CHECKS + 1))
-# An unreadable held-out image (1 of 81: over data.max_bad_fraction 0.01)
-# costs only its row: the run completes, lists it in /data/skipped, and its
-# score is NaN.
+# Unreadable held-out images (2 of 82: over data.max_bad_fraction 0.01)
+# cost only their rows: the run completes on 2 ranks, /data/skipped lists
+# both (the last two images: at least one is read by rank 1, whose loader
+# rank 0 does not see), and their scores are NaN.
 cp -r S B
-echo "not an image" >"B/$held/zz_broken.png"
-run "$MIDGE" train --set data.root=B --set data.image_size=32 --set model.arch=resnet18 \
-  --set stage1.epochs=1 --set stage2.epochs=0 --set gradcam.max_images=0 \
-  --set data.holdout_taxa=$held --out broken
-expect_rc 0 "a broken held-out image"
-/usr/bin/python3 - broken/run.h5 "B/$held/zz_broken.png" <<'PY' || fail "the broken held-out image's row"
+echo "not an image" >"B/$held/zz_broken1.png"
+echo "not an image" >"B/$held/zz_broken2.png"
+run mpiexec -n 2 --oversubscribe "$MIDGE" train --set data.root=B --set data.image_size=32 \
+  --set model.arch=resnet18 --set stage1.epochs=1 --set stage2.epochs=0 --set gradcam.max_images=0 \
+  --set run.threads=1 --set data.workers=1 --set data.holdout_taxa=$held --out broken
+expect_rc 0 "broken held-out images"
+/usr/bin/python3 - broken/run.h5 "B/$held/zz_broken1.png" "B/$held/zz_broken2.png" <<'PY' || fail "the broken held-out images' rows"
 import sys, h5py, numpy as np
 with h5py.File(sys.argv[1], "r") as f:
     assert f.attrs["status"] == "complete"
-    assert sys.argv[2] in [p.decode() for p in f["data/skipped"][:]]
+    skipped = [p.decode() for p in f["data/skipped"][:]]
     paths = [p.decode() for p in f["split/holdout/paths"][:]]
     scores = f["eval/open_set/msp/holdout_scores"][:]
-    assert np.isnan(scores[paths.index(sys.argv[2])]) and np.isfinite(scores).sum() == 80
-    assert f["split/holdout/sha256"][paths.index(sys.argv[2])].decode() != ""
+    for broken in sys.argv[2:]:
+        assert broken in skipped, (broken, skipped)
+        assert np.isnan(scores[paths.index(broken)])
+    assert np.isfinite(scores).sum() == 80
 PY
 CHECKS=$((CHECKS + 1))
 # A taxon that is not in the data is named.

@@ -14,7 +14,7 @@ H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
 train=(--set data.root=S --set data.image_size=32 --set model.arch=resnet18 --set stage1.epochs=1
   --set stage2.epochs=2 --set stage1.batch_size=8 --set stage2.batch_size=8
   --set run.deterministic=true --set gradcam.max_images=4 --set data.workers=2 --set run.threads=1
-  --set data.taxonomy=S/taxonomy.csv)
+  --set data.taxonomy=S/taxonomy.csv --set data.level=genus)
 run "$MIDGE" train "${train[@]}" --out r1
 expect_rc 0 "train"
 [ "$($H5 get r1/run.h5 split/val/sha256 | wc -w)" -eq 9 ] || fail "run.h5 lacks the validation images' SHA-256"
@@ -83,9 +83,10 @@ run "$MIDGE" replay r1 --out p4 --force
 expect_rc 1 "forced replay after an image changed"
 expect_out "$victim: content changed"
 expect_out "NOT bitwise equal"
-expect_out "images changed since the run trained"
+expect_out "files changed since the run trained"
 
-# Another input file of the run changes: named too.
+# Another file the run read (data.taxonomy, as it trains at data.level =
+# genus) changes: named too.
 echo "Extra_taxon,Extra,Extrinae" >>S/taxonomy.csv
 run "$MIDGE" replay r2 --out p6
 expect_rc 1 "replay after data.taxonomy changed"
