@@ -19,11 +19,12 @@ EvalResult evaluate(model::ResNet& net, data::Loader& loader, const DeviceChoice
   EvalResult r;
   const auto c = static_cast<std::size_t>(classes);
   r.confusion.assign(c * c, 0);
-  std::vector<float> probs;
+  // Per-image rows, each filled by the one rank that read the image; the
+  // probabilities are derived from the gathered logits afterwards.
+  // predicted holds class + 1, so that a row no rank filled stays 0.
   std::vector<float> raw;
   std::vector<std::int64_t> predicted;
   if (collect) {
-    probs.assign(rows * c, 0.0F);
     raw.assign(rows * c, 0.0F);
     predicted.assign(rows, 0);
   }
@@ -38,16 +39,13 @@ EvalResult evaluate(model::ResNet& net, data::Loader& loader, const DeviceChoice
             logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
             .item<double>();
     torch::Tensor pred = logits.argmax(1).to(torch::kCPU);
-    torch::Tensor p = torch::softmax(logits, 1).to(torch::kCPU).contiguous();
     torch::Tensor z = logits.to(torch::kCPU).contiguous();
     for (int i = 0; i < b.size; ++i) {
       const std::int64_t k = pred[i].item<std::int64_t>();
       count(r.confusion, classes, b.labels[static_cast<std::size_t>(i)], k);
       if (collect) {
         const auto row = static_cast<std::size_t>(b.samples[static_cast<std::size_t>(i)]);
-        predicted[row] = k;
-        std::copy(p[i].data_ptr<float>(), p[i].data_ptr<float>() + classes,
-                  probs.begin() + static_cast<long>(row * c));
+        predicted[row] = k + 1;
         std::copy(z[i].data_ptr<float>(), z[i].data_ptr<float>() + classes,
                   raw.begin() + static_cast<long>(row * c));
       }
@@ -60,16 +58,20 @@ EvalResult evaluate(model::ResNet& net, data::Loader& loader, const DeviceChoice
   r.loss_sum = totals[0];
   r.count = static_cast<std::int64_t>(totals[1]);
   if (collect) {
-    world.allreduce(probs);
     world.allreduce(raw);
     world.allreduce(predicted);
-    // A row no rank filled is an image that could not be read.
+    // softmax on the CPU, as `midge predict` computes it; a row no rank
+    // filled (an image that could not be read) keeps zeros and -1.
+    torch::Tensor z = torch::from_blob(raw.data(), {static_cast<std::int64_t>(rows), classes});
+    torch::Tensor p = torch::softmax(z, 1).contiguous();
+    r.probabilities.assign(p.data_ptr<float>(), p.data_ptr<float>() + rows * c);
     for (std::size_t i = 0; i < rows; ++i) {
-      float sum = 0;
-      for (std::size_t k = 0; k < c; ++k) sum += probs[i * c + k];
-      if (sum == 0) predicted[i] = -1;
+      predicted[i] -= 1;
+      if (predicted[i] < 0) {
+        std::fill(r.probabilities.begin() + static_cast<long>(i * c),
+                  r.probabilities.begin() + static_cast<long>((i + 1) * c), 0.0F);
+      }
     }
-    r.probabilities = std::move(probs);
     r.logits = std::move(raw);
     r.predicted = std::move(predicted);
   }

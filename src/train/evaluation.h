@@ -6,8 +6,9 @@
 // batches of the loader's size (the training batch per rank, so that
 // evaluation never needs more memory than a training step). Results are
 // exact over all ranks: the confusion matrix and loss are sums of per-rank
-// sums, and each row of the probability table is filled by exactly one
-// rank. A collective: every rank must call it.
+// sums, and each row of the logit table is filled by exactly one rank
+// (the probabilities are its softmax, computed once gathered). A
+// collective: every rank must call it.
 #pragma once
 
 #include <cstdint>

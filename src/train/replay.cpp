@@ -6,7 +6,6 @@
 #include "core/config.h"
 #include "core/errors.h"
 #include "core/log.h"
-#include "core/sha256.h"
 #include "core/text.h"
 #include "data/split.h"
 #include "io/atomic_file.h"

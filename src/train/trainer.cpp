@@ -12,7 +12,6 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/random.h"
-#include "core/sha256.h"
 #include "core/stop_request.h"
 #include "core/text.h"
 #include "data/image_set.h"

@@ -14,14 +14,8 @@ H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
 "$MIDGE" synth --out S --classes 5 --per-class 80 --size 96 --seed 1 >/dev/null || fail "synth"
 held=Dentimentum_alpha
 [ -d "S/$held" ] || fail "synth no longer makes $held"
-run "$MIDGE" train --set data.root=S --set data.image_size=64 --set model.arch=resnet18 \
-  --set model.dropout=0.2 --set data.workers=2 \
-  --set stage1.epochs=2 --set stage1.batch_size=16 --set stage1.lr=0.003 \
-  --set stage2.epochs=12 --set stage2.batch_size=16 --set stage2.optimizer=adam --set stage2.lr=0.002 \
-  --set stage2.schedule=cosine --set stage2.early_stop_patience=12 --set stage2.early_stop_metric=val_acc \
-  --set augment.rotate_deg=0 --set augment.shift=0 --set augment.scale=0 --set augment.shear=0 \
-  --set augment.brightness=0 --set augment.contrast=0 --set run.deterministic=true --set run.amp=off \
-  --set gradcam.max_images=0 --set data.holdout_taxa=$held --set predict.accept_rate=0.9 --out run
+run "$MIDGE" train "${ACCURACY_RECIPE[@]}" --set run.amp=off --set gradcam.max_images=0 \
+  --set data.holdout_taxa=$held --set predict.accept_rate=0.9 --out run
 expect_rc 0
 expect_err "held out of training for the open-set evaluation: $held (80 images)"
 expect_err "open set (msp, predict.open_set): threshold top probability"
