@@ -99,6 +99,7 @@ struct RunConfig {
   long long threads = 0;
   bool deterministic = false;
   long long checkpoint_every = 0;
+  bool cuda_graph = false;  // capture the training step (train/step_graph.h)
 };
 
 struct DistConfig {

@@ -23,10 +23,15 @@ torch::Tensor batch_labels(const data::Batch& b, const DeviceChoice& device) {
 
 torch::Tensor forward_logits(model::ResNet& net, const data::Batch& b, const DeviceChoice& device,
                              const std::string& amp) {
+  return forward_logits(net, batch_input(b, device), device, amp);
+}
+
+torch::Tensor forward_logits(model::ResNet& net, const torch::Tensor& input,
+                             const DeviceChoice& device, const std::string& amp) {
   torch::Tensor logits;
   {
     AutocastScope autocast(amp, device.cuda);
-    logits = net->forward(batch_input(b, device));
+    logits = net->forward(input);
   }
   return logits.to(torch::kFloat);
 }

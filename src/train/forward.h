@@ -27,5 +27,7 @@ torch::Tensor batch_labels(const data::Batch& batch, const DeviceChoice& device)
 // net(input) under run.amp's autocast; the logits always come back as float.
 torch::Tensor forward_logits(model::ResNet& net, const data::Batch& batch,
                              const DeviceChoice& device, const std::string& amp);
+torch::Tensor forward_logits(model::ResNet& net, const torch::Tensor& input,
+                             const DeviceChoice& device, const std::string& amp);
 
 }  // namespace midge::train

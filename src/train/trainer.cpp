@@ -39,6 +39,7 @@
 #include "train/replica.h"
 #include "train/resume.h"
 #include "train/schedule.h"
+#include "train/step_graph.h"
 #include "train/update.h"
 
 namespace midge::train {
@@ -78,8 +79,18 @@ class Trainer {
   void run_stage(int stage);
   // Returns the mean training loss; fills train_acc, images_per_second,
   // train_seconds and data_wait_seconds of *report.
+  // `graph`: run.cuda_graph's captured step for full batches, or null.
   double train_epoch(int stage, std::int64_t epoch, torch::optim::Optimizer& opt,
-                     const std::vector<torch::Tensor>& params, EpochReport* report);
+                     const std::vector<torch::Tensor>& params, StepGraph* graph,
+                     EpochReport* report);
+  // run.cuda_graph's captured step for a stage, or null (not asked for, or
+  // not possible here: logged once).
+  std::unique_ptr<StepGraph> make_step_graph(int stage, torch::optim::Optimizer& opt,
+                                             const std::vector<torch::Tensor>& params);
+  torch::Tensor cross_entropy_loss(const torch::Tensor& logits, const torch::Tensor& y) const {
+    return torch::nn::functional::cross_entropy(
+        logits, y, torch::nn::functional::CrossEntropyFuncOptions().weight(class_weights_));
+  }
   void write_run();
   void checkpoint(int next_stage, std::int64_t epoch, torch::optim::Optimizer* opt,
                   bool always = false);
@@ -128,6 +139,7 @@ class Trainer {
   io::RunRecord record_;
   TrainState state_;
   bool resumed_ = false;
+  bool graph_obstacle_logged_ = false;
   EtaEstimate eta_;
   std::int64_t epochs_done_ = 0;
   TrainOutcome outcome_;
@@ -405,7 +417,8 @@ void Trainer::save_image_cache() {
 }
 
 double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimizer& opt,
-                            const std::vector<torch::Tensor>& params, EpochReport* report) {
+                            const std::vector<torch::Tensor>& params, StepGraph* graph,
+                            EpochReport* report) {
   const StageConfig& sc = stage == 1 ? config_.stage1 : config_.stage2;
   if (!train_loader_ || loader_stage_ != stage) {
     data::LoaderOptions o = loader_options(true, static_cast<int>(sc.batch_size / world_.size()));
@@ -468,6 +481,9 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
       }
       b.size = 0;
     }
+    // run.cuda_graph: a full batch goes through the captured step, which
+    // updates the weights itself; its loss is checked after the update.
+    const bool captured = graph != nullptr && b.size == sc.batch_size / world_.size();
     if (b.size > 0) {
       // Dropout draws from LibTorch's generator: reseeded every step, so a
       // run resumed at any step draws what an uninterrupted one would.
@@ -476,9 +492,16 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
                       {static_cast<std::uint64_t>(stage), static_cast<std::uint64_t>(epoch), 7,
                        static_cast<std::uint64_t>(b.index)}));
       torch::Tensor y = batch_labels(b, device_);
-      torch::Tensor logits = forward_logits(net_, b, device_, amp_);
-      torch::Tensor loss = torch::nn::functional::cross_entropy(
-          logits, y, torch::nn::functional::CrossEntropyFuncOptions().weight(class_weights_));
+      torch::Tensor logits;
+      torch::Tensor loss;
+      StepOutputs out;
+      if (captured) {
+        out = graph->run(batch_input(b, device_), y);
+        loss = out.loss;
+      } else {
+        logits = forward_logits(net_, b, device_, amp_);
+        loss = cross_entropy_loss(logits, y);
+      }
       const double lv = loss.item<double>();
       if (!std::isfinite(lv)) {
         throw TrainError("loss is " + std::string(std::isnan(lv) ? "NaN" : "infinite") +
@@ -487,12 +510,15 @@ double Trainer::train_epoch(int stage, std::int64_t epoch, torch::optim::Optimiz
                          " on rank " + std::to_string(world_.rank()) +
                          " (try a lower learning rate)");
       }
-      (scaler_.enabled() ? loss * scaler_.scale() : loss).backward();
+      if (!captured) (scaler_.enabled() ? loss * scaler_.scale() : loss).backward();
       loss_sum += lv * b.size;
-      correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
+      correct += captured ? out.correct.item<std::int64_t>()
+                          : logits.argmax(1).eq(y).sum().item<std::int64_t>();
       seen += b.size;
     }
-    exposed_comm_seconds_ += apply_update(world_, sync_.get(), scaler_, params, opt);
+    if (!captured) {
+      exposed_comm_seconds_ += apply_update(world_, sync_.get(), scaler_, params, opt);
+    }
     if (live) {
       std::fprintf(stderr, "\r  stage %d epoch %lld batch %lld/%lld  loss %.4f   ", stage,
                    static_cast<long long>(epoch + 1), static_cast<long long>(b.index + 1),
@@ -670,6 +696,8 @@ void Trainer::run_stage(int stage) {
   net_->set_backbone_frozen(stage == 1);
   std::vector<torch::Tensor> params = stage == 1 ? net_->head_parameters() : net_->parameters();
   auto opt = make_optimizer(sc, params);
+  // After opt, which it refers to: destroyed first on every way out.
+  std::unique_ptr<StepGraph> graph = make_step_graph(stage, *opt, params);
   if (world_.size() > 1) {
     sync_ = std::make_unique<GradientSync>(
         world_, params,
@@ -714,7 +742,7 @@ void Trainer::run_stage(int stage) {
     report.epoch = epoch + 1;
     report.epochs = sc.epochs;
     report.lr = lr;
-    report.train_loss = train_epoch(stage, epoch, *opt, params, &report);
+    report.train_loss = train_epoch(stage, epoch, *opt, params, graph.get(), &report);
     if (outcome_.interrupted) {
       sync_.reset();
       return;
@@ -786,11 +814,49 @@ void Trainer::run_stage(int stage) {
     }
   }
   sync_.reset();
+  if (graph && rank0()) {
+    const StepGraphCounts n = graph->counts();
+    log::info(text::format(
+        "stage %d: %lld steps replayed from the CUDA graph, %lld captured, %lld warm-up steps "
+        "before the first capture",
+        stage, static_cast<long long>(n.replays), static_cast<long long>(n.captures),
+        static_cast<long long>(n.warmup)));
+  }
   net_->set_backbone_frozen(false);
   state_.has_best = false;
   state_.best.clear();
   checkpoint(stage + 1, 0, nullptr);
   write_run();
+}
+
+std::unique_ptr<StepGraph> Trainer::make_step_graph(int stage, torch::optim::Optimizer& opt,
+                                                    const std::vector<torch::Tensor>& params) {
+  if (!config_.run.cuda_graph) return nullptr;
+  const std::string why = cuda_graph_obstacle(device_, amp_, world_.size());
+  if (!why.empty()) {
+    if (rank0() && !graph_obstacle_logged_) {
+      log::warn("run.cuda_graph = true, but the training steps are not captured: " + why);
+    }
+    graph_obstacle_logged_ = true;
+    return nullptr;
+  }
+  // The step as train_epoch runs it, without its host synchronizations
+  // (one rank, no loss scaling: apply_update is a plain optimizer step).
+  StepFunction step = [this, &opt, params](const torch::Tensor& x, const torch::Tensor& y) {
+    opt.zero_grad();
+    torch::Tensor logits = forward_logits(net_, x, device_, amp_);
+    torch::Tensor loss = cross_entropy_loss(logits, y);
+    loss.backward();
+    apply_update(world_, nullptr, scaler_, params, opt);
+    return StepOutputs{loss.detach(), logits.argmax(1).eq(y).sum()};
+  };
+  if (rank0()) {
+    log::info(text::format(
+        "stage %d: training steps captured in a CUDA graph after 3 warm-up steps (batches "
+        "of %lld; others run uncaptured)",
+        stage, (stage == 1 ? config_.stage1 : config_.stage2).batch_size));
+  }
+  return std::make_unique<StepGraph>(opt, std::move(step), 3);
 }
 
 void Trainer::calibrate(const EvalResult& r, io::EvalRecord* e) const {

@@ -119,6 +119,10 @@ TEST(Resume, RefusesAnotherConfigurationNamingTheKeyButNotWorkers) {
   const Config workers = resolve_config(std::nullopt, {"data.root=x", "data.workers=7"});
   EXPECT_EQ(message_of([&] { check_resumable(saved, workers, saved.classes, 2, "s"); }),
             "(no error)");
+  // Capturing the step or not changes the speed, not the experiment.
+  const Config graph = resolve_config(std::nullopt, {"data.root=x", "run.cuda_graph=true"});
+  EXPECT_EQ(message_of([&] { check_resumable(saved, graph, saved.classes, 2, "s"); }),
+            "(no error)");
 }
 
 }  // namespace

@@ -2,6 +2,10 @@
 // AdamW on the CPU: bitwise the same parameters after several steps (with
 // weight decay, momentum, a parameter that skips a step), and a state that
 // LibTorch's optimizer can load and continue from, and the other way round.
+// Their step captured for a CUDA graph (GraphStep): on the CPU "capturing"
+// runs the kernels at once, so the captured math (Adam's bias corrections
+// from a step count in device memory) is compared with the ordinary step
+// here; replays are checked on a GPU (bench/gpu/gpu_check.cpp).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -110,6 +114,79 @@ TEST_P(MultiTensorOptimizer, StepsBitwiseAsLibTorchAndSharesItsState) {
   expect_same(ours, theirs, s.optimizer + " after resuming");
   expect_same(ours, theirs2, s.optimizer + " LibTorch resumed from ours");
   expect_same(ours2, theirs, s.optimizer + " ours resumed from LibTorch");
+}
+
+// Gradients on every parameter (no skipped step), the same into all sets.
+void set_all_grads(std::vector<std::vector<torch::Tensor>*> sets, int step) {
+  torch::manual_seed(200 + step);
+  for (std::size_t i = 0; i < sets.front()->size(); ++i) {
+    torch::Tensor g = torch::randn((*sets.front())[i].sizes());
+    for (auto* set : sets) (*set)[i].mutable_grad() = g.clone();
+  }
+}
+
+TEST_P(MultiTensorOptimizer, CapturedStepComputesTheOrdinaryStep) {
+  const StageConfig s = GetParam();
+  std::vector<torch::Tensor> ours = make_params(11);
+  std::vector<torch::Tensor> theirs = copies(ours);
+  auto opt = make_optimizer(s, ours);
+  auto ref = make_optimizer(s, theirs);
+  GraphStep* graph = graph_step(*opt);
+  ASSERT_NE(graph, nullptr);
+  const std::string before_any_step = graph->begin_capture();
+  if (s.optimizer == "sgd" && s.momentum == 0) {
+    EXPECT_EQ(before_any_step, "");  // no state to start outside the graph
+    graph->end_capture();
+  } else {
+    EXPECT_NE(before_any_step.find("no step taken outside the graph"), std::string::npos)
+        << before_any_step;
+  }
+  for (int step = 0; step < 3; ++step) {
+    set_all_grads({&ours, &theirs}, step);
+    opt->step();
+    ref->step();
+  }
+  ASSERT_EQ(graph->begin_capture(), "");
+  set_all_grads({&ours, &theirs}, 3);
+  opt->step();  // the captured step, run at once on the CPU
+  graph->end_capture();
+  ref->step();
+  for (std::size_t i = 0; i < ours.size(); ++i) {
+    if (s.optimizer == "sgd") {
+      EXPECT_TRUE(torch::equal(ours[i], theirs[i])) << "parameter " << i;
+    } else {
+      EXPECT_TRUE(torch::allclose(ours[i], theirs[i], 1e-6, 1e-7))
+          << "parameter " << i << " differs by "
+          << (ours[i] - theirs[i]).abs().max().item<double>();
+    }
+  }
+  // The capture advanced the host state (Adam's step counts, which set the
+  // bias corrections of later steps) as a step does: ordinary steps go on
+  // from it alike.
+  for (int step = 4; step < 6; ++step) {
+    set_all_grads({&ours, &theirs}, step);
+    opt->step();
+    ref->step();
+  }
+  for (std::size_t i = 0; i < ours.size(); ++i) {
+    EXPECT_TRUE(torch::allclose(ours[i], theirs[i], 1e-6, 1e-7)) << "after the capture: " << i;
+  }
+  // A new learning rate is not the captured step any more.
+  EXPECT_TRUE(graph->before_replay());
+  set_lr(*opt, s.lr / 2);
+  EXPECT_FALSE(graph->before_replay());
+}
+
+TEST(GraphStep, AdamParametersAtDifferentStepCountsAreNotCaptured) {
+  std::vector<torch::Tensor> ps = make_params(3);
+  std::vector<torch::Tensor> unused = copies(ps);
+  auto opt = make_optimizer(stage("adam", 0.9, 0.0), ps);
+  for (int step = 0; step < 3; ++step) {
+    set_grads(ps, unused, step);  // parameter 1 skips step 2
+    opt->step();
+  }
+  const std::string why = graph_step(*opt)->begin_capture();
+  EXPECT_NE(why.find("different Adam step counts (3 and 2)"), std::string::npos) << why;
 }
 
 INSTANTIATE_TEST_SUITE_P(Optimizers, MultiTensorOptimizer,
