@@ -2,33 +2,37 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <stdexcept>
 
 #include "model/resnet.h"
 #include "train/gradient_sync.h"
 #include "train/optimizer.h"
 #include "train/precision.h"
+#include "train/step_graph.h"
 #include "train/update.h"
 
 namespace midge::bench {
 
 std::string StepBenchResult::json(const StepBenchOptions& o) const {
   char buf[1024];
-  std::snprintf(buf, sizeof(buf),
-                "{\"arch\": \"%s\", \"image_size\": %d, \"global_batch\": %d, \"ranks\": %d, "
-                "\"device\": \"%s\", \"amp\": \"%s\", \"threads\": %d, \"sync\": \"%s\", "
-                "\"overlap\": %s, \"bucket_mb\": %g, \"buckets\": %zu, "
-                "\"launched_during_backward\": %zu, \"staging\": \"%s\", \"step_s\": %.5f, "
-                "\"exposed_comm_s\": %.5f, \"comm_s\": %.5f, \"exposed_share\": %.4f, "
-                "\"images_per_second\": %.3f, \"loss\": %.4f, \"optimizer\": \"%s\"}",
-                o.arch.c_str(), o.image_size, o.global_batch, ranks, o.device.c_str(),
-                o.amp.c_str(), torch::get_num_threads(), o.sync.c_str(),
-                o.overlap ? "true" : "false", o.bucket_mb, buckets, launched_during_backward,
-                staging.c_str(), step_seconds, exposed_seconds, comm_seconds,
-                step_seconds > 0 ? exposed_seconds / step_seconds : 0.0, images_per_second, loss,
-                o.optimizer.c_str());
+  std::snprintf(
+      buf, sizeof(buf),
+      "{\"arch\": \"%s\", \"image_size\": %d, \"global_batch\": %d, \"ranks\": %d, "
+      "\"device\": \"%s\", \"amp\": \"%s\", \"threads\": %d, \"sync\": \"%s\", "
+      "\"overlap\": %s, \"bucket_mb\": %g, \"buckets\": %zu, "
+      "\"launched_during_backward\": %zu, \"staging\": \"%s\", \"step_s\": %.5f, "
+      "\"exposed_comm_s\": %.5f, \"comm_s\": %.5f, \"exposed_share\": %.4f, "
+      "\"images_per_second\": %.3f, \"loss\": %.4f, \"optimizer\": \"%s\", "
+      "\"cuda_graph\": %s, \"graph_replays\": %lld}",
+      o.arch.c_str(), o.image_size, o.global_batch, ranks, o.device.c_str(), o.amp.c_str(),
+      torch::get_num_threads(), o.sync.c_str(), o.overlap ? "true" : "false", o.bucket_mb, buckets,
+      launched_during_backward, staging.c_str(), step_seconds, exposed_seconds, comm_seconds,
+      step_seconds > 0 ? exposed_seconds / step_seconds : 0.0, images_per_second, loss,
+      o.optimizer.c_str(), o.cuda_graph ? "true" : "false", static_cast<long long>(graph_replays));
   return buf;
 }
 
@@ -73,13 +77,44 @@ StepBenchResult run_step_bench(distributed::Communicator& world, const StepBench
         world, params, train::GradientSyncOptions{o.bucket_mb, o.overlap, o.nccl});
   }
 
+  std::unique_ptr<train::StepGraph> graph;
+  int warmup = o.warmup;
+  if (o.cuda_graph) {
+    if (sync || o.amp == "fp16" || !cuda) {
+      throw std::invalid_argument("step bench: cuda_graph needs one GPU, no sync, no fp16");
+    }
+    // midge train's captured step (Trainer::make_step_graph).
+    graph = std::make_unique<train::StepGraph>(
+        opt,
+        [&](const torch::Tensor& input, const torch::Tensor& labels) {
+          opt.zero_grad();
+          torch::Tensor logits;
+          {
+            train::AutocastScope autocast(o.amp, cuda);
+            logits = net->forward(input);
+          }
+          logits = logits.to(torch::kFloat);
+          torch::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
+          loss.backward();
+          train::apply_update(world, nullptr, scaler, params, opt);
+          return train::StepOutputs{loss.detach(), logits.argmax(1).eq(labels).sum()};
+        },
+        3);
+    warmup = std::max(warmup, 5);  // 3 warm-up steps, the capture, a first replay
+  }
+
   StepBenchResult r;
   r.ranks = world.size();
   double exposed = 0;
   double comm_start = 0;
   Clock::time_point t0;
-  for (int step = 0; step < o.warmup + o.steps; ++step) {
-    if (step == o.warmup) {
+  for (int step = 0; step < warmup + o.steps; ++step) {
+    if (graph) {
+      if (step == warmup) t0 = Clock::now();
+      r.loss = graph->run(x, y).loss.item<double>();  // as midge train: checked after each step
+      continue;
+    }
+    if (step == warmup) {
       world.barrier();
       t0 = Clock::now();
       exposed = 0;
@@ -95,7 +130,7 @@ StepBenchResult run_step_bench(distributed::Communicator& world, const StepBench
     r.loss = loss.item<double>();  // as midge train: checked for NaN before backward
     (scaler.enabled() ? loss * scaler.scale() : loss).backward();
     const double e = train::apply_update(world, sync.get(), scaler, params, opt);
-    if (step >= o.warmup) exposed += e;
+    if (step >= warmup) exposed += e;
   }
   // The GPU queue drains before the clock stops (NCCL: its side stream too).
   if (sync) sync->settle();
@@ -111,6 +146,7 @@ StepBenchResult run_step_bench(distributed::Communicator& world, const StepBench
     r.staging = sync->staging();
   }
   r.images_per_second = o.global_batch / r.step_seconds;
+  if (graph) r.graph_replays = graph->counts().replays;
   r.loss = world.allreduce_value(r.loss) / world.size();
   return r;
 }

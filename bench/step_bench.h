@@ -39,6 +39,10 @@ struct StepBenchOptions {
   // steps, train/optimizer.h) or LibTorch's per-parameter torch::optim::SGD
   // ("libtorch"), the baseline of that change.
   std::string optimizer = "midge";
+  // run.cuda_graph: the step captured once and replayed (train/step_graph.h;
+  // one rank, sync off, not fp16). Its warm-up and capture happen within
+  // the untimed steps (at least 5 then).
+  bool cuda_graph = false;
 };
 
 struct StepBenchResult {
@@ -50,7 +54,8 @@ struct StepBenchResult {
   std::size_t buckets = 0;
   std::size_t launched_during_backward = 0;
   std::string staging = "none";
-  double loss = 0;  // last step's mean loss over ranks (sanity)
+  std::int64_t graph_replays = 0;  // timed and untimed steps replayed from the graph
+  double loss = 0;                 // last step's mean loss over ranks (sanity)
   // One JSON object on one line.
   std::string json(const StepBenchOptions& o) const;
 };

@@ -7,7 +7,8 @@
 # CUDA toolkit (nvcc) or no NCCL header is installed, where the torch wheel
 # cannot be downloaded, or with MIDGE_SKIP_CUDA_BUILD=1.
 # Checks: CMake turned the NCCL backend on, and the binary links LibTorch's
-# CUDA library and carries the NCCL code path.
+# CUDA library and carries the NCCL code path and the CUDA graph capture of
+# the training step (run.cuda_graph).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${CUDACXX:-}" ] && ! command -v nvcc >/dev/null; then
@@ -46,4 +47,6 @@ readelf -d "$build/midge" | grep -q "libtorch_cuda.so" ||
   { echo "build-cuda: FAIL: midge does not link libtorch_cuda.so"; exit 1; }
 grep -q "ncclAllReduce" "$build/midge" ||
   { echo "build-cuda: FAIL: the NCCL code path is not in the binary"; exit 1; }
-echo "build-cuda: OK: $build/midge (CUDA LibTorch, NCCL backend on)"
+nm -D --undefined-only "$build/midge" | grep -q "_ZN2at4cuda9CUDAGraph13capture_begin" ||
+  { echo "build-cuda: FAIL: the CUDA graph capture (run.cuda_graph) is not in the binary"; exit 1; }
+echo "build-cuda: OK: $build/midge (CUDA LibTorch, NCCL backend on, CUDA graph capture in)"

@@ -33,9 +33,19 @@
 //     forward, backward and optimizer from CUDA events around each phase,
 //     then LibTorch's Kineto profiler: summed kernel time, kernels per step,
 //     longest kernels (cuDNN's algorithm choices show in their names).
+//     The same for the step captured as a CUDA graph (run.cuda_graph):
+//     step span, kernel time, and the idle time between them.
+//  7. run.cuda_graph (train/step_graph.h): a ResNet-18 with dropout trained
+//     12 steps twice from the same weights and batches, once ordinarily and
+//     once through StepGraph (3 warm-up steps on the side stream, capture,
+//     replays; a partial batch run outside the graph in the middle; a new
+//     learning rate at step 9, so a second capture), with SGD and with
+//     Adam: parameters and BatchNorm statistics must agree to rounding, the
+//     losses too, and the graph must have been captured twice and replayed.
 //
-// usage: midge_gpu_check [steps] [amp]   (amp: run only the step
-// measurements with that run.amp)
+// usage: midge_gpu_check [steps] [mode]   (mode: an amp (bf16, fp16, off)
+// runs only the step measurements of that run.amp; "checks" the checks
+// alone; "graph" the CUDA graph checks, profiles and step table (#16))
 //
 // Prints "CHECK <name> PASS|FAIL ..." lines and one JSON line per
 // measurement; exit code 1 if a check failed.
@@ -54,6 +64,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -66,6 +77,7 @@
 #include "train/gradient_sync.h"
 #include "train/optimizer.h"
 #include "train/precision.h"
+#include "train/step_graph.h"
 #include "train/update.h"
 
 namespace {
@@ -254,6 +266,101 @@ void optimizer_check() {
   }
 }
 
+// Check 7: the captured step against the ordinary one.
+void cuda_graph_check(const std::string& optimizer) {
+  const torch::Device cuda(torch::kCUDA, 0);
+  // Deterministic kernels, so that "to rounding" means the optimizer's own
+  // rounding (Adam) and not an algorithm choice.
+  const bool benchmark = at::globalContext().benchmarkCuDNN();
+  at::globalContext().setBenchmarkCuDNN(false);
+  at::globalContext().setDeterministicCuDNN(true);
+  midge::StageConfig s;
+  s.optimizer = optimizer;
+  s.lr = optimizer == "sgd" ? 0.05 : 1e-3;
+  s.momentum = 0.9;
+  s.weight_decay = 1e-4;
+  struct Side {
+    midge::model::ResNet net{nullptr};
+    std::vector<torch::Tensor> params;
+    std::unique_ptr<torch::optim::Optimizer> opt;
+  };
+  auto make_side = [&] {
+    Side side;
+    torch::manual_seed(21);
+    side.net = midge::model::ResNet("resnet18", 5, 0.5);
+    side.net->to(cuda);
+    side.net->train();
+    side.params = side.net->parameters();
+    side.opt = midge::train::make_optimizer(s, side.params);
+    return side;
+  };
+  Side plain = make_side();
+  Side captured = make_side();
+  midge::distributed::SelfComm self;
+  midge::train::LossScaler scaler(false);
+  auto step_of = [&](Side& side) {
+    return [&side, &self, &scaler](const torch::Tensor& x, const torch::Tensor& y) {
+      side.opt->zero_grad();
+      torch::Tensor logits = side.net->forward(x).to(torch::kFloat);
+      torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y);
+      loss.backward();
+      midge::train::apply_update(self, nullptr, scaler, side.params, *side.opt);
+      return midge::train::StepOutputs{loss.detach(), logits.argmax(1).eq(y).sum()};
+    };
+  };
+  auto plain_step = step_of(plain);
+  midge::train::StepGraph graph(*captured.opt, step_of(captured), 3);
+  double worst_loss = 0;
+  std::int64_t correct_plain = 0;
+  std::int64_t correct_graph = 0;
+  for (int step = 0; step < 12; ++step) {
+    if (step == 9) {
+      midge::train::set_lr(*plain.opt, s.lr / 3);
+      midge::train::set_lr(*captured.opt, s.lr / 3);
+    }
+    const std::int64_t batch = step == 6 ? 5 : 8;  // step 6: a partial batch
+    torch::manual_seed(300 + step);
+    torch::Tensor x = torch::randn({batch, 3, 64, 64}, cuda);
+    torch::Tensor y =
+        torch::randint(0, 5, {batch}, torch::TensorOptions().device(cuda).dtype(torch::kLong));
+    torch::manual_seed(900 + step);  // dropout, as midge train reseeds each step
+    const auto a = plain_step(x, y);
+    const double loss_plain = a.loss.item<double>();
+    correct_plain += a.correct.item<std::int64_t>();
+    torch::manual_seed(900 + step);
+    const auto b = batch == 8 ? graph.run(x, y) : step_of(captured)(x, y);
+    const double loss_graph = b.loss.item<double>();
+    correct_graph += b.correct.item<std::int64_t>();
+    worst_loss = std::max(worst_loss, std::abs(loss_plain - loss_graph) / std::abs(loss_plain));
+  }
+  double worst = 0;
+  for (std::size_t i = 0; i < plain.params.size(); ++i) {
+    const double diff = (plain.params[i] - captured.params[i]).abs().max().item<double>();
+    worst = std::max(worst, diff / (plain.params[i].abs().max().item<double>() + 1e-12));
+  }
+  const auto buffers_a = plain.net->buffers();
+  const auto buffers_b = captured.net->buffers();
+  double worst_buffer = 0;
+  for (std::size_t i = 0; i < buffers_a.size(); ++i) {
+    const torch::Tensor d = (buffers_a[i].to(torch::kDouble) - buffers_b[i].to(torch::kDouble));
+    worst_buffer = std::max(worst_buffer, d.abs().max().item<double>() /
+                                              (buffers_a[i].abs().max().item<double>() + 1e-12));
+  }
+  const auto n = graph.counts();
+  const bool counts_ok = n.warmup == 3 && n.captures == 2 && n.replays == 6;
+  const bool ok = worst < 1e-4 && worst_buffer < 1e-4 && worst_loss < 1e-4 && counts_ok &&
+                  correct_plain == correct_graph;
+  check("cuda_graph_" + optimizer, ok,
+        "after 12 steps (1 partial, lr changed at 9): max relative difference of parameters " +
+            std::to_string(worst) + ", BatchNorm statistics " + std::to_string(worst_buffer) +
+            ", losses " + std::to_string(worst_loss) + "; correct " +
+            std::to_string(correct_plain) + " vs " + std::to_string(correct_graph) + "; warm-up " +
+            std::to_string(n.warmup) + ", captures " + std::to_string(n.captures) + ", replays " +
+            std::to_string(n.replays) + " (expected 3, 2, 6)");
+  at::globalContext().setDeterministicCuDNN(false);
+  at::globalContext().setBenchmarkCuDNN(benchmark);
+}
+
 void copy_bandwidth() {
   const std::int64_t n = 100LL * 1024 * 1024 / 4;
   torch::Tensor d = torch::ones({n}, torch::TensorOptions().device(torch::kCUDA));
@@ -290,8 +397,11 @@ std::string json_escape(const std::string& s) {
 }
 
 // Forward, backward and optimizer of midge's step (bench/step_bench.cpp's
-// loop) timed by CUDA events, then its kernels through Kineto.
+// loop) timed by CUDA events, then its kernels through Kineto. optimizer
+// "graph": midge's SGD with the step captured (run.cuda_graph); its phases
+// are inside one graph, so only the whole step's span is timed.
 void profile_step(int steps, const std::string& optimizer) {
+  const bool captured = optimizer == "graph";
   const torch::Device cuda(torch::kCUDA, 0);
   torch::manual_seed(1);
   midge::model::ResNet net("resnet50", 10, 0.5);
@@ -302,12 +412,13 @@ void profile_step(int steps, const std::string& optimizer) {
   torch::Tensor y =
       torch::randint(0, 10, {32}, torch::TensorOptions().device(cuda).dtype(torch::kLong));
   std::vector<torch::Tensor> params = net->parameters();
-  std::unique_ptr<torch::optim::Optimizer> owned = midge::bench::bench_sgd(optimizer, params);
+  std::unique_ptr<torch::optim::Optimizer> owned =
+      midge::bench::bench_sgd(captured ? "midge" : optimizer, params);
   torch::optim::Optimizer& opt = *owned;
   midge::train::LossScaler scaler(false);
   midge::distributed::SelfComm self;
   const c10::Stream stream = c10::impl::getDeviceGuardImpl(c10::DeviceType::CUDA)->getStream(cuda);
-  auto step = [&](std::vector<c10::Event>* ev) {
+  std::function<void(std::vector<c10::Event>*)> step = [&](std::vector<c10::Event>* ev) {
     if (ev) (*ev)[0].record(stream);
     opt.zero_grad();
     torch::Tensor logits;
@@ -323,9 +434,34 @@ void profile_step(int steps, const std::string& optimizer) {
     midge::train::apply_update(self, nullptr, scaler, params, opt);
     if (ev) (*ev)[3].record(stream);
   };
-  for (int i = 0; i < 3; ++i) step(nullptr);
+  midge::train::StepGraph graph(
+      opt,
+      [&](const torch::Tensor& input, const torch::Tensor& labels) {
+        opt.zero_grad();
+        torch::Tensor logits;
+        {
+          midge::train::AutocastScope autocast("bf16", true);
+          logits = net->forward(input);
+        }
+        logits = logits.to(torch::kFloat);
+        torch::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
+        loss.backward();
+        midge::train::apply_update(self, nullptr, scaler, params, opt);
+        return midge::train::StepOutputs{loss.detach(), logits.argmax(1).eq(labels).sum()};
+      },
+      3);
+  if (captured) {
+    // As midge train: the loss read after every step.
+    step = [&](std::vector<c10::Event>* ev) {
+      if (ev) (*ev)[0].record(stream);
+      (void)graph.run(x, y).loss.item<double>();
+      if (ev) (*ev)[3].record(stream);
+    };
+  }
+  for (int i = 0; i < 5; ++i) step(nullptr);  // graph: 3 warm-up steps, capture, a replay
   torch::cuda::synchronize();
   double phase[3] = {0, 0, 0};
+  double span = 0;
   const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < steps; ++i) {
     std::vector<c10::Event> ev;
@@ -334,7 +470,10 @@ void profile_step(int steps, const std::string& optimizer) {
     }
     step(&ev);
     ev[3].synchronize();
-    for (int k = 0; k < 3; ++k) phase[k] += ev[k].elapsedTime(ev[k + 1]);
+    span += ev[0].elapsedTime(ev[3]);
+    if (!captured) {
+      for (int k = 0; k < 3; ++k) phase[k] += ev[k].elapsedTime(ev[k + 1]);
+    }
   }
   const double wall_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
@@ -370,10 +509,12 @@ void profile_step(int steps, const std::string& optimizer) {
   std::printf(
       "{\"case\": \"profile\", \"side\": \"midge\", \"optimizer\": \"%s\", \"arch\": \"resnet50\", "
       "\"amp\": \"bf16\", \"wall_ms\": %.3f, \"forward_ms\": %.3f, \"backward_ms\": %.3f, "
-      "\"optimizer_ms\": %.3f, "
+      "\"optimizer_ms\": %.3f, \"step_gpu_ms\": %.3f, \"idle_ms\": %.3f, "
       "\"kernel_ms\": %.3f, \"kernels_per_step\": %.1f, \"top_kernels\": [%s]}\n",
-      optimizer.c_str(), wall_ms, phase[0] / steps, phase[1] / steps, phase[2] / steps,
-      busy_ns / 1e6 / steps, static_cast<double>(kernels) / steps, tops.c_str());
+      optimizer.c_str(), wall_ms, captured ? -1.0 : phase[0] / steps,
+      captured ? -1.0 : phase[1] / steps, captured ? -1.0 : phase[2] / steps, span / steps,
+      span / steps - busy_ns / 1e6 / steps, busy_ns / 1e6 / steps,
+      static_cast<double>(kernels) / steps, tops.c_str());
   std::fflush(stdout);
 }
 #else
@@ -394,6 +535,47 @@ int main(int argc, char** argv) {
   // e.g. "fp16": only those step runs; "checks": the checks alone
   const std::string only_amp = argc > 2 ? argv[2] : "";
   at::globalContext().setBenchmarkCuDNN(true);  // as midge train on CUDA
+  if (only_amp == "graph") {
+    // Issue #16 in one short call: the captured step's checks, its profile
+    // next to the ordinary step's, and both steps' throughput.
+    for (const char* optimizer : {"sgd", "adam"}) {
+      try {
+        cuda_graph_check(optimizer);
+      } catch (const std::exception& e) {
+        check(std::string("cuda_graph_") + optimizer, false, e.what());
+      }
+    }
+    for (const char* mode : {"midge", "graph"}) {
+      try {
+        profile_step(steps, mode);
+      } catch (const std::exception& e) {
+        check(std::string("profile_") + mode, false, e.what());
+      }
+    }
+    midge::distributed::SelfComm one;
+    for (const char* arch : {"resnet50", "resnet18"}) {
+      for (bool graph : {false, true}) {
+        midge::bench::StepBenchOptions o;
+        o.arch = arch;
+        o.image_size = 512;
+        o.global_batch = 32;
+        o.amp = "bf16";
+        o.device = "cuda";
+        o.sync = "off";
+        o.cuda_graph = graph;
+        o.steps = steps * 2;
+        o.warmup = 5;
+        try {
+          const auto r = midge::bench::run_step_bench(one, o);
+          std::cout << "{\"case\": \"step\", " << r.json(o).substr(1) << std::endl;
+        } catch (const std::exception& e) {
+          check(std::string("step_") + arch + (graph ? "_graph" : ""), false, e.what());
+        }
+      }
+    }
+    std::printf("%d check(s) failed\n", failures);
+    return failures == 0 ? 0 : 1;
+  }
   staging_check(25, true);
   staging_check(1, true);
   staging_check(25, false);

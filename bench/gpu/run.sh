@@ -6,7 +6,9 @@
 # torch.compile) in the same run. Results go to $OUT (or bench/gpu/out):
 # gpu_check.txt, peer.jsonl, machine.txt. AMP=fp16 (or bf16, off) runs only
 # the step measurements of that precision; COMPILE=0 skips torch.compile,
-# COMPILE_LIMIT (default 240 s) bounds each compiled peer.
+# COMPILE_LIMIT (default 240 s) bounds each compiled peer. MODE=graph runs
+# the GPU check's CUDA graph part instead of its other checks and steps
+# (issue #16; bench/gpu/graph.sh).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${OUT:-bench/gpu/out}
@@ -30,7 +32,7 @@ if [ ! -x "$bin" ] || ldd "$bin" | grep -q "not found"; then
     cmake --build /tmp/gpu-build -j 16 >>/tmp/gpu-build.log 2>&1 || { tail -30 /tmp/gpu-build.log; exit 1; }
   bin=/tmp/gpu-build/midge_gpu_check
 fi
-timeout 300 "$bin" "$steps" ${AMP:-} 2>&1 | tee "$out/gpu_check.txt"
+timeout 300 "$bin" "$steps" ${MODE:-${AMP:-}} 2>&1 | tee "$out/gpu_check.txt"
 rc=${PIPESTATUS[0]}
 : >"$out/peer.jsonl"
 # arch, amp, torch.compile mode, extra flags. COMPILE=0 skips the compiled

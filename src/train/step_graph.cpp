@@ -22,8 +22,8 @@
 
 namespace midge::train {
 
-std::string cuda_graph_obstacle(const DeviceChoice& device, const std::string& amp, int ranks) {
-  if (!device.cuda) return "the run is on the CPU (CUDA graphs are a GPU feature)";
+std::string cuda_graph_obstacle(bool cuda, const std::string& amp, int ranks) {
+  if (!cuda) return "the run is on the CPU (CUDA graphs are a GPU feature)";
   if (amp == "fp16") {
     return "run.amp = fp16: dynamic loss scaling decides on the host, after backward, whether "
            "to skip the step (bf16 needs no loss scaling and can be captured)";

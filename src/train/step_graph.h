@@ -30,8 +30,6 @@
 #include <memory>
 #include <string>
 
-#include "train/device.h"
-
 namespace midge::train {
 
 // What a step leaves for the caller: the mean loss and the number of
@@ -46,12 +44,12 @@ struct StepOutputs {
 using StepFunction = std::function<StepOutputs(const torch::Tensor&, const torch::Tensor&)>;
 
 // Why steps with these settings cannot be captured, or "" when they can:
-// not on a GPU; fp16 (dynamic loss scaling decides on the host whether to
-// skip a step); more than one rank (the gradient sync over MPI runs on the
-// host between backward and the update; NCCL's buckets start from autograd
-// hooks on a side stream that a watchdog thread watches: not made
-// capturable); a midge built with a CPU LibTorch or one older than 2.0.
-std::string cuda_graph_obstacle(const DeviceChoice& device, const std::string& amp, int ranks);
+// not on a GPU (`cuda` false: DeviceChoice::cuda); fp16 (dynamic loss scaling decides on the host
+// whether to skip a step); more than one rank (the gradient sync over MPI runs on the host between
+// backward and the update; NCCL's buckets start from autograd hooks on a side stream that a
+// watchdog thread watches: not made capturable); a midge built with a CPU LibTorch or one older
+// than 2.0.
+std::string cuda_graph_obstacle(bool cuda, const std::string& amp, int ranks);
 
 // Counts over a StepGraph's life, for the log and the benchmarks.
 struct StepGraphCounts {

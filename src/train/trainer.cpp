@@ -832,7 +832,7 @@ void Trainer::run_stage(int stage) {
 std::unique_ptr<StepGraph> Trainer::make_step_graph(int stage, torch::optim::Optimizer& opt,
                                                     const std::vector<torch::Tensor>& params) {
   if (!config_.run.cuda_graph) return nullptr;
-  const std::string why = cuda_graph_obstacle(device_, amp_, world_.size());
+  const std::string why = cuda_graph_obstacle(device_.cuda, amp_, world_.size());
   if (!why.empty()) {
     if (rank0() && !graph_obstacle_logged_) {
       log::warn("run.cuda_graph = true, but the training steps are not captured: " + why);
