@@ -13,6 +13,9 @@
 #      images, GPU, batch, precision and worker count
 #   6. train_nccl: a short training with dist.backend = nccl (one rank: NCCL
 #      starts on the GPU through the bundle; nothing to reduce)
+#   7. train_graph: step 2 again with run.cuda_graph = true (the step
+#      captured as a CUDA graph); its log must say how many steps were
+#      replayed from the graph
 # while bench/gpu/gpu_sampler.py samples GPU utilisation and memory. The
 # summary (e2e_report.py: e2e.json with every epoch's figures, e2e.md) goes
 # to $OUT (default bench/gpu/out) with e2e-logs.tar.gz (each step's log,
@@ -105,6 +108,12 @@ if [ -f "$out/train_nccl.log" ] && ! grep "gradients between GPUs through NCCL" 
   echo "== train_nccl: exit 0 but no NCCL line in its log"
   failed=$((failed + 1))
 fi
+[ "$device" = cpu ] || step train_graph midge train "${common[@]}" --set run.cuda_graph=true \
+  --out "$work/train_graph"
+if [ -f "$out/train_graph.log" ] && ! grep "steps replayed from the CUDA graph" "$out/train_graph.log"; then
+  echo "== train_graph: no line of steps replayed from the CUDA graph in its log"
+  failed=$((failed + 1))
+fi
 if [ -n "$sampler" ]; then
   kill "$sampler"
   trap - EXIT
@@ -112,6 +121,7 @@ if [ -n "$sampler" ]; then
 fi
 
 $py bench/gpu/e2e_report.py --out "$out" --run "$work/train/run.h5" --sweep "$work/sweep" \
+  --run-graph "$work/train_graph/run.h5" \
   | tee "$out/e2e.md" || failed=$((failed + 1))
 cp "$out/e2e.json" "$out/e2e.md" "$result/"
 tar czf "$result/e2e-logs.tar.gz" -C "$out" .

@@ -90,6 +90,7 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--run", required=True)
     p.add_argument("--sweep", required=True)
+    p.add_argument("--run-graph", default="", help="run.h5 of the run with run.cuda_graph = true")
     a = p.parse_args()
     ph = phases(os.path.join(a.out, "phases.tsv"))
     samples_path = os.path.join(a.out, "gpu_samples.csv")
@@ -99,6 +100,8 @@ def main():
     sides = {}
     if os.path.exists(a.run):
         sides["midge"] = (midge_run(a.run), ph.get("train"))
+    if a.run_graph and os.path.exists(a.run_graph):
+        sides["midge-graph"] = (midge_run(a.run_graph), ph.get("train_graph"))
     peer_log = os.path.join(a.out, "peer.log")
     if os.path.exists(peer_log):
         sides["pytorch"] = (peer_run(peer_log), ph.get("peer"))
@@ -123,6 +126,12 @@ def main():
             m, t = report["midge"][stage], report["pytorch"][stage]
             if m and t and t["steady_images_per_second"] > 0:
                 report["ratio"][stage] = m["steady_images_per_second"] / t["steady_images_per_second"]
+    if "midge" in report and "midge-graph" in report:
+        report["graph_ratio"] = {}
+        for stage in ("stage1", "stage2"):
+            m, g = report["midge"][stage], report["midge-graph"][stage]
+            if m and g and m["steady_images_per_second"] > 0:
+                report["graph_ratio"][stage] = g["steady_images_per_second"] / m["steady_images_per_second"]
     journal = os.path.join(a.sweep, "sweep.h5")
     if os.path.exists(journal):
         with h5py.File(journal, "r") as f:
@@ -137,6 +146,8 @@ def main():
         print(f"| {r[0]} | {r[1]} | {r[2]:.1f} | {r[3]:.1f}% | {r[4]:.0f}% | {r[5]:.2f} | {r[6]} |")
     for stage, v in report.get("ratio", {}).items():
         print(f"midge / PyTorch, {stage}: {v:.2f}x")
+    for stage, v in report.get("graph_ratio", {}).items():
+        print(f"midge with run.cuda_graph / without, {stage}: {v:.2f}x")
     print("steps:", ", ".join(f"{k} {v['seconds']} s (exit {v['exit']})" for k, v in report["phases"].items()))
     if "sweep" in report:
         print("sweep:", report["sweep"])

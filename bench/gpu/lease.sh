@@ -4,7 +4,7 @@
 #   1. bench/gpu/run.sh with COMPILE=0: the GPU checks (pinned staging,
 #      NCCL, multi-tensor optimizers), midge's step profile, the step
 #      throughput table and the PyTorch eager peers (with their profile)
-#   2. bench/gpu/e2e.sh, ONLY="synth train train_nccl" (E2E_ONLY overrides):
+#   2. bench/gpu/e2e.sh, ONLY="synth train train_nccl train_graph" (E2E_ONLY overrides):
 #      the bundle end to end and a training with dist.backend = nccl
 #   3. the torch.compile peers, each bounded by COMPILE_LIMIT seconds
 # Needs the bundle (scripts/bundle.sh) and bench/gpu/build/midge_gpu_check
@@ -18,7 +18,7 @@ out=${OUT:-bench/gpu/out}
 mkdir -p "$out/e2e"
 rc=0
 AMP=bf16 COMPILE=0 STEPS=${STEPS:-10} OUT=$out bash bench/gpu/run.sh || rc=1
-ONLY=${E2E_ONLY:-synth train train_nccl} OUT=$out/e2e bash bench/gpu/e2e.sh || rc=1
+ONLY=${E2E_ONLY:-synth train train_nccl train_graph} OUT=$out/e2e bash bench/gpu/e2e.sh || rc=1
 py=$(command -v python3)
 for run in "resnet50 default" "resnet18 default" "resnet50 max-autotune-no-cudagraphs"; do
   set -- $run
