@@ -434,27 +434,28 @@ void profile_step(int steps, const std::string& optimizer) {
     midge::train::apply_update(self, nullptr, scaler, params, opt);
     if (ev) (*ev)[3].record(stream);
   };
-  midge::train::StepGraph graph(
-      opt,
-      [&](const torch::Tensor& input, const torch::Tensor& labels) {
-        opt.zero_grad();
-        torch::Tensor logits;
-        {
-          midge::train::AutocastScope autocast("bf16", true);
-          logits = net->forward(input);
-        }
-        logits = logits.to(torch::kFloat);
-        torch::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
-        loss.backward();
-        midge::train::apply_update(self, nullptr, scaler, params, opt);
-        return midge::train::StepOutputs{loss.detach(), logits.argmax(1).eq(labels).sum()};
-      },
-      3);
+  std::unique_ptr<midge::train::StepGraph> graph;  // only for "graph": needs midge's optimizer
   if (captured) {
+    graph = std::make_unique<midge::train::StepGraph>(
+        opt,
+        [&](const torch::Tensor& input, const torch::Tensor& labels) {
+          opt.zero_grad();
+          torch::Tensor logits;
+          {
+            midge::train::AutocastScope autocast("bf16", true);
+            logits = net->forward(input);
+          }
+          logits = logits.to(torch::kFloat);
+          torch::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
+          loss.backward();
+          midge::train::apply_update(self, nullptr, scaler, params, opt);
+          return midge::train::StepOutputs{loss.detach(), logits.argmax(1).eq(labels).sum()};
+        },
+        3);
     // As midge train: the loss read after every step.
     step = [&](std::vector<c10::Event>* ev) {
       if (ev) (*ev)[0].record(stream);
-      (void)graph.run(x, y).loss.item<double>();
+      (void)graph->run(x, y).loss.item<double>();
       if (ev) (*ev)[3].record(stream);
     };
   }

@@ -191,12 +191,16 @@ class MultiTensorAdam final : public Base, public GraphStep {
 
   bool before_replay() override {
     if (learning_rates(this->param_groups_) != captured_lr_) return false;
+    // Every group checked before any is advanced: a refusal leaves the
+    // counts as they were for the new capture.
+    for (auto& d : device_steps_) {
+      for (State* s : d.states) {
+        if (s->step() != d.states.front()->step()) return false;
+      }
+    }
     for (auto& d : device_steps_) {
       if (d.states.empty()) continue;
       const std::int64_t t = d.states.front()->step();
-      for (State* s : d.states) {
-        if (s->step() != t) return false;
-      }
       // Steps taken outside the graph since its last run.
       if (t != d.value) d.count.fill_(static_cast<double>(t));
       for (State* s : d.states) s->step(t + 1);

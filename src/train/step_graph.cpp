@@ -9,18 +9,29 @@
 #include "core/log.h"
 #include "train/optimizer.h"
 
-// Capture needs a CUDA LibTorch (MIDGE_CUDA_GRAPHS, set by CMake) of 2.0 or
-// newer: 1.x's CUDA generator is not safe to capture from C++ alone.
-#if defined(MIDGE_CUDA_GRAPHS) && TORCH_VERSION_MAJOR >= 2
+// Capture needs a CUDA LibTorch (MIDGE_CUDA_GRAPHS, set by CMake) of 2.1 or
+// newer: CUDAGraph::capture_begin takes a capture mode from 2.1 on, and the
+// thread-local mode is what lets the loader's threads go on during a capture.
+#if defined(MIDGE_CUDA_GRAPHS) && \
+    (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1))
 #define MIDGE_CAN_CAPTURE 1
 #include <ATen/cuda/CUDAEvent.h>
 #include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #include <cuda_runtime_api.h>
 #endif
 
 namespace midge::train {
+
+bool cuda_graphs_built() {
+#ifdef MIDGE_CAN_CAPTURE
+  return true;
+#else
+  return false;
+#endif
+}
 
 std::string cuda_graph_obstacle(bool cuda, const std::string& amp, int ranks) {
   if (!cuda) return "the run is on the CPU (CUDA graphs are a GPU feature)";
@@ -38,7 +49,8 @@ std::string cuda_graph_obstacle(bool cuda, const std::string& amp, int ranks) {
   return "";
 #elif defined(MIDGE_CUDA_GRAPHS)
   return "this midge is built with LibTorch " TORCH_VERSION
-         ", whose CUDA generator cannot be captured from C++ (2.0 or newer needed)";
+         ", whose CUDA graphs cannot be captured while other threads use CUDA (2.1 or newer "
+         "needed)";
 #else
   return "this midge is built without CUDA graph support (a LibTorch without CUDA)";
 #endif
@@ -83,6 +95,10 @@ struct StepGraph::Impl {
     out = StepOutputs{};
     optimizer.zero_grad();  // the gradients live in the graph's memory pool
     graph.reset();
+    // A released pool's memory stays reserved until the cache is emptied:
+    // without this, every recapture (a learning rate per epoch) would hold
+    // one more step's memory.
+    c10::cuda::CUDACachingAllocator::emptyCache();
   }
 
   void capture(const torch::Tensor& x, const torch::Tensor& y) {
@@ -102,6 +118,9 @@ struct StepGraph::Impl {
       try {
         out = step(input, labels);
       } catch (const std::exception& e) {
+        // Ends the broken capture without CUDAGraph::capture_end (which
+        // would throw first): the allocator's routing into the graph's pool
+        // is left behind, harmless as the run stops with the error below.
         failure = e.what();
         cudaGraph_t broken = nullptr;
         cudaStreamEndCapture(side->stream(), &broken);

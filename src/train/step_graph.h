@@ -51,6 +51,9 @@ using StepFunction = std::function<StepOutputs(const torch::Tensor&, const torch
 // than 2.0.
 std::string cuda_graph_obstacle(bool cuda, const std::string& amp, int ranks);
 
+// Whether this build can capture at all (a CUDA LibTorch 2.1 or newer).
+bool cuda_graphs_built();
+
 // Counts over a StepGraph's life, for the log and the benchmarks.
 struct StepGraphCounts {
   std::int64_t warmup = 0;    // ordinary steps on the side stream
