@@ -248,18 +248,7 @@ class MultiTensorAdam final : public Base, public GraphStep {
         auto& [exp_avg, exp_avg_sq] = moments[step];
         const double bias_correction1 = 1 - std::pow(beta1, step);
         const double bias_correction2 = 1 - std::pow(beta2, step);
-        std::vector<Tensor> grad = part.grads;
-        if (o.weight_decay() != 0) {
-          if (kDecoupled) {
-            at::_foreach_mul_(part.params, 1 - o.lr() * o.weight_decay());
-          } else {
-            grad = at::_foreach_add(part.grads, part.params, o.weight_decay());
-          }
-        }
-        at::_foreach_mul_(exp_avg, beta1);
-        at::_foreach_add_(exp_avg, grad, 1 - beta1);
-        at::_foreach_mul_(exp_avg_sq, beta2);
-        at::_foreach_addcmul_(exp_avg_sq, grad, grad, 1 - beta2);
+        decay_and_update_moments(o, part.params, part.grads, exp_avg, exp_avg_sq);
         std::vector<Tensor> denom = at::_foreach_sqrt(exp_avg_sq);
         at::_foreach_div_(denom, std::sqrt(bias_correction2));
         at::_foreach_add_(denom, o.eps());
@@ -278,6 +267,28 @@ class MultiTensorAdam final : public Base, public GraphStep {
     std::int64_t value = 0;
     std::vector<State*> states;
   };
+
+  // Weight decay (L2 into the gradient, or AdamW's decoupled shrinking of
+  // the parameters) and the moments' update, shared by both steps.
+  static void decay_and_update_moments(const Options& o, std::vector<Tensor>& params,
+                                       const std::vector<Tensor>& grads,
+                                       std::vector<Tensor>& exp_avg,
+                                       std::vector<Tensor>& exp_avg_sq) {
+    const double beta1 = std::get<0>(o.betas());
+    const double beta2 = std::get<1>(o.betas());
+    std::vector<Tensor> grad = grads;
+    if (o.weight_decay() != 0) {
+      if (kDecoupled) {
+        at::_foreach_mul_(params, 1 - o.lr() * o.weight_decay());
+      } else {
+        grad = at::_foreach_add(grads, params, o.weight_decay());
+      }
+    }
+    at::_foreach_mul_(exp_avg, beta1);
+    at::_foreach_add_(exp_avg, grad, 1 - beta1);
+    at::_foreach_mul_(exp_avg_sq, beta2);
+    at::_foreach_addcmul_(exp_avg_sq, grad, grad, 1 - beta2);
+  }
 
   // step() while captured: the same update, with t, the bias corrections
   // and the step size computed on the device from the group's count.
@@ -313,18 +324,7 @@ class MultiTensorAdam final : public Base, public GraphStep {
       const auto type = w.params.front().scalar_type();
       const Tensor step_size = (o.lr() / (1 - torch::pow(beta1, d.count))).to(type);
       const Tensor bias_correction2_sqrt = (1 - torch::pow(beta2, d.count)).sqrt().to(type);
-      std::vector<Tensor> grad = w.grads;
-      if (o.weight_decay() != 0) {
-        if (kDecoupled) {
-          at::_foreach_mul_(w.params, 1 - o.lr() * o.weight_decay());
-        } else {
-          grad = at::_foreach_add(w.grads, w.params, o.weight_decay());
-        }
-      }
-      at::_foreach_mul_(exp_avg, beta1);
-      at::_foreach_add_(exp_avg, grad, 1 - beta1);
-      at::_foreach_mul_(exp_avg_sq, beta2);
-      at::_foreach_addcmul_(exp_avg_sq, grad, grad, 1 - beta2);
+      decay_and_update_moments(o, w.params, w.grads, exp_avg, exp_avg_sq);
       std::vector<Tensor> denom = at::_foreach_sqrt(exp_avg_sq);
       divide_each(denom, bias_correction2_sqrt);
       at::_foreach_add_(denom, o.eps());
