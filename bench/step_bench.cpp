@@ -50,6 +50,26 @@ std::unique_ptr<torch::optim::Optimizer> bench_sgd(const std::string& which,
   return train::make_optimizer(sgd, std::move(params));
 }
 
+train::StepFunction captured_step(model::ResNet net, torch::optim::Optimizer& opt,
+                                  std::vector<torch::Tensor> params, const std::string& amp) {
+  auto self = std::make_shared<distributed::SelfComm>();
+  auto scaler = std::make_shared<train::LossScaler>(false);
+  return [net, &opt, params, amp, self, scaler](const torch::Tensor& input,
+                                                const torch::Tensor& labels) mutable {
+    opt.zero_grad();
+    torch::Tensor logits;
+    {
+      train::AutocastScope autocast(amp, input.is_cuda());
+      logits = net->forward(input);
+    }
+    logits = logits.to(torch::kFloat);
+    torch::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
+    loss.backward();
+    train::apply_update(*self, nullptr, *scaler, params, opt);
+    return train::StepOutputs{loss.detach(), logits.argmax(1).eq(labels).sum()};
+  };
+}
+
 StepBenchResult run_step_bench(distributed::Communicator& world, const StepBenchOptions& o) {
   using Clock = std::chrono::steady_clock;
   const bool cuda = o.device == "cuda";
@@ -83,23 +103,7 @@ StepBenchResult run_step_bench(distributed::Communicator& world, const StepBench
     if (sync || o.amp == "fp16" || !cuda) {
       throw std::invalid_argument("step bench: cuda_graph needs one GPU, no sync, no fp16");
     }
-    // midge train's captured step (Trainer::make_step_graph).
-    graph = std::make_unique<train::StepGraph>(
-        opt,
-        [&](const torch::Tensor& input, const torch::Tensor& labels) {
-          opt.zero_grad();
-          torch::Tensor logits;
-          {
-            train::AutocastScope autocast(o.amp, cuda);
-            logits = net->forward(input);
-          }
-          logits = logits.to(torch::kFloat);
-          torch::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
-          loss.backward();
-          train::apply_update(world, nullptr, scaler, params, opt);
-          return train::StepOutputs{loss.detach(), logits.argmax(1).eq(labels).sum()};
-        },
-        3);
+    graph = std::make_unique<train::StepGraph>(opt, captured_step(net, opt, params, o.amp), 3);
     warmup = std::max(warmup, 5);  // 3 warm-up steps, the capture, a first replay
   }
 

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "distributed/communicator.h"
+#include "model/resnet.h"
+#include "train/step_graph.h"
 
 namespace midge::distributed {
 class NcclComm;
@@ -65,6 +67,13 @@ struct StepBenchResult {
 // per-parameter torch::optim::SGD.
 std::unique_ptr<torch::optim::Optimizer> bench_sgd(const std::string& which,
                                                    std::vector<torch::Tensor> params);
+
+// midge train's step as Trainer::make_step_graph captures it, for the
+// benchmarks and the GPU check: zero the gradients, forward under `amp`'s
+// autocast, cross-entropy, backward, optimizer step (one rank, no loss
+// scaling).
+train::StepFunction captured_step(model::ResNet net, torch::optim::Optimizer& opt,
+                                  std::vector<torch::Tensor> params, const std::string& amp);
 
 // Collective: every rank of `world` calls it with the same options.
 StepBenchResult run_step_bench(distributed::Communicator& world, const StepBenchOptions& options);

@@ -296,17 +296,9 @@ void cuda_graph_check(const std::string& optimizer) {
   };
   Side plain = make_side();
   Side captured = make_side();
-  midge::distributed::SelfComm self;
-  midge::train::LossScaler scaler(false);
-  auto step_of = [&](Side& side) {
-    return [&side, &self, &scaler](const torch::Tensor& x, const torch::Tensor& y) {
-      side.opt->zero_grad();
-      torch::Tensor logits = side.net->forward(x).to(torch::kFloat);
-      torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y);
-      loss.backward();
-      midge::train::apply_update(self, nullptr, scaler, side.params, *side.opt);
-      return midge::train::StepOutputs{loss.detach(), logits.argmax(1).eq(y).sum()};
-    };
+  // amp "off": fp32, so that the comparison is of the graph, not of bf16.
+  auto step_of = [](Side& side) {
+    return midge::bench::captured_step(side.net, *side.opt, side.params, "off");
   };
   auto plain_step = step_of(plain);
   midge::train::StepGraph graph(*captured.opt, step_of(captured), 3);
@@ -437,21 +429,7 @@ void profile_step(int steps, const std::string& optimizer) {
   std::unique_ptr<midge::train::StepGraph> graph;  // only for "graph": needs midge's optimizer
   if (captured) {
     graph = std::make_unique<midge::train::StepGraph>(
-        opt,
-        [&](const torch::Tensor& input, const torch::Tensor& labels) {
-          opt.zero_grad();
-          torch::Tensor logits;
-          {
-            midge::train::AutocastScope autocast("bf16", true);
-            logits = net->forward(input);
-          }
-          logits = logits.to(torch::kFloat);
-          torch::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
-          loss.backward();
-          midge::train::apply_update(self, nullptr, scaler, params, opt);
-          return midge::train::StepOutputs{loss.detach(), logits.argmax(1).eq(labels).sum()};
-        },
-        3);
+        opt, midge::bench::captured_step(net, opt, params, "bf16"), 3);
     // As midge train: the loss read after every step.
     step = [&](std::vector<c10::Event>* ev) {
       if (ev) (*ev)[0].record(stream);
