@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   midge::Config config = midge::resolve_config(std::nullopt, {});
   config.run.device = "cpu";
   config.run.threads = threads;
-  midge::train::choose_device(config.run, world.local_rank(), world.local_size());
+  midge::train::choose_device(config.run, world.local_rank(), world.cpu_sharers());
   if (allreduce_mb > 0) {
     allreduce_bandwidth(world, allreduce_mb, repeat);
   } else {

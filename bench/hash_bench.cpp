@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "data/hashing.h"
 #include "data/image_set.h"
 #include "data/split.h"
 

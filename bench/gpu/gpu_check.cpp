@@ -95,9 +95,11 @@ class IdenticalPairComm final : public Communicator {
   bool background_thread_ok() const override { return true; }
   bool accepts_device_memory() const override { return false; }
   void barrier() override {}
-  std::optional<std::int64_t> reduce_within(std::int64_t value, midge::distributed::ReduceOp op,
-                                            double) override {
-    return op == midge::distributed::ReduceOp::kSum ? 2 * value : value;
+  bool reduce_span_within(std::int64_t* data, std::size_t count, midge::distributed::ReduceOp op,
+                          double) override {
+    if (op == midge::distributed::ReduceOp::kSum)
+      for (std::size_t i = 0; i < count; ++i) data[i] *= 2;
+    return true;
   }
   std::unique_ptr<Communicator> split(int, int) override { return nullptr; }
   [[noreturn]] void abort(int code) override { std::_Exit(code); }

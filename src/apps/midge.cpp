@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "apps/commands.h"
+#include "core/cpus.h"
 #include "core/errors.h"
+#include "core/fault.h"
 #include "core/logging.h"
 #include "core/versions.h"
 #include "data/image_set.h"
@@ -102,6 +104,14 @@ int dispatch(std::vector<std::string> args, midge::distributed::Communicator& wo
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The commands that train run their OpenMP threads passively
+  // (core/cpus.h); others are not worth a second start.
+  if (argc > 1) {
+    const std::string command = argv[1];
+    if (command == "train" || command == "sweep" || command == "replay") {
+      midge::prefer_passive_openmp(argv);
+    }
+  }
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string level = extract_log_level(&args);
   try {
@@ -109,6 +119,7 @@ int main(int argc, char** argv) {
     auto& world = runtime.world();
     int code = midge::distributed::run_rank(world, [&]() {
       midge::init_logging(world.rank(), world.size(), level);
+      midge::fault::set_fault_rank(world.rank());
       return dispatch(args, world);
     });
     runtime.finalize();

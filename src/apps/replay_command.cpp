@@ -3,7 +3,7 @@
 #include "apps/commands.h"
 #include "core/errors.h"
 #include "core/stop_request.h"
-#include "train/replay.h"
+#include "sweep/replay.h"
 
 namespace midge::apps {
 
@@ -34,11 +34,11 @@ int run_replay(const std::vector<std::string>& args, distributed::Communicator& 
   }
   if (vm.count("run") == 0U) throw UsageError("midge replay: give the run's folder");
   if (vm.count("out") == 0U) throw UsageError("midge replay: --out NEW is required");
-  train::ReplayOptions o;
+  sweep::ReplayOptions o;
   o.force = vm["force"].as<bool>();
   install_stop_handlers();
-  const train::ReplayReport r =
-      train::replay_run(vm["run"].as<std::string>(), vm["out"].as<std::string>(), world, o);
+  const sweep::ReplayReport r =
+      sweep::replay_run(vm["run"].as<std::string>(), vm["out"].as<std::string>(), world, o);
   print_once(world, "\n" + r.text);
   return r.trained && r.equal ? kExitSuccess : kExitRunFailed;
 }

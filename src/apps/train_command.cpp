@@ -8,6 +8,7 @@
 #include "core/errors.h"
 #include "core/stop_request.h"
 #include "core/text.h"
+#include "distributed/agreement.h"
 #include "sweep/runner.h"
 #include "sweep/spec.h"
 #include "train/trainer.h"
@@ -30,12 +31,22 @@ ConfigSources sources_of(const po::variables_map& vm) {
 }
 
 // Resolves and validates the configuration on every rank (each rank sees
-// the same files, so each reaches the same verdict before any work).
-Config load_validated(const ConfigSources& sources, int ranks_per_run) {
-  Config config = resolve_config(sources.file, sources.sets);
-  ValidateOptions options;
-  options.ranks = ranks_per_run;
-  validate(config, options);
+// the same files, so each reaches the same verdict before any work), and
+// agrees on the verdict: an error ends every rank alike with exit 2, no
+// abort (distributed/agreement.h).
+// The configuration is not known yet, so not its dist.timeout: the
+// default's time for every rank to have read it.
+constexpr double kConfigAgreementSeconds = 120;
+
+Config load_validated(const ConfigSources& sources, int ranks_per_run,
+                      distributed::Communicator& world) {
+  Config config;
+  distributed::Agreement(world, kConfigAgreementSeconds).phase("checking the configuration", [&] {
+    config = resolve_config(sources.file, sources.sets);
+    ValidateOptions options;
+    options.ranks = ranks_per_run;
+    validate(config, options);
+  });
   return config;
 }
 
@@ -59,7 +70,7 @@ int run_train(const std::vector<std::string>& args, distributed::Communicator& w
     print_once(world, config_help(desc));
     return kExitSuccess;
   }
-  const Config config = load_validated(sources_of(vm), world.size());
+  const Config config = load_validated(sources_of(vm), world.size(), world);
   if (vm["dry-run"].as<bool>()) {
     print_once(world, config.resolved_ini());
     spdlog::info("configuration valid; --dry-run: nothing trained");
@@ -133,11 +144,16 @@ int run_sweep(const std::vector<std::string>& args, distributed::Communicator& w
   sweep::Part part;
   if (vm.count("part") != 0U) part = parse_part(vm["part"].as<std::string>());
   const ConfigSources sources = sources_of(vm);
-  const Config config = load_validated(sources, k);
+  const Config config = load_validated(sources, k, world);
   // Every trial's configuration is resolved and checked before anything runs.
-  const sweep::SweepSpec sweep_spec = sweep::read_sweep_spec(spec);
-  const std::vector<sweep::Trial> trials = sweep::expand(sweep_spec, config.sweep.seed);
-  std::vector<Config> configs = sweep::resolve_trials(sources.file, sources.sets, trials, k);
+  sweep::SweepSpec sweep_spec;
+  std::vector<sweep::Trial> trials;
+  std::vector<Config> configs;
+  distributed::Agreement(world, kConfigAgreementSeconds).phase("checking the sweep spec", [&] {
+    sweep_spec = sweep::read_sweep_spec(spec);
+    trials = sweep::expand(sweep_spec, config.sweep.seed);
+    configs = sweep::resolve_trials(sources.file, sources.sets, trials, k);
+  });
   if (vm["dry-run"].as<bool>()) {
     print_once(world, sweep::trial_table(trials));
     if (part.count > 1) {

@@ -15,7 +15,7 @@
 //
 // Groups validated on the same images (the same paths, taxa and, for files
 // of schema 2, content hashes) are compared with the best of them, seed by
-// seed, by McNemar's exact test on per-image correctness: it says whether
+// seed, by stats::McNemar's exact test on per-image correctness: it says whether
 // a configuration is distinguishable from the best on this data.
 #pragma once
 
@@ -24,18 +24,11 @@
 #include <string>
 #include <vector>
 
-#include "collect/paired.h"
 #include "io/hdf5.h"
+#include "stats/describe.h"
+#include "stats/mcnemar.h"
 
 namespace midge::collect {
-
-struct Interval {
-  double low = 0;
-  double high = 0;
-};
-
-// 95% (z = 1.96) Wilson score interval for k successes in n trials.
-Interval wilson(std::int64_t k, std::int64_t n, double z = 1.96);
 
 struct RunSummary {
   std::string path;
@@ -83,12 +76,12 @@ struct Group {
 };
 
 // One seed-matched pair of runs: a group against the best group validated
-// on the same images (McNemar's exact test, collect/paired.h).
+// on the same images (McNemar's exact test, stats/mcnemar.h).
 struct Comparison {
   std::size_t group = 0;  // index into Collection::groups
   std::size_t best = 0;   // the best group of its validation set
   long long seed = 0;
-  McNemar test;  // a_only: images only the best got right; b_only: only `group`
+  stats::McNemar test;  // a_only: images only the best got right; b_only: only `group`
 };
 
 struct Collection {
@@ -107,6 +100,17 @@ struct Collection {
 // "mixed", or "" when `group` has no comparison (it is the best, or was not
 // compared).
 std::string verdict_against_best(const Collection& c, std::size_t group, double alpha = 0.05);
+
+// Right predictions and images of taxon k in a run's confusion matrix.
+std::int64_t diag(const RunSummary& r, std::size_t k);
+std::int64_t support(const RunSummary& r, std::size_t k);
+
+// The content key of a group's runs: the one all its hashed runs share
+// ("" when none is hashed); false when they disagree or name other images.
+bool group_content(const Group& g, std::string* content);
+
+// Fills Collection::paired: each validation set's groups against its best.
+void compare_with_best(Collection* c);
 
 // Scans `dirs`; `taxonomy` (optional) is used for runs without data.taxonomy.
 Collection collect_runs(const std::vector<std::string>& dirs, const std::string& taxonomy = "");

@@ -106,6 +106,7 @@ struct DistConfig {
   double bucket_mb = 0;
   bool overlap = false;
   std::string backend;  // auto|mpi|nccl
+  double timeout = 0;   // seconds an agreement waits for every rank
 };
 
 struct GradcamConfig {

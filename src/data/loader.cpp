@@ -334,6 +334,11 @@ void Loader::add_skipped(const std::vector<SkippedImage>& images) {
   for (const auto& image : images) bad_.emplace(image.path, image.reason);
 }
 
+std::size_t Loader::skipped_count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return bad_.size();
+}
+
 std::vector<SkippedImage> Loader::skipped() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<SkippedImage> out;

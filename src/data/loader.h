@@ -102,6 +102,7 @@ class Loader {
   std::int64_t samples_per_epoch() const;  // on this rank
   const std::vector<Sample>& samples() const { return samples_; }
   std::vector<SkippedImage> skipped() const;
+  std::size_t skipped_count() const;
   // Images already found unreadable (by this loader in an earlier process
   // of a resumed run): never decoded again, listed by skipped() and counted
   // against max_bad_fraction as if this loader had found them.

@@ -106,25 +106,6 @@ Split hold_out_taxa(const Split& split, const std::string& taxa) {
   return out;
 }
 
-std::vector<std::string> content_hashes(const std::vector<Sample>& samples, int threads) {
-  std::vector<std::string> out(samples.size());
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    for (std::size_t i = next++; i < samples.size(); i = next++) {
-      try {
-        out[i] = sha256_file(samples[i].path);
-      } catch (const IoError&) {
-        out[i].clear();
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < std::max(1, threads); ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  return out;
-}
-
 Split read_manifest(const std::string& path) {
   const auto rows = io::read_csv(path, {"path", "taxon", "split"});
   const fs::path base = fs::path(path).parent_path();
@@ -186,6 +167,97 @@ std::string format_split_table(const Split& split, const ImageSet* set) {
   }
   row("total (" + std::to_string(c) + " taxa)", tt, tv, ti);
   return table.str();
+}
+
+namespace {
+
+// Length-prefixed fields: "<bytes>:<text>".
+void put(std::string* out, const std::string& field) {
+  *out += std::to_string(field.size());
+  *out += ':';
+  *out += field;
+}
+
+void put_samples(std::string* out, const std::vector<Sample>& samples) {
+  put(out, std::to_string(samples.size()));
+  for (const auto& s : samples) {
+    put(out, std::to_string(s.label));
+    put(out, s.path);
+  }
+}
+
+void put_names(std::string* out, const std::vector<std::string>& names) {
+  put(out, std::to_string(names.size()));
+  for (const auto& n : names) put(out, n);
+}
+
+class Reader {
+ public:
+  explicit Reader(const std::string& text) : text_(text) {}
+  std::string field() {
+    const std::size_t colon = text_.find(':', at_);
+    if (colon == std::string::npos) bad();
+    std::size_t n = 0;
+    try {
+      n = std::stoull(text_.substr(at_, colon - at_));
+    } catch (const std::exception&) {
+      bad();
+    }
+    if (colon + 1 + n > text_.size()) bad();
+    std::string out = text_.substr(colon + 1, n);
+    at_ = colon + 1 + n;
+    return out;
+  }
+  std::size_t count() {
+    try {
+      return std::stoull(field());
+    } catch (const std::exception&) {
+      bad();
+    }
+  }
+  std::vector<std::string> names() {
+    std::vector<std::string> out(count());
+    for (auto& n : out) n = field();
+    return out;
+  }
+  std::vector<Sample> samples() {
+    std::vector<Sample> out(count());
+    for (auto& s : out) {
+      s.label = static_cast<int>(std::stol(field()));
+      s.path = field();
+    }
+    return out;
+  }
+  bool done() const { return at_ == text_.size(); }
+
+ private:
+  [[noreturn]] static void bad() { throw DataError("decode_split: not an encoded split"); }
+  const std::string& text_;
+  std::size_t at_ = 0;
+};
+
+}  // namespace
+
+std::string encode_split(const Split& split) {
+  std::string out;
+  put_names(&out, split.classes);
+  put_samples(&out, split.train);
+  put_samples(&out, split.val);
+  put_names(&out, split.holdout_classes);
+  put_samples(&out, split.holdout);
+  return out;
+}
+
+Split decode_split(const std::string& text) {
+  Reader r(text);
+  Split s;
+  s.classes = r.names();
+  s.train = r.samples();
+  s.val = r.samples();
+  s.holdout_classes = r.names();
+  s.holdout = r.samples();
+  if (!r.done()) throw DataError("decode_split: trailing bytes after the split");
+  return s;
 }
 
 }  // namespace midge::data

@@ -47,9 +47,12 @@ Split split_image_set(const ImageSet& set, int every, int offset);
 // train on.
 Split hold_out_taxa(const Split& split, const std::string& taxa);
 
-// SHA-256 (hex) of each sample's file, in order, on `threads` threads; ""
-// for a file that cannot be read (the loader reports it when it is used).
-std::vector<std::string> content_hashes(const std::vector<Sample>& samples, int threads);
+// A split as one string and back, exactly (any bytes in paths and names):
+// rank 0 reads the data set and every other rank receives its split
+// (train/session), so the ranks never disagree about the image list.
+std::string encode_split(const Split& split);
+// Throws DataError for a string that encode_split did not make.
+Split decode_split(const std::string& text);
 
 // Writes path,taxon,split rows (train then val, paths absolute) atomically.
 void write_manifest(const Split& split, const std::string& path);

@@ -37,6 +37,11 @@ class Communicator {
   // and divides the node's cores into per-rank thread pools.
   virtual int local_rank() const = 0;
   virtual int local_size() const = 0;
+  // Ranks of the job on this node whose CPU affinity masks overlap this
+  // process's (itself included): the ranks that share its CPUs, found once
+  // for the world and kept by split() like local_rank(). Threads per rank
+  // are the usable CPUs divided by this (core/cpus.h).
+  virtual int cpu_sharers() const { return 1; }
   // "self" or "mpi", for logs.
   virtual std::string backend() const = 0;
   // Whether collectives may be issued from a thread other than the one that
@@ -70,16 +75,23 @@ class Communicator {
 
   virtual void barrier() = 0;
 
-  // `value` reduced over the ranks by `op`, waiting at most `seconds` for
-  // the others (nullopt when they did not all arrive in time), polling with
-  // short sleeps rather than spinning. For agreeing after a failure: a rank
-  // that failed alone cannot know whether its peers failed too or sit in a
-  // collective it will never join, so it waits only so long
-  // (sweep/runner.cpp); and for ranks that only wait for a peer's message,
-  // so they leave their cores to others. A call that timed out stays
-  // pending: use a communicator on which nothing else will be called.
-  virtual std::optional<std::int64_t> reduce_within(std::int64_t value, ReduceOp op,
-                                                    double seconds) = 0;
+  // `count` values at `data` reduced over the ranks by `op` in place,
+  // waiting at most `seconds` for the others (false when they did not all
+  // arrive in time; `data` is then unchanged). Polled, first briefly
+  // without sleeping (an agreement every training step must not add a
+  // sleep to each step), then with short sleeps, so that a rank that waits
+  // long leaves its core to others. For agreeing where a peer may be gone
+  // or stuck (distributed/agreement.h) and for ranks that only wait for a
+  // peer's message. A call that timed out leaves its request pending with
+  // buffers owned by the communicator (never by the caller's stack frame):
+  // the job is then ended (abort), as MPI cannot cancel a collective.
+  virtual bool reduce_span_within(std::int64_t* data, std::size_t count, ReduceOp op,
+                                  double seconds) = 0;
+  // One value: the reduced value, or nullopt on time-out.
+  std::optional<std::int64_t> reduce_within(std::int64_t value, ReduceOp op, double seconds) {
+    if (!reduce_span_within(&value, 1, op, seconds)) return std::nullopt;
+    return value;
+  }
 
   // Ranks with the same `color` form a new communicator, ordered by `key`
   // (then by old rank). Collective over this communicator. The new
@@ -114,9 +126,9 @@ class SelfComm final : public Communicator {
   // memory for MPI get the same path with one rank (tested on GPU).
   bool accepts_device_memory() const override { return false; }
   void barrier() override {}
-  std::optional<std::int64_t> reduce_within(std::int64_t value, ReduceOp /*op*/,
-                                            double /*seconds*/) override {
-    return value;
+  bool reduce_span_within(std::int64_t* /*data*/, std::size_t /*count*/, ReduceOp /*op*/,
+                          double /*seconds*/) override {
+    return true;
   }
   std::unique_ptr<Communicator> split(int color, int key) override;
   [[noreturn]] void abort(int code) override;

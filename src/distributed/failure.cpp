@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "core/errors.h"
+#include "distributed/agreement.h"
 
 namespace midge::distributed {
 
@@ -12,6 +13,11 @@ int run_rank(Communicator& world, const std::function<int()>& body) {
   int code = kExitSuccess;
   try {
     return body();
+  } catch (const RankFailure& e) {
+    // Agreed: every rank threw this very error at the same point and
+    // returns its code; MPI ends normally. Said once, by rank 0.
+    if (world.rank() == 0) spdlog::error("{}", e.what());
+    return e.exit_code();
   } catch (const std::exception& e) {
     code = exit_code_of(e);
     spdlog::error("{}", e.what());

@@ -1,5 +1,9 @@
 // How a failure on one rank ends the job: never with a hang.
 //
+// A failure the ranks agreed on (RankFailure, distributed/agreement.h) is
+// raised on every rank alike: each returns its exit code and MPI finishes
+// normally, no abort.
+//
 // run_rank() runs a command body for this rank. An exception is logged on
 // the rank that caught it (the log line carries the rank tag and the error
 // names what failed) and mapped to an exit code (2 usage, 1 run failed). In a
@@ -14,8 +18,9 @@
 
 namespace midge::distributed {
 
-// Returns body()'s exit code, or the failure's code when size() == 1; with
-// more ranks a failure aborts the job and does not return.
+// Returns body()'s exit code, or the failure's code when size() == 1 or
+// the failure was agreed; otherwise, with more ranks, a failure aborts the
+// job and does not return.
 int run_rank(Communicator& world, const std::function<int()>& body);
 
 }  // namespace midge::distributed

@@ -12,7 +12,9 @@
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "core/cpus.h"
 #include "core/errors.h"
 
 namespace midge::distributed {
@@ -110,18 +112,39 @@ class MpiComm final : public Communicator {
     CommHandle node_handle(node);
     check(MPI_Comm_rank(node, &local_rank_), "MPI_Comm_rank");
     check(MPI_Comm_size(node, &local_size_), "MPI_Comm_size");
+    // Which ranks of this node may run on this process's CPUs.
+    const std::vector<std::uint64_t> mine = affinity_words();
+    std::vector<std::uint64_t> all(mine.size() * static_cast<std::size_t>(local_size_), 0);
+    check(MPI_Allgather(mine.data(), static_cast<int>(mine.size()), MPI_UINT64_T, all.data(),
+                        static_cast<int>(mine.size()), MPI_UINT64_T, node),
+          "MPI_Allgather");
+    cpu_sharers_ = 0;
+    for (int r = 0; r < local_size_; ++r) {
+      const std::vector<std::uint64_t> theirs(
+          all.begin() + static_cast<long>(r * mine.size()),
+          all.begin() + static_cast<long>((r + 1) * mine.size()));
+      cpu_sharers_ += masks_overlap(mine, theirs) ? 1 : 0;
+    }
   }
   // Takes ownership of `comm`, a part of a communicator whose node-local
   // rank and size it keeps (Communicator::split).
-  MpiComm(MPI_Comm comm, int local_rank, int local_size)
-      : handle_(comm), local_rank_(local_rank), local_size_(local_size) {
+  MpiComm(MPI_Comm comm, int local_rank, int local_size, int cpu_sharers)
+      : handle_(comm), local_rank_(local_rank), local_size_(local_size), cpu_sharers_(cpu_sharers) {
     init_ranks(comm);
   }
+
+  ~MpiComm() override {
+    // Buffers MPI may still write into: left allocated (see abandoned_).
+    for (auto& p : abandoned_) static_cast<void>(p.release());
+  }
+  MpiComm(const MpiComm&) = delete;
+  MpiComm& operator=(const MpiComm&) = delete;
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   int local_rank() const override { return local_rank_; }
   int local_size() const override { return local_size_; }
+  int cpu_sharers() const override { return cpu_sharers_; }
   std::string backend() const override { return "mpi"; }
 
   bool background_thread_ok() const override {
@@ -146,31 +169,46 @@ class MpiComm final : public Communicator {
 
   void barrier() override { check(MPI_Barrier(handle_.get()), "MPI_Barrier"); }
 
-  std::optional<std::int64_t> reduce_within(std::int64_t value, ReduceOp op,
-                                            double seconds) override {
-    std::int64_t result = 0;
-    MPI_Request request = MPI_REQUEST_NULL;
-    check(MPI_Iallreduce(&value, &result, 1, MPI_INT64_T, to_mpi(op), handle_.get(), &request),
+  bool reduce_span_within(std::int64_t* data, std::size_t count, ReduceOp op,
+                          double seconds) override {
+    // The buffers live on the heap, owned by this communicator until the
+    // request completes: a request that times out stays pending, and MPI
+    // may still write into its buffers while the job is being ended.
+    auto pending = std::make_unique<PendingReduce>();
+    pending->in.assign(data, data + count);
+    pending->out.assign(count, 0);
+    check(MPI_Iallreduce(pending->in.data(), pending->out.data(), static_cast<int>(count),
+                         MPI_INT64_T, to_mpi(op), handle_.get(), &pending->request),
           "MPI_Iallreduce");
-    // Polled, because MPI has no wait with a time-out; a short pause between
-    // tests keeps the waiting rank from taking a core from its node's peers.
+    // Polled, because MPI has no wait with a time-out. The first
+    // milliseconds without sleeping (a per-step agreement usually completes
+    // at once), then with short pauses between tests, which keep a waiting
+    // rank from taking a core from its node's peers.
     const auto start = std::chrono::steady_clock::now();
     for (;;) {
       int done = 0;
-      check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
-      if (done != 0) return result;
-      // The request stays pending: this rank is about to end the job, and
-      // MPI cannot cancel a collective.
+      check(MPI_Test(&pending->request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+      if (done != 0) {
+        std::copy(pending->out.begin(), pending->out.end(), data);
+        return true;
+      }
       const std::chrono::duration<double> waited = std::chrono::steady_clock::now() - start;
-      if (waited.count() > seconds) return std::nullopt;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      if (waited.count() > seconds) {
+        abandoned_.push_back(std::move(pending));
+        return false;
+      }
+      if (waited.count() < 0.002) {
+        std::this_thread::yield();
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(waited.count() < 0.05 ? 1 : 2));
+      }
     }
   }
 
   std::unique_ptr<Communicator> split(int color, int key) override {
     MPI_Comm out = MPI_COMM_NULL;
     check(MPI_Comm_split(handle_.get(), color, key, &out), "MPI_Comm_split");
-    return std::make_unique<MpiComm>(out, local_rank_, local_size_);
+    return std::make_unique<MpiComm>(out, local_rank_, local_size_, cpu_sharers_);
   }
 
   [[noreturn]] void abort(int code) override {
@@ -213,11 +251,21 @@ class MpiComm final : public Communicator {
     check(MPI_Comm_size(comm, &size_), "MPI_Comm_size");
   }
 
+  struct PendingReduce {
+    std::vector<std::int64_t> in;
+    std::vector<std::int64_t> out;
+    MPI_Request request = MPI_REQUEST_NULL;
+  };
+
   CommHandle handle_;
+  // Reductions that timed out, still pending in MPI: kept (never freed)
+  // until the process ends, which follows soon (the job is aborted).
+  std::vector<std::unique_ptr<PendingReduce>> abandoned_;
   int rank_ = 0;
   int size_ = 1;
   int local_rank_ = 0;
   int local_size_ = 1;
+  int cpu_sharers_ = 1;
 };
 
 }  // namespace

@@ -20,7 +20,7 @@
 #include "io/csv.h"
 #include "io/hdf5.h"
 #include "model/weights.h"
-#include "train/open_set.h"
+#include "stats/open_set.h"
 
 namespace midge::explain {
 namespace fs = std::filesystem;
@@ -145,7 +145,7 @@ std::vector<Prediction> predict(const std::string& model_file,
     if (m.meta.open_set != "off") {
       const std::vector<float> z(logits.data_ptr<float>(),
                                  logits.data_ptr<float>() + logits.numel());
-      scores = train::open_set_scores(z, c, m.meta.open_set, m.meta.temperature);
+      scores = stats::open_set_scores(z, c, m.meta.open_set, m.meta.temperature);
     }
     for (std::size_t j = 0; j < p.index.size(); ++j) {
       Prediction& pr = out[p.index[j]];

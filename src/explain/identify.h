@@ -24,7 +24,7 @@ struct Prediction {
   std::string error;                  // non-empty: not processed
   std::vector<std::string> taxa;      // top k, most probable first
   std::vector<double> probabilities;  // same order
-  // Open set (train/open_set.h): the image's score under the model's
+  // Open set (stats/open_set.h): the image's score under the model's
   // predict.open_set and whether it reaches the model's threshold; an image
   // below it is reported as an unknown taxon (taxa still lists the
   // candidates). Always accepted, score NaN, when the model has open_set =

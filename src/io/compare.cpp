@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <set>
 
 #include "core/text.h"
@@ -63,9 +64,12 @@ std::string difference(const H5Node& a, const H5Node& b, const std::string& path
   std::size_t n = 0;
   double largest = 0;
   for (std::size_t i = 0; i < va.size(); ++i) {
-    if (va[i] == vb[i] || (std::isnan(va[i]) && std::isnan(vb[i]))) continue;
+    // Bytes, not values: -0.0 and 0.0 differ, a NaN equals only the same NaN.
+    if (std::memcmp(&va[i], &vb[i], sizeof(double)) == 0) continue;
     ++n;
-    largest = std::max(largest, std::abs(va[i] - vb[i]));
+    if (!std::isnan(va[i]) && !std::isnan(vb[i])) {
+      largest = std::max(largest, std::abs(va[i] - vb[i]));
+    }
   }
   if (n == 0) return "";
   return text::format("%zu of %zu values differ, by up to %.3g", n, va.size(), largest);

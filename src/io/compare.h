@@ -2,8 +2,9 @@
 // the replayed run.h5 (and model.h5) the same, value for value, as the
 // original, and if not, which datasets differ and by how much.
 //
-// Numbers are compared as values (float32 widens to float64 exactly, so
-// equal values mean equal bits; NaN equals NaN), strings exactly. Torch-free.
+// Numbers are compared by their bytes after widening to float64 (exact for
+// float32, and keeping the sign of zero and a NaN's payload): -0.0 and 0.0
+// differ, a NaN equals the same NaN. Strings exactly. Torch-free.
 #pragma once
 
 #include <cstddef>

@@ -464,6 +464,35 @@ H5Writer::H5Writer(std::unique_ptr<AtomicFile> atomic)
 
 H5Writer::~H5Writer() { file_.reset(); }
 
+namespace {
+// The copy of `atomic`'s target under its temporary name, opened for writing.
+hid_t open_copy(const AtomicFile& atomic) {
+  std::error_code ec;
+  std::filesystem::copy_file(atomic.target(), atomic.temp_path(),
+                             std::filesystem::copy_options::overwrite_existing, ec);
+  if (ec) {
+    throw IoError("cannot copy " + atomic.target().string() + " to edit it: " + ec.message());
+  }
+  return check_id(H5Fopen(atomic.temp_path().c_str(), H5F_ACC_RDWR, H5P_DEFAULT),
+                  "cannot open " + atomic.target().string() + " (not an HDF5 file?)");
+}
+}  // namespace
+
+H5Editor::H5Editor(const std::string& target) : H5Editor(std::make_unique<AtomicFile>(target)) {}
+
+H5Editor::H5Editor(std::unique_ptr<AtomicFile> atomic)
+    : H5Node(open_copy(*atomic), atomic->target().string()),
+      atomic_(std::move(atomic)),
+      file_(id(), H5Fclose) {}
+
+H5Editor::~H5Editor() { file_.reset(); }
+
+void H5Editor::commit() {
+  check(H5Fflush(id(), H5F_SCOPE_GLOBAL), "flush " + file());
+  file_.reset();
+  atomic_->commit();
+}
+
 void H5Writer::commit() {
   check(H5Fflush(id(), H5F_SCOPE_GLOBAL), "flush " + file());
   file_.reset();

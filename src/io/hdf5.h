@@ -134,4 +134,20 @@ class H5Writer : public H5Node {
   Handle file_;
 };
 
+// An existing file changed under a temporary name: a copy of it is opened
+// for writing and commit() renames the copy over the file, so a killed
+// writer leaves the old file whole. Only what is changed differs.
+class H5Editor : public H5Node {
+ public:
+  explicit H5Editor(const std::string& target);
+  // Without commit() the copy is removed and the file untouched.
+  ~H5Editor();
+  void commit();
+
+ private:
+  explicit H5Editor(std::unique_ptr<AtomicFile> atomic);
+  std::unique_ptr<AtomicFile> atomic_;
+  Handle file_;
+};
+
 }  // namespace midge::io

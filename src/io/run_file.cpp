@@ -100,7 +100,7 @@ void write_run_file(const std::string& path, const RunRecord& r) {
   f.set_attr("", "schema_version", kRunSchemaVersion);
   f.set_attr("", "midge_version", midge_version());
   f.set_attr("", "config", r.config);
-  f.set_attr("", "status", r.status);
+  f.set_attr("", "status", std::string(run_status_name(r.status)));
   f.set_attr("", "error", r.error);
   f.set_attr("", "world_size", r.world_size);
   f.set_attr("", "started", r.started);
@@ -178,12 +178,35 @@ void write_run_file(const std::string& path, const RunRecord& r) {
   f.commit();
 }
 
+namespace {
+constexpr const char* kRunStatusNames[] = {"running",     "complete", "failed",
+                                           "interrupted", "paused",   "stopped"};
+}  // namespace
+
+const char* run_status_name(RunStatus status) { return kRunStatusNames[static_cast<int>(status)]; }
+
+RunStatus parse_run_status(const std::string& text, const std::string& file) {
+  for (int i = 0; i < 6; ++i) {
+    if (text == kRunStatusNames[i]) return static_cast<RunStatus>(i);
+  }
+  throw IoError(file + ": unknown run status '" + text +
+                "' (running, complete, failed, interrupted, paused or stopped)");
+}
+
+void set_run_status(const std::string& path, RunStatus status, const std::string& finished) {
+  H5Editor f(path);
+  if (!f.has_attr("", "status")) throw IoError(path + " is not a midge run file (no status)");
+  f.set_attr("", "status", std::string(run_status_name(status)));
+  if (!finished.empty()) f.set_attr("", "finished", finished);
+  f.commit();
+}
+
 RunRecord read_run_file(const std::string& path) {
   H5Reader f(path);
   RunRecord r;
   if (!f.has_attr("", "status")) throw IoError(path + " is not a midge run file (no status)");
   r.config = f.attr_string("", "config");
-  r.status = f.attr_string("", "status");
+  r.status = parse_run_status(f.attr_string("", "status"), path);
   r.error = f.attr_string("", "error");
   r.world_size = f.attr_int64("", "world_size");
   r.started = f.attr_string("", "started");

@@ -35,7 +35,7 @@ struct History {
   std::size_t size() const { return epoch.size(); }
 };
 
-// One open-set score (train/open_set.h) on the validation images and, with
+// One open-set score (stats/open_set.h) on the validation images and, with
 // held-out taxa, on theirs.
 struct OpenSetScore {
   std::string method;            // msp|energy
@@ -74,7 +74,7 @@ struct EvalRecord {
   std::vector<std::int64_t> predicted;  // N
   std::vector<float> probabilities;     // N x C
   std::vector<std::string> paths;       // N
-  // Calibration (train/calibration.h), absent from files written before it:
+  // Calibration (stats/calibration.h), absent from files written before it:
   // the fitted temperature, and the 15-bin reliability table and expected
   // calibration error of the probabilities before and after dividing the
   // logits by it.
@@ -105,10 +105,17 @@ struct GradcamRecord {
   std::vector<std::int64_t> predicted;
 };
 
+// How far a run got: root attribute `status`, a string only in the file.
+enum class RunStatus { kRunning, kComplete, kFailed, kInterrupted, kPaused, kStopped };
+// "running", "complete", "failed", "interrupted", "paused", "stopped".
+const char* run_status_name(RunStatus status);
+// Throws IoError naming `file` and the known names for any other text.
+RunStatus parse_run_status(const std::string& text, const std::string& file);
+
 struct RunRecord {
   // Root attributes.
   std::string config;  // resolved INI text
-  std::string status = "running";
+  RunStatus status = RunStatus::kRunning;
   std::string error;
   std::int64_t world_size = 1;
   std::string started;   // ISO 8601 UTC
@@ -163,6 +170,12 @@ History read_history(const H5Node& node, const std::string& group);
 
 void write_run_file(const std::string& path, const RunRecord& run);
 RunRecord read_run_file(const std::string& path);
+
+// Sets the status (and, unless empty, `finished`) of an existing run.h5 and
+// changes nothing else in it: no dataset is rewritten and the version
+// attributes stay those of the midge that wrote it. Atomic like every
+// write (an edited copy renamed over the file).
+void set_run_status(const std::string& path, RunStatus status, const std::string& finished);
 
 // "2026-11-27T07:14:24Z"
 std::string utc_timestamp();

@@ -37,9 +37,9 @@ struct ModelMeta {
   Preprocessing preprocessing;  // as in training (core/config.h)
   double dropout = 0;
   // The validation temperature of the run that wrote the model
-  // (train/calibration.h); 1 (no scaling) in files written before it.
+  // (stats/calibration.h); 1 (no scaling) in files written before it.
   double temperature = 1;
-  // Open-set rejection chosen at training time (train/open_set.h):
+  // Open-set rejection chosen at training time (stats/open_set.h):
   // msp|energy|off ("off" in files written before it), the score below
   // which `midge predict` calls an image unknown, and the share of known
   // validation images that threshold accepted.

@@ -10,7 +10,7 @@
 namespace midge::sweep {
 namespace {
 
-bool interrupted(const TrialRecord& t) { return t.state == "interrupted"; }
+bool interrupted(const TrialRecord& t) { return t.state == TrialState::kInterrupted; }
 
 double score_at(const std::vector<double>& v, std::int64_t rung) {
   const auto k = static_cast<std::size_t>(rung);
@@ -40,7 +40,7 @@ bool promotable(const Journal& j, const Part& part, std::size_t* out) {
     const std::size_t top = ranked.size() / static_cast<std::size_t>(j.halving_rate);
     for (std::size_t r = 0; r < top; ++r) {
       const TrialRecord& t = j.trials[ranked[r]];
-      if (t.state == "paused" && t.promoted == rung) {
+      if (t.state == TrialState::kPaused && t.promoted == rung) {
         *out = ranked[r];
         return true;
       }
@@ -68,18 +68,18 @@ Assignment next_assignment(const Journal& j, const Part& part) {
   std::size_t best = 0;
   if (promotable(j, part, &best)) return {Action::kRun, best};
   for (std::size_t i = 0; i < j.trials.size(); ++i) {
-    if (part.has(i) && j.trials[i].state == "pending") return {Action::kRun, i};
+    if (part.has(i) && j.trials[i].state == TrialState::kPending) return {Action::kRun, i};
   }
   for (std::size_t i = 0; i < j.trials.size(); ++i) {
-    if (part.has(i) && j.trials[i].state == "running") return {Action::kWait, 0};
+    if (part.has(i) && j.trials[i].state == TrialState::kRunning) return {Action::kWait, 0};
   }
   return {Action::kDone, 0};
 }
 
 void take(Journal& j, std::size_t trial, std::int64_t group, const std::string& now) {
   TrialRecord& t = j.trials.at(trial);
-  if (t.state == "paused") ++t.promoted;  // a promotion: it may pass its rung now
-  t.state = "running";
+  if (t.state == TrialState::kPaused) ++t.promoted;  // a promotion: it may pass its rung now
+  t.state = TrialState::kRunning;
   t.group = group;
   t.error.clear();
   if (t.started.empty()) t.started = now;
@@ -105,13 +105,13 @@ bool reach_rung(Journal& j, std::size_t trial, std::int64_t rung, double accurac
   }
   t.rung = std::max(t.rung, rung);
   if (t.promoted > rung) return true;
-  t.state = "paused";
+  t.state = TrialState::kPaused;
   // It goes on if it is the paused trial a free group would promote first
   // (interrupted and pending trials wait for groups that are free).
   std::size_t best = 0;
   if (promotable(j, part, &best) && best == trial) {
     ++t.promoted;
-    t.state = "running";
+    t.state = TrialState::kRunning;
     return true;
   }
   return false;
@@ -119,7 +119,8 @@ bool reach_rung(Journal& j, std::size_t trial, std::int64_t rung, double accurac
 
 void stop_paused(Journal& j, const Part& part) {
   for (std::size_t i = 0; i < j.trials.size(); ++i) {
-    if (part.has(i) && j.trials[i].state == "paused") j.trials[i].state = "stopped";
+    if (part.has(i) && j.trials[i].state == TrialState::kPaused)
+      j.trials[i].state = TrialState::kStopped;
   }
 }
 

@@ -5,6 +5,37 @@
 
 namespace midge::sweep {
 
+namespace {
+constexpr const char* kTrialStateNames[] = {"pending",  "running", "paused", "interrupted",
+                                            "complete", "failed",  "stopped"};
+}  // namespace
+
+const char* trial_state_name(TrialState state) { return kTrialStateNames[static_cast<int>(state)]; }
+
+TrialState parse_trial_state(const std::string& text, const std::string& file) {
+  for (int i = 0; i < 7; ++i) {
+    if (text == kTrialStateNames[i]) return static_cast<TrialState>(i);
+  }
+  throw IoError(file + ": unknown trial state '" + text + "'");
+}
+
+bool trial_ended(TrialState state) {
+  return state == TrialState::kComplete || state == TrialState::kFailed ||
+         state == TrialState::kStopped;
+}
+
+const char* sweep_status_name(SweepStatus status) {
+  switch (status) {
+    case SweepStatus::kComplete:
+      return "complete";
+    case SweepStatus::kInterrupted:
+      return "interrupted";
+    case SweepStatus::kRunning:
+      break;
+  }
+  return "running";
+}
+
 void write_journal(const std::string& path, const Journal& j) {
   io::H5Writer f(path);
   f.set_attr("", "format", std::string("midge-sweep"));
@@ -18,7 +49,7 @@ void write_journal(const std::string& path, const Journal& j) {
   f.set_attr("", "parts", j.parts);
   f.set_attr("", "rungs", j.rungs);
   f.set_attr("", "halving_rate", j.halving_rate);
-  f.set_attr("", "status", j.status);
+  f.set_attr("", "status", std::string(sweep_status_name(j.status)));
   f.set_attr("", "started", j.started);
   f.set_attr("", "finished", j.finished);
   std::vector<std::string> id, slug, state, started, finished, error;
@@ -27,7 +58,7 @@ void write_journal(const std::string& path, const Journal& j) {
   for (const auto& t : j.trials) {
     id.push_back(t.id);
     slug.push_back(t.slug);
-    state.push_back(t.state);
+    state.push_back(trial_state_name(t.state));
     started.push_back(t.started);
     finished.push_back(t.finished);
     error.push_back(t.error);
@@ -80,7 +111,12 @@ Journal read_journal(const std::string& path) {
   if (f.has_attr("", "parts")) j.parts = f.attr_int64("", "parts");
   if (f.has_attr("", "rungs")) j.rungs = f.attr_int64("", "rungs");
   if (f.has_attr("", "halving_rate")) j.halving_rate = f.attr_int64("", "halving_rate");
-  j.status = f.attr_string("", "status");
+  {
+    const std::string status = f.attr_string("", "status");
+    j.status = status == "complete"      ? SweepStatus::kComplete
+               : status == "interrupted" ? SweepStatus::kInterrupted
+                                         : SweepStatus::kRunning;
+  }
   j.started = f.attr_string("", "started");
   j.finished = f.attr_string("", "finished");
   const auto id = f.read_strings("trials/id");
@@ -106,7 +142,7 @@ Journal read_journal(const std::string& path) {
     TrialRecord t;
     t.id = id[i];
     t.slug = slug[i];
-    t.state = state[i];
+    t.state = parse_trial_state(state[i], path);
     t.group = group[i];
     t.started = started[i];
     t.finished = finished[i];

@@ -13,12 +13,25 @@
 
 namespace midge::sweep {
 
+// Where a trial stands; a string only in sweep.h5 (/trials/state).
+// kInterrupted: it was running when its job died (or was stopped on
+// request) and resumes from its state.h5.
+enum class TrialState { kPending, kRunning, kPaused, kInterrupted, kComplete, kFailed, kStopped };
+// "pending", "running", "paused", "interrupted", "complete", "failed", "stopped".
+const char* trial_state_name(TrialState state);
+// Throws IoError naming `file` for any other text.
+TrialState parse_trial_state(const std::string& text, const std::string& file);
+// Complete, failed or stopped: a rerun leaves it alone.
+bool trial_ended(TrialState state);
+
+// The sweep as a whole: root attribute `status` of sweep.h5.
+enum class SweepStatus { kRunning, kComplete, kInterrupted };
+const char* sweep_status_name(SweepStatus status);
+
 struct TrialRecord {
   std::string id;
   std::string slug;
-  // pending|running|paused|interrupted|complete|failed|stopped; interrupted:
-  // it was running when its job died, and resumes from state.h5.
-  std::string state = "pending";
+  TrialState state = TrialState::kPending;
   std::int64_t group = -1;  // rank group that ran it (-1: none yet)
   std::string started;      // UTC ISO 8601, empty if never started
   std::string finished;
@@ -45,7 +58,7 @@ struct Journal {
   std::int64_t parts = 1;  // --part I/N: the N of the jobs running it (1: whole)
   std::int64_t rungs = 0;  // successive-halving rungs per trial (0: no halving)
   std::int64_t halving_rate = 0;
-  std::string status = "running";  // running|complete
+  SweepStatus status = SweepStatus::kRunning;
   std::string started;
   std::string finished;
   std::vector<TrialRecord> trials;  // in expansion order

@@ -19,14 +19,17 @@
 // both, like the final wait, are polled with short sleeps so that idle
 // ranks leave their cores to the groups still training.
 //
-// Failure isolation: a trial that throws on every rank of its group (bad
-// value combination, unreadable pretrained file, NaN loss, which ranks
-// agree on) is marked failed with its error and the group goes on. A
-// failure on only some ranks (e.g. out of memory on one GPU, a write error
-// on the leader) leaves the others inside a collective or waiting for their
-// leader: the failing rank waits kTrialAgreementSeconds for its peers, then
-// records the failure in the journal and ends the job (as `midge train`
-// does); a rerun skips that trial.
+// Failure isolation: each trial runs on a communicator of its own, split
+// from the group's for it and freed when it ends. Inside a trial every
+// training step and phase boundary ends in an agreement of the group's
+// ranks (distributed/agreement.h), so a failure that only some ranks see
+// (a NaN loss, unreadable images, a failed model.h5 write on the leader, a
+// rank failing between two trials) is raised on every rank of the group
+// alike: the trial is recorded failed with the first failing rank and its
+// cause, and the group takes the next trial. Only a rank that is gone or
+// stuck (it never reaches an agreement within the trial's dist.timeout)
+// ends the job: the others record the trial failed and abort; a rerun
+// skips that trial and resumes the others.
 //
 // Successive halving (sweep.halving): before each rung the trainer asks
 // (train::PauseQuestion); the leader records the rung score and decides
@@ -89,10 +92,6 @@ struct SweepOutcome {
   double wall_seconds = 0;
   std::vector<double> busy_share;
 };
-
-// How long a rank whose trial failed waits for the rest of its group to
-// report, before it ends the job (its peers are then stuck in a collective).
-inline constexpr double kTrialAgreementSeconds = 120;
 
 SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
                        const std::string& out);

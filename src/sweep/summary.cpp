@@ -28,20 +28,6 @@ std::int64_t total(const collect::RunSummary& r) {
   return t;
 }
 
-double mean(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x;
-  return v.empty() ? 0 : s / static_cast<double>(v.size());
-}
-
-double sd(const std::vector<double>& v) {
-  if (v.size() < 2) return 0;
-  const double m = mean(v);
-  double s = 0;
-  for (double x : v) s += (x - m) * (x - m);
-  return std::sqrt(s / static_cast<double>(v.size() - 1));
-}
-
 }  // namespace
 
 SweepSummary summarize_sweep(const std::vector<Trial>& trials, const collect::Collection& c) {
@@ -75,7 +61,7 @@ SweepSummary summarize_sweep(const std::vector<Trial>& trials, const collect::Co
       t.id = id;
       t.seed = r.seed;
       t.accuracy = r.accuracy;
-      t.ci = collect::wilson(trace(r), total(r));
+      t.ci = stats::wilson(trace(r), total(r));
       p.trials.push_back(s.trials.size());
       s.trials.push_back(t);
       acc.push_back(r.accuracy);
@@ -91,9 +77,9 @@ SweepSummary summarize_sweep(const std::vector<Trial>& trials, const collect::Co
       if (x.best == gi) p.versus_best = "best";
     }
     if (p.versus_best.empty()) p.versus_best = "not compared";
-    p.accuracy_mean = mean(acc);
-    p.accuracy_sd = sd(acc);
-    p.balanced_mean = mean(bal);
+    p.accuracy_mean = stats::mean(acc);
+    p.accuracy_sd = stats::sample_sd(acc);
+    p.balanced_mean = stats::mean(bal);
     s.points.push_back(std::move(p));
   }
   std::stable_sort(s.points.begin(), s.points.end(), [](const Point& a, const Point& b) {
@@ -187,7 +173,7 @@ void write_sweep_group(const SweepSummary& s, io::H5Node& f) {
       best_acc.push_back(s.support[k] > 0
                              ? static_cast<double>(s.correct[k]) / static_cast<double>(s.support[k])
                              : 0);
-      const collect::Interval ci = collect::wilson(s.correct[k], s.support[k]);
+      const stats::Interval ci = stats::wilson(s.correct[k], s.support[k]);
       best_low.push_back(ci.low);
       best_high.push_back(ci.high);
     }
@@ -255,7 +241,7 @@ std::string ranking_text(const SweepSummary& s) {
       const double a = s.support[k] > 0
                            ? static_cast<double>(s.correct[k]) / static_cast<double>(s.support[k])
                            : 0;
-      const collect::Interval ci = collect::wilson(s.correct[k], s.support[k]);
+      const stats::Interval ci = stats::wilson(s.correct[k], s.support[k]);
       taxa.add_row({s.taxa[k], text::format("%.4f", a),
                     text::format("[%.3f, %.3f]", ci.low, ci.high), std::to_string(s.support[k])});
     }

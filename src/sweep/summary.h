@@ -21,7 +21,7 @@ struct TrialResult {
   std::string id;
   long long seed = 0;
   double accuracy = 0;
-  collect::Interval ci;
+  stats::Interval ci;
   std::size_t point = 0;  // index into SweepSummary::points
 };
 

@@ -25,6 +25,7 @@
 #include "io/run_file.h"
 #include "model/resnet.h"
 #include "model/weights.h"
+#include "train/epoch_loop.h"
 #include "train/precision.h"
 #include "train/schedule.h"
 
@@ -56,9 +57,6 @@ struct TrainState {
   std::vector<std::string> skipped_paths;
   std::vector<std::string> skipped_reasons;
 };
-
-// What the training loop sums over an epoch, per rank (partial_sums).
-enum PartialSum { kLossSum, kCorrect, kSeen, kDataWait, kTrainSeconds, kPartialSums };
 
 void save_state(const std::string& path, model::ResNet& model, const TrainState& state);
 // What state.h5 belongs to and where it stands (configuration, taxa, ranks,

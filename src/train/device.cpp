@@ -10,6 +10,7 @@
 #include <limits>
 #include <thread>
 
+#include "core/cpus.h"
 #include "core/errors.h"
 #include "core/text.h"
 #include "train/precision.h"
@@ -80,7 +81,7 @@ void match_blas_threads(int threads) {
 
 }  // namespace
 
-DeviceChoice choose_device(const RunConfig& run, int local_rank, int local_size) {
+DeviceChoice choose_device(const RunConfig& run, int local_rank, int cpu_sharers) {
   DeviceChoice d;
   const bool have_cuda = torch::cuda::is_available();
   if (run.device == "cuda" && !have_cuda) {
@@ -93,9 +94,8 @@ DeviceChoice choose_device(const RunConfig& run, int local_rank, int local_size)
     const int n = static_cast<int>(torch::cuda::device_count());
     d.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank % n));
   }
-  const int cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
-  d.threads = run.threads > 0 ? static_cast<int>(run.threads)
-                              : std::max(1, cores / std::max(1, local_size));
+  d.threads =
+      run.threads > 0 ? static_cast<int>(run.threads) : default_threads(usable_cpus(), cpu_sharers);
   torch::set_num_threads(d.threads);
   match_blas_threads(d.threads);
   if (!d.cuda && std::getenv("MIDGE_KEEP_MALLOC") == nullptr) {

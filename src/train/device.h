@@ -21,11 +21,13 @@ struct DeviceChoice {
 };
 
 // run.device auto|cpu|cuda; CUDA device = local_rank % visible GPUs; CPU
-// threads = run.threads or the node's cores / ranks on the node. Also
+// threads = run.threads, or (0) the CPUs this process may run on divided
+// by the ranks that share them (`cpu_sharers`, Communicator::cpu_sharers;
+// core/cpus.h). Also
 // applies run.deterministic and the thread count to LibTorch and, on CPU,
 // makes glibc keep freed memory in the heap (no mmap, no trimming) unless
 // the environment variable MIDGE_KEEP_MALLOC is set, to any value.
-DeviceChoice choose_device(const RunConfig& run, int local_rank, int local_size);
+DeviceChoice choose_device(const RunConfig& run, int local_rank, int cpu_sharers);
 
 // The hardware for run.h5's `device`, so a replay can say it ran
 // elsewhere: "cpu: <model name from /proc/cpuinfo> (N threads)" or "cuda:K

@@ -4,6 +4,9 @@
 
 #include <cstdio>
 
+#include "core/errors.h"
+#include "core/fault.h"
+#include "core/stop_request.h"
 #include "core/table.h"
 #include "train/forward.h"
 #include "train/replica.h"
@@ -11,9 +14,18 @@
 namespace midge::train {
 
 EvalResult evaluate(model::ResNet& net, data::Loader& loader, const DeviceChoice& device,
-                    const std::string& amp, distributed::Communicator& world, int classes,
-                    std::size_t rows, bool collect, bool average) {
-  if (average) average_batchnorm(world, net);
+                    const std::string& amp, distributed::Agreement& agree, int classes,
+                    std::size_t rows, const EvalOptions& options) {
+  distributed::Communicator& world = agree.comm();
+  const bool collect = options.collect;
+  // This rank's own BatchNorm statistics, kept while they are replaced by
+  // the mean over ranks: a stop during the evaluation puts them back, so a
+  // run saved there (train/checkpointer.h) resumes with what each rank had.
+  model::NamedTensors own;
+  if (options.average_batchnorm && world.size() > 1) {
+    for (auto& b : net->named_buffers()) own.emplace_back(b.key(), b.value().detach().clone());
+  }
+  if (options.average_batchnorm) average_batchnorm(world, net);
   net->eval();
   torch::NoGradGuard no_grad;
   EvalResult r;
@@ -28,29 +40,60 @@ EvalResult evaluate(model::ResNet& net, data::Loader& loader, const DeviceChoice
     raw.assign(rows * c, 0.0F);
     predicted.assign(rows, 0);
   }
-  loader.start_epoch(0);
-  data::Batch b;
-  while (loader.next(&b)) {
-    if (b.size == 0) continue;
-    torch::Tensor y = batch_labels(b, device);
-    torch::Tensor logits = forward_logits(net, b, device, amp);
-    r.loss_sum +=
-        torch::nn::functional::cross_entropy(
-            logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-            .item<double>();
-    torch::Tensor pred = logits.argmax(1).to(torch::kCPU);
-    torch::Tensor z = logits.to(torch::kCPU).contiguous();
-    for (int i = 0; i < b.size; ++i) {
-      const std::int64_t k = pred[i].item<std::int64_t>();
-      count(r.confusion, classes, b.labels[static_cast<std::size_t>(i)], k);
-      if (collect) {
-        const auto row = static_cast<std::size_t>(b.samples[static_cast<std::size_t>(i)]);
-        predicted[row] = k + 1;
-        std::copy(z[i].data_ptr<float>(), z[i].data_ptr<float>() + classes,
-                  raw.begin() + static_cast<long>(row * c));
+  std::exception_ptr error;
+  bool stop = false;
+  try {
+    loader.start_epoch(0);
+    data::Batch b;
+    while (!stop && loader.next(&b)) {
+      if (options.fault_site != nullptr && fault::fault_here(options.fault_site)) {
+        throw TrainError(fault::fault_message(options.fault_site));
       }
+      if (options.stop_site != nullptr) fault::stop_here(options.stop_site);
+      stop = stop_requested();
+      if (b.size == 0) continue;
+      torch::Tensor y = batch_labels(b, device);
+      torch::Tensor logits = forward_logits(net, b, device, amp);
+      r.loss_sum +=
+          torch::nn::functional::cross_entropy(
+              logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+              .item<double>();
+      torch::Tensor pred = logits.argmax(1).to(torch::kCPU);
+      torch::Tensor z = logits.to(torch::kCPU).contiguous();
+      for (int i = 0; i < b.size; ++i) {
+        const std::int64_t k = pred[i].item<std::int64_t>();
+        stats::count(r.confusion, classes, b.labels[static_cast<std::size_t>(i)], k);
+        if (collect) {
+          const auto row = static_cast<std::size_t>(b.samples[static_cast<std::size_t>(i)]);
+          predicted[row] = k + 1;
+          std::copy(z[i].data_ptr<float>(), z[i].data_ptr<float>() + classes,
+                    raw.begin() + static_cast<long>(row * c));
+        }
+      }
+      r.count += b.size;
     }
-    r.count += b.size;
+  } catch (...) {
+    error = std::current_exception();
+  }
+  const distributed::Verdict v =
+      agree.agree(options.where, stop, error, static_cast<std::int64_t>(loader.skipped_count()));
+  if (v.bad_images > 0 &&
+      static_cast<double>(v.bad_images) / static_cast<double>(rows) > options.max_bad_fraction) {
+    // The same example on every rank: the lowest rank with one names it.
+    const auto first = world.allreduce_value<std::int64_t>(
+        loader.skipped_count() > 0 ? world.rank() : world.size(), distributed::ReduceOp::kMin);
+    std::string example = loader.skipped_count() > 0 ? loader.skipped().front().reason : "";
+    world.broadcast(example, static_cast<int>(first));
+    distributed::raise_alike<DataError>(
+        world, "too many unreadable images: " + std::to_string(v.bad_images) + " of " +
+                   std::to_string(rows) + " in " + options.where +
+                   " (above data.max_bad_fraction = " + std::to_string(options.max_bad_fraction) +
+                   "); e.g. " + example);
+  }
+  if (v.stop) {
+    if (!own.empty()) restore_buffers(net, own, "this rank's BatchNorm statistics");
+    r.stopped = true;
+    return r;
   }
   world.allreduce(r.confusion);
   double totals[2] = {r.loss_sum, static_cast<double>(r.count)};
@@ -78,7 +121,7 @@ EvalResult evaluate(model::ResNet& net, data::Loader& loader, const DeviceChoice
   return r;
 }
 
-std::string per_taxon_table(const Metrics& m, const std::vector<std::string>& classes,
+std::string per_taxon_table(const stats::Metrics& m, const std::vector<std::string>& classes,
                             std::int64_t images) {
   TextTable table({{"taxon"}, {"support", 7}, {"accuracy", 8}, {"precision", 9}, {"f1", 6}});
   auto fixed = [](double v) {

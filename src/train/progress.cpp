@@ -3,6 +3,8 @@
 #include <sys/resource.h>
 
 #include <cstdio>
+#include <fstream>
+#include <string>
 
 #include "core/text.h"
 
@@ -18,10 +20,38 @@ std::string bytes_text(std::int64_t bytes) {
   return text::format("%.0f MB", static_cast<double>(bytes) / 1e6);
 }
 
+namespace {
+
+// VmHWM of /proc/self/status in bytes, or -1.
+std::int64_t resident_high_water_mark() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+  }
+  return -1;
+}
+
+}  // namespace
+
+void reset_peak_memory(const DeviceChoice& device) {
+  // "5" resets the resident high-water mark (Linux 4.0 and later); where
+  // that fails the peak stays the process's.
+  std::ofstream("/proc/self/clear_refs") << "5";
+#ifdef MIDGE_CUDA_MEMORY_STATS
+  if (device.cuda) c10::cuda::CUDACachingAllocator::resetPeakStats(device.device.index());
+#else
+  (void)device;
+#endif
+}
+
 PeakMemory peak_memory(const DeviceChoice& device, distributed::Communicator& world) {
   std::int64_t v[2] = {0, 0};
+  v[0] = resident_high_water_mark();
   rusage usage{};
-  if (getrusage(RUSAGE_SELF, &usage) == 0) v[0] = static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
+  if (v[0] < 0 && getrusage(RUSAGE_SELF, &usage) == 0) {
+    v[0] = static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
+  }
 #ifdef MIDGE_CUDA_MEMORY_STATS
   if (device.cuda) {
     // allocated_bytes[0] is StatType::AGGREGATE (all pools) in LibTorch 1.13 and 2.x.

@@ -2,9 +2,11 @@
 // accuracies, learning rate, throughput, peak memory, time, ETA) and the
 // measurements behind it.
 //
-// Peak memory is the high-water mark of the whole process so far: resident
-// host memory (getrusage's ru_maxrss) and, on CUDA, LibTorch's peak of
-// allocated device memory. It is reported as the maximum over ranks (a
+// Peak memory is the high-water mark since the run started (reset_peak_memory
+// at its start, so each trial of a sweep reports its own): resident host
+// memory (VmHWM of /proc/self/status, which /proc/self/clear_refs resets;
+// getrusage's process-long ru_maxrss where /proc is missing) and, on CUDA,
+// LibTorch's peak of allocated device memory. It is reported as the maximum over ranks (a
 // collective), in every progress line and in run.h5 (root attributes
 // peak_rss_bytes, peak_cuda_bytes), so a run's memory need can be read off
 // before scaling it up.
@@ -26,6 +28,9 @@ struct PeakMemory {
   std::int64_t host_rss = 0;          // bytes
   std::int64_t device_allocated = 0;  // bytes; 0 on CPU or a LibTorch without CUDA
 };
+
+// Starts the high-water marks again from what the process holds now.
+void reset_peak_memory(const DeviceChoice& device);
 
 // Maximum over ranks of each figure; every rank must call it.
 PeakMemory peak_memory(const DeviceChoice& device, distributed::Communicator& world);

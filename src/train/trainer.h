@@ -30,8 +30,20 @@
 // launched during backward (train/gradient_sync.h, dist.bucket_mb,
 // dist.overlap), BatchNorm statistics averaged before every evaluation and
 // checkpoint (train/replica.h), validation metrics reduced exactly
-// (train/evaluation.h, docs/distributed.md). The loop lives here; each step
-// around it has its own file (train/forward, optimizer, progress, ...).
+// (train/evaluation.h, docs/distributed.md). Every step and phase boundary
+// ends in an agreement of the ranks (distributed/agreement.h): a failure
+// any rank sees is raised on all of them at the same point.
+//
+// The run is made of parts with one job each (docs/architecture.md):
+//   train/session      device, NCCL, the data set, the model, precision
+//   train/recorder     run.h5 and its status
+//   train/checkpointer state.h5 and where a resumed run goes on
+//   train/stage_runner one stage: optimizer, gradient sync, its epochs
+//   train/stage_loop   the epochs of a stage (schedule, early stopping)
+//   train/epoch_loop   one epoch's steps, each ending in an agreement
+//   train/engine       the step's tensor work (forward, loss, update)
+//   train/final_report evaluation, calibration, open set, model.h5, Grad-CAM
+// and this file's train_run, which puts them in order.
 #pragma once
 
 #include <cstdint>

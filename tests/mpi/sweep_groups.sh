@@ -61,7 +61,7 @@ import h5py
 with h5py.File("fl/sweep.h5", "r") as f:
     err = [e.decode() for e in f["trials/error"][:]]
 assert err[:3] == ["", "", ""], err
-assert "bad.h5" in err[3] and err[3].startswith("rank 0: "), err[3]
+assert "bad.h5" in err[3] and err[3].startswith("rank 0 (and 1 other rank(s)) failed at building the model: "), err[3]
 PY
 CHECKS=$((CHECKS + 2))
 

@@ -9,19 +9,6 @@
 namespace midge::collect {
 namespace {
 
-TEST(Collect, WilsonIntervalMatchesTheFormula) {
-  // 8 of 10: centre (0.8 + 1.9208/10) / 1.38416 = 0.7167, half-width 0.2373.
-  Interval i = wilson(8, 10);
-  EXPECT_NEAR(i.low, 0.4902, 1e-4);
-  EXPECT_NEAR(i.high, 0.9433, 1e-4);
-  Interval all = wilson(12, 12);
-  EXPECT_NEAR(all.high, 1.0, 1e-12);
-  EXPECT_NEAR(all.low, 0.7575, 1e-4);
-  Interval none = wilson(0, 0);
-  EXPECT_EQ(none.low, 0);
-  EXPECT_EQ(none.high, 1);
-}
-
 TEST(Collect, HigherLevelAccuracyFromTheSpeciesConfusionMatrix) {
   // Species a1, a2 (genus A), b1 (genus B). Confusing a1 with a2 is right
   // at genus level; a1 -> b1 is not.
@@ -40,7 +27,7 @@ void write_run(const std::string& path, double dropout, long long seed, const st
   io::RunRecord r;
   r.config = "[data]\nroot = /data\n[model]\ndropout = " + std::to_string(dropout) +
              "\n[run]\nseed = " + std::to_string(seed) + "\n";
-  r.status = "complete";
+  r.status = io::RunStatus::kComplete;
   r.classes = {"a", "b"};
   r.has_eval = true;
   r.eval.confusion = {0, 0, 0, 0};
@@ -109,6 +96,43 @@ TEST(Collect, GroupsOnTheSameImagesAreComparedWithTheBestSeedBySeed) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("2 different validation sets"), std::string::npos) << text;
+}
+
+TEST(Collect, RunFilesItCannotUseAreListedAndSkipped) {
+  testing::TempDir dir;
+  write_run(dir.str("a1/run.h5"), 0.5, 1, "1111111111");
+  // A configuration key this midge does not know (a newer version's).
+  {
+    io::RunRecord r = io::read_run_file(dir.str("a1/run.h5"));
+    r.config += "[data]\nfuture_key = 1\n";
+    std::filesystem::create_directories(dir.str("new"));
+    io::write_run_file(dir.str("new/run.h5"), r);
+  }
+  // Not an HDF5 file at all.
+  std::filesystem::create_directories(dir.str("junk"));
+  testing::write_text(dir.str("junk/run.h5"), "not a run");
+  const Collection c = collect_runs({dir.str()});
+  ASSERT_EQ(c.groups.size(), 1U);
+  EXPECT_EQ(c.groups[0].runs.size(), 1U);
+  ASSERT_EQ(c.skipped.size(), 2U);
+  const std::string all = c.skipped[0] + "|" + c.skipped[1];
+  EXPECT_NE(all.find("new/run.h5: unreadable configuration"), std::string::npos) << all;
+  EXPECT_NE(all.find("future_key"), std::string::npos) << all;
+  EXPECT_NE(all.find("junk/run.h5: unreadable"), std::string::npos) << all;
+}
+
+TEST(Collect, TheSameConfigurationOnOtherTaxaIsAnotherGroup) {
+  testing::TempDir dir;
+  write_run(dir.str("a1/run.h5"), 0.5, 1, "1111111111");
+  write_run(dir.str("a2/run.h5"), 0.5, 2, "1111111110");
+  io::RunRecord r = io::read_run_file(dir.str("a2/run.h5"));
+  r.classes = {"a", "c"};
+  std::filesystem::create_directories(dir.str("c3"));
+  io::write_run_file(dir.str("c3/run.h5"), r);
+  const Collection c = collect_runs({dir.str()});
+  ASSERT_EQ(c.groups.size(), 2U);
+  EXPECT_EQ(c.groups[0].runs.size(), 2U);
+  EXPECT_EQ(c.groups[1].classes, (std::vector<std::string>{"a", "c"}));
 }
 
 TEST(Collect, RunsWithoutImageHashesAreComparedByPathsAndTaxa) {

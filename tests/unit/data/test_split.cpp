@@ -124,3 +124,36 @@ TEST(Split, BadManifestsAreNamed) {
 
 }  // namespace
 }  // namespace midge::data
+
+namespace midge::data {
+namespace {
+
+// What rank 0 broadcasts (train/trainer.cpp): every byte of every path
+// and name comes back, in order, and a damaged string is refused.
+TEST(SplitEncoding, RoundTripsAnyBytesAndRefusesDamage) {
+  Split s;
+  s.classes = {"Chironomus", "Tany:tarsus 2", ""};
+  s.train = {{"/d/a b/1:2.png", 0}, {std::string("/d/\n\t\0x.png", 11), 2}};
+  s.val = {{"/d/v.png", 1}};
+  s.holdout_classes = {"Other"};
+  s.holdout = {{"/d/o/9.tif", 0}, {"/d/o/10.tif", 0}};
+  const std::string text = encode_split(s);
+  const Split back = decode_split(text);
+  EXPECT_EQ(back.classes, s.classes);
+  ASSERT_EQ(back.train.size(), 2U);
+  EXPECT_EQ(back.train[1].path, s.train[1].path);
+  EXPECT_EQ(back.train[1].label, 2);
+  EXPECT_EQ(back.train[0].path, "/d/a b/1:2.png");
+  ASSERT_EQ(back.val.size(), 1U);
+  EXPECT_EQ(back.val[0].label, 1);
+  EXPECT_EQ(back.holdout_classes, s.holdout_classes);
+  ASSERT_EQ(back.holdout.size(), 2U);
+  EXPECT_EQ(back.holdout[1].path, "/d/o/10.tif");
+  EXPECT_EQ(decode_split(encode_split(Split{})).train.size(), 0U);
+  EXPECT_THROW(decode_split(text.substr(0, text.size() - 3)), DataError);
+  EXPECT_THROW(decode_split(text + "x"), DataError);
+  EXPECT_THROW(decode_split("garbage"), DataError);
+}
+
+}  // namespace
+}  // namespace midge::data

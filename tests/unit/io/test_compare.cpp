@@ -41,5 +41,16 @@ TEST(CompareH5, EqualValuesIncludingNanAreEqualAndEachDifferenceIsNamed) {
   EXPECT_EQ(d.differences[2].what, "only in the replay");
 }
 
+TEST(CompareH5, NumbersAreComparedByTheirBitsSoTheSignOfZeroCounts) {
+  testing::TempDir dir;
+  write_file(dir.str("a.h5"), 0.0F, "b.png", false);
+  write_file(dir.str("b.h5"), -0.0F, "b.png", false);
+  const FileComparison d = compare_h5(dir.str("a.h5"), dir.str("b.h5"), {"eval"});
+  ASSERT_EQ(d.differences.size(), 1U);
+  EXPECT_EQ(d.differences[0].path, "eval/probabilities");
+  EXPECT_NE(d.differences[0].what.find("1 of 3 values differ, by up to 0"), std::string::npos)
+      << d.differences[0].what;
+}
+
 }  // namespace
 }  // namespace midge::io

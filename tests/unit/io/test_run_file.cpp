@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 
 #include "core/errors.h"
+#include "io/compare.h"
 #include "io/hdf5.h"
 #include "io/run_file.h"
 #include "support/temp_dir.h"
@@ -13,7 +15,7 @@ namespace {
 RunRecord example() {
   RunRecord r;
   r.config = "[run]\nseed = 3\n";
-  r.status = "complete";
+  r.status = RunStatus::kComplete;
   r.world_size = 2;
   r.started = "2026-11-27T07:00:00Z";
   r.finished = "2026-11-27T07:05:00Z";
@@ -101,7 +103,7 @@ TEST(RunFile, EverySchemaPathIsWrittenAndReadBack) {
   EXPECT_EQ(f.attr_string("gradcam/heatmaps", "layer"), "layer4");
 
   RunRecord back = read_run_file(dir.str("run.h5"));
-  EXPECT_EQ(back.status, "complete");
+  EXPECT_EQ(back.status, RunStatus::kComplete);
   EXPECT_EQ(back.config, r.config);
   EXPECT_EQ(back.world_size, 2);
   EXPECT_EQ(back.classes, r.classes);
@@ -194,12 +196,12 @@ TEST(RunFile, HistoryOfAnOlderFileWithoutDataWaitReadsAsZeros) {
 TEST(RunFile, ARunningRunHasNoEvaluationAndForeignFilesAreRefused) {
   testing::TempDir dir;
   RunRecord r = example();
-  r.status = "running";
+  r.status = RunStatus::kRunning;
   r.has_eval = false;
   r.has_gradcam = false;
   write_run_file(dir.str("run.h5"), r);
   RunRecord back = read_run_file(dir.str("run.h5"));
-  EXPECT_EQ(back.status, "running");
+  EXPECT_EQ(back.status, RunStatus::kRunning);
   EXPECT_FALSE(back.has_eval);
   EXPECT_FALSE(back.has_gradcam);
   {
@@ -209,6 +211,30 @@ TEST(RunFile, ARunningRunHasNoEvaluationAndForeignFilesAreRefused) {
   }
   EXPECT_THROW(read_run_file(dir.str("other.h5")), IoError);
   EXPECT_THROW(read_run_file(dir.str("missing.h5")), IoError);
+}
+
+// Marking a run stopped (a sweep's halving) changes its status attributes
+// and nothing else: not the datasets, not the version of the midge that
+// wrote it.
+TEST(RunFile, SettingTheStatusChangesOnlyTheStatusAttributes) {
+  testing::TempDir dir;
+  write_run_file(dir.str("run.h5"), example());
+  {
+    H5Editor old(dir.str("run.h5"));
+    old.set_attr("", "midge_version", std::string("0.0.1"));
+    old.commit();
+  }
+  std::filesystem::copy_file(dir.str("run.h5"), dir.str("before.h5"));
+  set_run_status(dir.str("run.h5"), RunStatus::kStopped, "2026-12-03T00:00:00Z");
+  const RunRecord back = read_run_file(dir.str("run.h5"));
+  EXPECT_EQ(back.status, RunStatus::kStopped);
+  EXPECT_EQ(back.finished, "2026-12-03T00:00:00Z");
+  EXPECT_EQ(back.midge_version, "0.0.1");
+  const FileComparison same =
+      compare_h5(dir.str("before.h5"), dir.str("run.h5"), {"classes", "split", "eval", "stage1"});
+  EXPECT_TRUE(same.equal());
+  EXPECT_GT(same.compared, 5U);
+  EXPECT_THROW(parse_run_status("done", "x.h5"), IoError);
 }
 
 }  // namespace

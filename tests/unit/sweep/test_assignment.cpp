@@ -31,14 +31,14 @@ TEST(SweepAssignment, RungsOfAStage) {
 
 TEST(SweepAssignment, InterruptedFirstThenPendingInOrderThenWaitThenDone) {
   Journal j = journal_of(3, 0, 0);
-  j.trials[0].state = "complete";
-  j.trials[2].state = "interrupted";  // its job died mid-trial
+  j.trials[0].state = TrialState::kComplete;
+  j.trials[2].state = TrialState::kInterrupted;  // its job died mid-trial
   j.trials[2].started = "2026-11-28T10:00:00Z";
   Assignment a = next_assignment(j);
   ASSERT_EQ(a.action, Action::kRun);
   EXPECT_EQ(a.trial, 2U);
   take(j, 2, 1, "now");
-  EXPECT_EQ(j.trials[2].state, "running");
+  EXPECT_EQ(j.trials[2].state, TrialState::kRunning);
   EXPECT_EQ(j.trials[2].group, 1);
   EXPECT_EQ(j.trials[2].started, "2026-11-28T10:00:00Z");  // kept
   a = next_assignment(j);
@@ -47,8 +47,8 @@ TEST(SweepAssignment, InterruptedFirstThenPendingInOrderThenWaitThenDone) {
   take(j, 1, 0, "now");
   EXPECT_EQ(j.trials[1].started, "now");
   EXPECT_EQ(next_assignment(j).action, Action::kWait);
-  j.trials[1].state = "failed";
-  j.trials[2].state = "complete";
+  j.trials[1].state = TrialState::kFailed;
+  j.trials[2].state = TrialState::kComplete;
   EXPECT_EQ(next_assignment(j).action, Action::kDone);
 }
 
@@ -57,7 +57,7 @@ TEST(SweepAssignment, PromotionWaitsForEnoughScoresAtTheRung) {
   for (std::size_t i = 0; i < 3; ++i) take(j, i, 0, "now");
   // One score at rung 0: the best floor(1/3) = 0 go on, so it pauses.
   EXPECT_FALSE(reach_rung(j, 0, 0, 0.5, 1.0));
-  EXPECT_EQ(j.trials[0].state, "paused");
+  EXPECT_EQ(j.trials[0].state, TrialState::kPaused);
   EXPECT_FALSE(reach_rung(j, 1, 0, 0.9, 0.7));
   // The third score: the best of three (trial 1) may go on; trial 2 is not
   // it, so trial 2 pauses and a free group promotes trial 1.
@@ -90,7 +90,7 @@ TEST(SweepAssignment, TiesGoByLowerLossThenByOrder) {
   EXPECT_FALSE(reach_rung(k, 0, 0, 0.5, 0.8));
   EXPECT_FALSE(reach_rung(k, 1, 0, 0.5, 0.6));
   EXPECT_TRUE(reach_rung(k, 2, 0, 0.5, 0.5));
-  EXPECT_EQ(k.trials[2].state, "running");
+  EXPECT_EQ(k.trials[2].state, TrialState::kRunning);
   EXPECT_EQ(k.trials[2].promoted, 1);
 }
 
@@ -109,19 +109,19 @@ TEST(SweepAssignment, HigherRungsArePromotedFirstAndTheRestStopAtTheEnd) {
   j.trials[4].rung_loss = {1.0, 0.5};
   j.trials[4].promoted = 1;
   j.trials[4].rung = 1;
-  j.trials[4].state = "paused";
+  j.trials[4].state = TrialState::kPaused;
   // Two scores at rung 1: trial 4 (0.9) may go on, before anything at rung 0.
   EXPECT_EQ(next_assignment(j).trial, 4U);
-  j.trials[4].state = "complete";
-  j.trials[5].state = "complete";
+  j.trials[4].state = TrialState::kComplete;
+  j.trials[5].state = TrialState::kComplete;
   // Rung 0 has five scores: floor(5/2) = 2 may go on: trials 1 (promoted)
   // and 4 (promoted); no paused trial is among them, and nothing runs.
   EXPECT_EQ(next_assignment(j).action, Action::kDone);
   stop_paused(j);
-  EXPECT_EQ(j.trials[0].state, "stopped");
-  EXPECT_EQ(j.trials[1].state, "stopped");
+  EXPECT_EQ(j.trials[0].state, TrialState::kStopped);
+  EXPECT_EQ(j.trials[1].state, TrialState::kStopped);
   EXPECT_EQ(j.trials[1].rung, 1);
-  EXPECT_EQ(j.trials[2].state, "stopped");
+  EXPECT_EQ(j.trials[2].state, TrialState::kStopped);
 }
 
 TEST(SweepAssignment, APartTakesOnlyItsTrialsAndIsDoneWhenTheyAre) {
@@ -129,7 +129,7 @@ TEST(SweepAssignment, APartTakesOnlyItsTrialsAndIsDoneWhenTheyAre) {
   const Part odd{1, 2};  // trials 1 and 3
   EXPECT_TRUE(odd.has(3));
   EXPECT_FALSE(odd.has(4));
-  j.trials[0].state = "running";  // another part's: never waited for
+  j.trials[0].state = TrialState::kRunning;  // another part's: never waited for
   Assignment a = next_assignment(j, odd);
   ASSERT_EQ(a.action, Action::kRun);
   EXPECT_EQ(a.trial, 1U);
@@ -137,8 +137,8 @@ TEST(SweepAssignment, APartTakesOnlyItsTrialsAndIsDoneWhenTheyAre) {
   EXPECT_EQ(next_assignment(j, odd).trial, 3U);
   take(j, 3, 0, "now");
   EXPECT_EQ(next_assignment(j, odd).action, Action::kWait);
-  j.trials[1].state = "complete";
-  j.trials[3].state = "complete";
+  j.trials[1].state = TrialState::kComplete;
+  j.trials[3].state = TrialState::kComplete;
   EXPECT_EQ(next_assignment(j, odd).action, Action::kDone);
   EXPECT_EQ(next_assignment(j).trial, 2U);  // the whole sweep still has work
 }

@@ -30,7 +30,7 @@ Journal example() {
     t.slug = std::string("stage2.lr=") + id;
     j.trials.push_back(t);
   }
-  j.trials[0].state = "complete";
+  j.trials[0].state = TrialState::kComplete;
   j.trials[0].accuracy = 0.75;
   return j;
 }
@@ -43,7 +43,7 @@ TEST(SweepJournal, ReadsBackWhatWasWritten) {
   EXPECT_EQ(j.halving_rate, 3);
   EXPECT_EQ(j.world_size, 4);
   ASSERT_EQ(j.trials.size(), 2U);
-  EXPECT_EQ(j.trials[0].state, "complete");
+  EXPECT_EQ(j.trials[0].state, TrialState::kComplete);
   EXPECT_DOUBLE_EQ(j.trials[0].accuracy, 0.75);
   EXPECT_EQ(j.trials[1].slug, "stage2.lr=b2");
 }
@@ -63,7 +63,7 @@ TEST(SweepJournal, AnOlderJournalWithoutPartsOrHalvingIsOnePartWithoutHalving) {
   EXPECT_EQ(j.rungs, 0);
   EXPECT_EQ(j.halving_rate, 0);
   ASSERT_EQ(j.trials.size(), 2U);
-  EXPECT_EQ(j.trials[0].state, "complete");
+  EXPECT_EQ(j.trials[0].state, TrialState::kComplete);
 }
 
 }  // namespace

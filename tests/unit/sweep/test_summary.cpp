@@ -59,7 +59,7 @@ TEST(SweepSummary, ConfigurationsRankedByMeanOverSeeds) {
   const TrialResult& t1 = s.trials[s.points[1].trials[0]];
   EXPECT_EQ(t1.id, "t1");
   EXPECT_EQ(t1.point, 1U);
-  const collect::Interval w = collect::wilson(4, 8);
+  const stats::Interval w = stats::wilson(4, 8);
   EXPECT_DOUBLE_EQ(t1.ci.low, w.low);
   EXPECT_DOUBLE_EQ(t1.ci.high, w.high);
   // The best configuration per taxon, over both seeds: a 8/8, b 7/8.

@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
 
-#include "collect/paired.h"
 #include "core/errors.h"
+#include "stats/mcnemar.h"
 
-namespace midge::collect {
+namespace midge::stats {
 namespace {
 
 // Reference p-values computed exactly with rational arithmetic,
@@ -55,4 +55,4 @@ TEST(McNemar, CountsOnlyTheImagesWhereTheRunsDisagree) {
 }
 
 }  // namespace
-}  // namespace midge::collect
+}  // namespace midge::stats

@@ -1,4 +1,4 @@
-#include "train/replay.h"
+#include "sweep/replay.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -7,13 +7,14 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/text.h"
+#include "data/hashing.h"
 #include "data/split.h"
 #include "io/atomic_file.h"
 #include "io/compare.h"
 #include "io/run_file.h"
 #include "train/trainer.h"
 
-namespace midge::train {
+namespace midge::sweep {
 namespace fs = std::filesystem;
 namespace {
 
@@ -89,8 +90,8 @@ ReplayReport replay_run(const std::string& run_dir, const std::string& out,
   const std::string original = (fs::path(run_dir) / "run.h5").string();
   if (!fs::is_regular_file(original)) throw UsageError("midge replay: no run.h5 in " + run_dir);
   const io::RunRecord rec = io::read_run_file(original);
-  if (rec.status != "complete") {
-    throw UsageError("midge replay: " + original + " is " + rec.status +
+  if (rec.status != io::RunStatus::kComplete) {
+    throw UsageError("midge replay: " + original + " is " + io::run_status_name(rec.status) +
                      ", not complete; replay compares finished runs");
   }
   const std::string original_model = (fs::path(run_dir) / "model.h5").string();
@@ -143,7 +144,7 @@ ReplayReport replay_run(const std::string& run_dir, const std::string& out,
       return report;
     }
   }
-  const TrainOutcome result = train_run(config, world, out);
+  const train::TrainOutcome result = train::train_run(config, world, out);
   report.trained = true;
   if (result.interrupted)
     throw TrainError(
@@ -204,4 +205,4 @@ ReplayReport replay_run(const std::string& run_dir, const std::string& out,
   return report;
 }
 
-}  // namespace midge::train
+}  // namespace midge::sweep

@@ -1,5 +1,5 @@
-// Paired comparison of two configurations on the same validation images
-// (issue #15, first part): McNemar's exact test on per-image correctness.
+// McNemar's exact test on per-image correctness: the paired comparison of
+// two configurations on the same validation images (collect/summary.h).
 //
 // Two runs evaluated on the same images disagree on some of them: b images
 // A got right and B got wrong, c the reverse. Images both got right or both
@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace midge::collect {
+namespace midge::stats {
 
 struct McNemar {
   std::int64_t a_only = 0;  // b: images A classified correctly and B did not
@@ -29,4 +29,4 @@ double mcnemar_exact_p(std::int64_t b, std::int64_t c);
 // the same order. Throws UsageError when their lengths differ.
 McNemar mcnemar(const std::vector<bool>& a_correct, const std::vector<bool>& b_correct);
 
-}  // namespace midge::collect
+}  // namespace midge::stats

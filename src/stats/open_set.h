@@ -5,7 +5,7 @@
 // score of how "known" it looks, and images below a threshold are called
 // unknown. Two published scores, both higher for known images:
 //   msp    the maximum softmax probability p (Hendrycks & Gimpel 2017) of
-//          the temperature-scaled logits (train/calibration.h), as its
+//          the temperature-scaled logits (stats/calibration.h), as its
 //          log-odds log(p / (1 - p)): the same order and thresholds as p,
 //          but a well-trained network's top probabilities, which round to
 //          1.0 in double precision once the top logit leads by ~37 / T,
@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-namespace midge::train {
+namespace midge::stats {
 
 // "msp" or "energy"; throws std::invalid_argument for anything else.
 // `temperature` divides the logits for msp only.
@@ -49,4 +49,4 @@ double share_accepted(const std::vector<double>& scores, double threshold);
 // empty.
 double auroc(const std::vector<double>& known, const std::vector<double>& unknown);
 
-}  // namespace midge::train
+}  // namespace midge::stats

@@ -1,11 +1,11 @@
-#include "train/open_set.h"
+#include "stats/open_set.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 
-namespace midge::train {
+namespace midge::stats {
 
 std::vector<double> open_set_scores(const std::vector<float>& logits, int classes,
                                     const std::string& method, double temperature) {
@@ -82,4 +82,4 @@ double auroc(const std::vector<double>& known, const std::vector<double>& unknow
   return wins / (static_cast<double>(known.size()) * static_cast<double>(u.size()));
 }
 
-}  // namespace midge::train
+}  // namespace midge::stats

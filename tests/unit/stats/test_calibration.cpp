@@ -4,9 +4,9 @@
 #include <stdexcept>
 
 #include "core/random.h"
-#include "train/calibration.h"
+#include "stats/calibration.h"
 
-namespace midge::train {
+namespace midge::stats {
 namespace {
 
 TEST(Calibration, ReliabilityBinsTopProbabilitiesAndWeighsTheGaps) {
@@ -80,4 +80,4 @@ TEST(Calibration, SoftmaxAtTemperatureKeepsTheArgmaxAndFlattensAsTGrows) {
 }
 
 }  // namespace
-}  // namespace midge::train
+}  // namespace midge::stats

@@ -22,7 +22,7 @@
 
 #include "distributed/communicator.h"
 
-namespace midge::train {
+namespace midge::sweep {
 
 struct ReplayOptions {
   bool force = false;  // train even when images changed
@@ -42,4 +42,4 @@ struct ReplayReport {
 ReplayReport replay_run(const std::string& run_dir, const std::string& out,
                         distributed::Communicator& world, const ReplayOptions& options = {});
 
-}  // namespace midge::train
+}  // namespace midge::sweep

@@ -1,10 +1,10 @@
-#include "train/calibration.h"
+#include "stats/calibration.h"
 
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
-namespace midge::train {
+namespace midge::stats {
 namespace {
 
 std::size_t rows_of(std::size_t values, int classes, std::size_t labels) {
@@ -131,4 +131,4 @@ double fit_temperature(const std::vector<float>& logits, const std::vector<std::
   return std::exp(-(lo + hi) / 2);
 }
 
-}  // namespace midge::train
+}  // namespace midge::stats

@@ -1,4 +1,4 @@
-#include "collect/paired.h"
+#include "stats/mcnemar.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include "core/errors.h"
 
-namespace midge::collect {
+namespace midge::stats {
 
 double mcnemar_exact_p(std::int64_t b, std::int64_t c) {
   if (b < 0 || c < 0) throw UsageError("McNemar's test needs counts >= 0");
@@ -43,4 +43,4 @@ McNemar mcnemar(const std::vector<bool>& a_correct, const std::vector<bool>& b_c
   return r;
 }
 
-}  // namespace midge::collect
+}  // namespace midge::stats

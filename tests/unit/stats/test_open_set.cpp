@@ -3,9 +3,9 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "train/open_set.h"
+#include "stats/open_set.h"
 
-namespace midge::train {
+namespace midge::stats {
 namespace {
 
 TEST(OpenSet, ScoresAreTheCalibratedTopProbabilityAndTheLogSumExp) {
@@ -61,4 +61,4 @@ TEST(OpenSet, AurocMatchesScikitLearnWithTies) {
 }
 
 }  // namespace
-}  // namespace midge::train
+}  // namespace midge::stats

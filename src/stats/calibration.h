@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace midge::train {
+namespace midge::stats {
 
 struct ReliabilityTable {
   std::vector<double> upper;        // bins: upper edge of each bin (k/15)
@@ -51,4 +51,4 @@ bool all_right(const std::vector<float>& logits, const std::vector<std::int64_t>
 double fit_temperature(const std::vector<float>& logits, const std::vector<std::int64_t>& labels,
                        int classes);
 
-}  // namespace midge::train
+}  // namespace midge::stats

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace midge::train {
+namespace midge::stats {
 
 struct Metrics {
   int classes = 0;
@@ -31,4 +31,4 @@ inline void count(std::vector<std::int64_t>& confusion, int classes, std::int64_
 // not enter the balanced accuracy; taxa never predicted get precision 0.
 Metrics compute_metrics(const std::vector<std::int64_t>& confusion, int classes);
 
-}  // namespace midge::train
+}  // namespace midge::stats

@@ -1,8 +1,8 @@
-#include "train/metrics.h"
+#include "stats/metrics.h"
 
 #include <stdexcept>
 
-namespace midge::train {
+namespace midge::stats {
 
 Metrics compute_metrics(const std::vector<std::int64_t>& confusion, int classes) {
   const auto c = static_cast<std::size_t>(classes);
@@ -44,4 +44,4 @@ Metrics compute_metrics(const std::vector<std::int64_t>& confusion, int classes)
   return m;
 }
 
-}  // namespace midge::train
+}  // namespace midge::stats

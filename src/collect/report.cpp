@@ -1,0 +1,165 @@
+// The text report of a collection: per-taxon tables with Wilson
+// intervals, means over repeats, calibration, open set, higher levels and
+// the paired comparisons.
+#include "collect/summary.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <sstream>
+
+#include "core/config.h"
+#include "core/errors.h"
+#include "core/sha256.h"
+#include "core/table.h"
+#include "core/text.h"
+#include "data/taxonomy.h"
+#include "io/atomic_file.h"
+#include "io/csv.h"
+#include "io/hdf5.h"
+#include "io/run_file.h"
+#include "stats/describe.h"
+
+namespace midge::collect {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string pct(double x) {
+  char b[16];
+  std::snprintf(b, sizeof(b), "%.1f", 100 * x);
+  return b;
+}
+
+// "open set (msp): ..." for the runs of G that record it, or nothing.
+std::string open_set_line(const Group& g) {
+  std::vector<double> share;
+  std::vector<double> acc;
+  std::vector<double> auc;
+  std::vector<double> fpr;
+  std::string method;
+  for (const auto& r : g.runs) {
+    if (std::isnan(r.accepted_share)) continue;
+    method = r.open_set;
+    share.push_back(r.accepted_share);
+    acc.push_back(r.accuracy_accepted);
+    if (std::isnan(r.auroc)) continue;
+    auc.push_back(r.auroc);
+    fpr.push_back(r.fpr_at_accept);
+  }
+  if (share.empty()) return "";
+  std::string line =
+      text::format("open set (%s): %.1f%% of validation images accepted, accuracy on them %.2f%%",
+                   method.c_str(), 100 * stats::mean(share), 100 * stats::mean(acc));
+  if (!auc.empty()) {
+    line += text::format(
+        "; held-out taxa: AUROC %.4f (sd %.4f), %.1f%% of their images accepted "
+        "(false-positive rate)",
+        stats::mean(auc), stats::sample_sd(auc), 100 * stats::mean(fpr));
+  }
+  return line + text::format(" (%zu of %zu runs record it)\n", share.size(), g.runs.size());
+}
+
+std::string paired_text(const Collection& c) {
+  if (c.paired.empty() && c.paired_notes.empty()) return "";
+  std::ostringstream os;
+  os << "\npaired comparison with the best group on the same validation images "
+        "(stats::McNemar's exact test, seed-matched runs):\n";
+  for (std::size_t g = 0; g < c.groups.size(); ++g) {
+    const std::string verdict = verdict_against_best(c, g);
+    if (verdict.empty()) continue;
+    std::size_t best = 0;
+    std::vector<std::string> seeds;
+    for (const auto& p : c.paired) {
+      if (p.group != g) continue;
+      best = p.best;
+      seeds.push_back(text::format("seed %lld: %lld only the best right, %lld only this, p = %.4g",
+                                   p.seed, static_cast<long long>(p.test.a_only),
+                                   static_cast<long long>(p.test.b_only), p.test.p_value));
+    }
+    os << "  group " << g + 1 << " vs group " << best + 1 << ": " << text::join(seeds, "; ")
+       << " -> "
+       << (verdict == "indistinguishable" ? "indistinguishable from the best (p >= 0.05)"
+           : verdict == "worse"           ? "worse than the best (p < 0.05)"
+           : verdict == "better"
+               ? "better than the best on these seeds (p < 0.05; the best ranks higher by its "
+                 "mean over all its seeds)"
+               : "mixed over seeds")
+       << "\n";
+  }
+  for (const auto& n : c.paired_notes) os << "  " << n << "\n";
+  return os.str();
+}
+
+}  // namespace
+
+std::string format_tables(const Collection& c) {
+  std::ostringstream os;
+  for (const auto& s : c.skipped) os << "skipped " << s << "\n";
+  for (std::size_t gi = 0; gi < c.groups.size(); ++gi) {
+    const Group& g = c.groups[gi];
+    os << "\ngroup " << gi + 1 << ": " << g.runs.size() << " run(s) (seeds";
+    for (const auto& r : g.runs) os << " " << r.seed;
+    os << ")\n";
+    for (std::size_t i = 0; i < g.runs.size(); ++i)
+      os << "  run " << i + 1 << ": " << g.runs[i].path << "\n";
+    std::vector<TextTable::Column> columns = {{"taxon"}, {"support"}};
+    for (std::size_t i = 0; i < g.runs.size(); ++i)
+      columns.push_back({"run " + std::to_string(i + 1) + " % [95% CI]"});
+    columns.push_back({"mean %"});
+    columns.push_back({"sd", 5});
+    TextTable table(columns);
+    for (std::size_t k = 0; k < g.classes.size(); ++k) {
+      std::vector<std::string> cells = {g.classes[k], std::to_string(support(g.runs.front(), k))};
+      std::vector<double> accs;
+      for (const auto& r : g.runs) {
+        const std::int64_t n = support(r, k);
+        const double a = n > 0 ? static_cast<double>(diag(r, k)) / static_cast<double>(n) : 0;
+        accs.push_back(a);
+        const stats::Interval ci = stats::wilson(diag(r, k), n);
+        cells.push_back(pct(a) + " [" + pct(ci.low) + ", " + pct(ci.high) + "]");
+      }
+      cells.push_back(pct(stats::mean(accs)));
+      cells.push_back(pct(stats::sample_sd(accs)));
+      table.add_row(cells);
+    }
+    os << table.str();
+    std::vector<double> acc;
+    std::vector<double> bal;
+    for (const auto& r : g.runs) {
+      acc.push_back(r.accuracy);
+      bal.push_back(r.balanced_accuracy);
+    }
+    os << "accuracy " << pct(stats::mean(acc)) << "% (sd " << pct(stats::sample_sd(acc))
+       << "), balanced accuracy " << pct(stats::mean(bal)) << "% (sd " << pct(stats::sample_sd(bal))
+       << ")\n";
+    for (const auto& l : g.levels) {
+      os << "accuracy at " << l.level << " level " << pct(stats::mean(l.per_run)) << "% (sd "
+         << pct(stats::sample_sd(l.per_run)) << ")\n";
+    }
+    std::vector<double> before;
+    std::vector<double> after;
+    for (const auto& r : g.runs) {
+      if (std::isnan(r.ece_before)) continue;
+      before.push_back(r.ece_before);
+      after.push_back(r.ece_after);
+    }
+    if (!before.empty()) {
+      char line[200];
+      std::snprintf(line, sizeof(line),
+                    "expected calibration error %.4f (sd %.4f), %.4f after temperature scaling "
+                    "(%zu of %zu runs record it)\n",
+                    stats::mean(before), stats::sample_sd(before), stats::mean(after),
+                    before.size(), g.runs.size());
+      os << line;
+    }
+    os << open_set_line(g);
+  }
+  os << paired_text(c);
+  return os.str();
+}
+
+}  // namespace midge::collect

@@ -1,0 +1,74 @@
+// state.h5 of a run as it goes (file format: train/checkpoint.h): what is
+// saved when, where a resumed run goes on, and reading it back.
+//
+// Saved (rank 0 writes, then all ranks agree, so a failed write ends every
+// rank alike) every run.checkpoint_every epochs and whenever the run must
+// be resumable at once: a stop on request, a pause at a halving rung, the
+// end of a stage. A stop inside an epoch also saves what each rank had
+// summed and each rank's BatchNorm buffers (collectives).
+//
+// Where a resumed run goes on is a ResumePoint: the stage, the epochs of it
+// done and, inside the next epoch, the batches done with this rank's sums.
+// The stage loop takes the inside-epoch part once (take_inside); after
+// that the run is at epoch boundaries again.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <optional>
+#include <string>
+
+#include "train/checkpoint.h"
+#include "train/epoch_loop.h"
+#include "train/gradient_sync.h"
+#include "train/recorder.h"
+#include "train/session.h"
+
+namespace midge::train {
+
+struct ResumePoint {
+  int stage = 1;           // 3: both stages done, the final report is next
+  std::int64_t epoch = 0;  // epochs of `stage` done
+  std::int64_t batch = 0;  // batches of the next epoch done (0: none)
+};
+
+// Inside an epoch: where the loop goes on, with this rank's sums so far.
+struct InsideEpoch {
+  std::int64_t first_batch = 0;
+  double sums[kPartialSums] = {0, 0, 0, 0, 0};
+};
+
+class Checkpointer {
+ public:
+  Checkpointer(Session& s, Recorder& r) : s_(s), r_(r) {}
+  TrainState& state() { return state_; }
+  bool resumed() const { return resumed_; }
+  const ResumePoint& resume_point() const { return at_; }
+
+  // The run's identity in every state.h5 (configuration, taxa, ranks).
+  void begin();
+  // Reads state.h5 on this rank (every rank does: each needs the weights),
+  // checks that it belongs to this run (train/resume.h), loads weights,
+  // this rank's BatchNorm buffers and the loss scale, keeps its precision,
+  // and puts its histories into run.h5's record.
+  void resume_from(const std::string& file);
+  // The inside-epoch position for (stage, epoch) of a run resumed there,
+  // once; nullopt otherwise.
+  std::optional<InsideEpoch> take_inside(int stage, std::int64_t epoch);
+
+  // state.h5 at `at` (batch 0) when `always` or run.checkpoint_every > 0.
+  void save(const ResumePoint& at, torch::optim::Optimizer* opt, bool always);
+  // state.h5 at a stop inside an epoch: every rank's sums and BatchNorm
+  // buffers too. `sync`: the stage's gradient reductions, settled first.
+  void save_inside_epoch(const ResumePoint& at, torch::optim::Optimizer& opt,
+                         const double (&sums)[kPartialSums], GradientSync* sync);
+
+ private:
+  Session& s_;
+  Recorder& r_;
+  TrainState state_;
+  ResumePoint at_;
+  bool resumed_ = false;
+};
+
+}  // namespace midge::train

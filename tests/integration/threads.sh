@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Threads per rank (run.threads = 0) come from the CPUs the process may run
+# on, not from the node's CPU count: pinned with `taskset -c 0` a run uses
+# 1 thread (log and run.h5's device); two ranks sharing every CPU
+# (`--bind-to none`) divide them; a run alone uses them all.
+source "$(dirname "$0")/lib.sh"
+cd "$WORK"
+MPIEXEC=${MPIEXEC:-mpiexec}
+H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
+"$MIDGE" synth --out S --classes 2 --per-class 5 --size 32 >/dev/null || fail "synth"
+args=(train --set data.root="$WORK/S" --set data.image_size=32 --set model.arch=resnet18
+      --set stage1.epochs=1 --set stage2.epochs=0 --set stage1.batch_size=4 --set data.workers=1
+      --set gradcam.max_images=0 --set run.threads=0)
+cpus=$(nproc)
+
+run timeout 120 taskset -c 0 "$MIDGE" "${args[@]}" --out pinned
+expect_rc 0 "taskset -c 0"
+expect_err "on cpu (1 threads)"
+grep -q "(1 threads)" <<<"$($H5 attr pinned/run.h5 device)" || fail "run.h5 device: $($H5 attr pinned/run.h5 device)"
+CHECKS=$((CHECKS + 1))
+
+run timeout 120 "$MIDGE" "${args[@]}" --out alone
+expect_rc 0 "alone"
+expect_err "on cpu ($cpus threads)"
+
+half=$(( cpus / 2 > 0 ? cpus / 2 : 1 ))
+run timeout 120 "$MPIEXEC" -n 2 --oversubscribe --bind-to none "$MIDGE" "${args[@]}" --out shared
+expect_rc 0 "two ranks, no binding"
+expect_err "on cpu ($half threads)"
+done_ok
