@@ -34,6 +34,8 @@ const Command kCommands[] = {
     {"collect", "per-taxon accuracy summary across runs", midge::apps::run_collect},
     {"gradcam", "Grad-CAM heatmaps for a model and images", midge::apps::run_gradcam},
     {"predict", "identify new specimens with a trained model", midge::apps::run_predict},
+    {"verify", "check result files against their checksums (ok / corrupt / old format)",
+     midge::apps::run_verify},
     {"options", "list every configuration key (--markdown for docs/config.md)",
      midge::apps::run_options},
 };
@@ -50,7 +52,8 @@ std::string usage() {
          (c.run == nullptr ? "  (not built yet)" : "") + "\n";
   }
   s += "\n`midge <command> --help` describes a command's options.\n"
-       "Exit codes: 0 success, 1 a run failed, 2 bad usage or configuration,\n"
+       "Exit codes: 0 success, 1 a run failed, 2 bad usage or configuration or a corrupt\n"
+       "input file, "
        "75 stopped by SIGUSR2/SIGTERM and resumable (rerun the same command).\n"
        "--log-level: " +
        std::string(midge::kLogLevels) + " (default info); logs go to stderr.\n";

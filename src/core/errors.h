@@ -53,6 +53,17 @@ class IoError : public Error {
   using Error::Error;
 };
 
+// An input file is not what midge wrote: its checksum does not match, it
+// is truncated, or a dataset has another shape or type than the format
+// says. The message names the file and, where it can, the dataset. Exit 2:
+// like a bad configuration, the input must be replaced before a rerun can
+// succeed (io/integrity.h).
+class CorruptFileError : public IoError {
+ public:
+  using IoError::IoError;
+  int exit_code() const noexcept override { return kExitUsage; }
+};
+
 // Training went wrong (NaN loss, a checkpoint that does not fit the run).
 class TrainError : public Error {
  public:

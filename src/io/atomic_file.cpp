@@ -40,17 +40,35 @@ AtomicFile::~AtomicFile() {
   }
 }
 
-void AtomicFile::commit() {
+void AtomicFile::sync_temp() const {
   int fd = ::open(temp_.c_str(), O_RDONLY);
   if (fd < 0) throw IoError("cannot open " + temp_.string() + ": " + errno_text());
   const bool synced = ::fsync(fd) == 0;
   ::close(fd);
   if (!synced) throw IoError("cannot flush " + temp_.string() + ": " + errno_text());
+}
+
+void AtomicFile::rename_into_place() {
   if (std::rename(temp_.c_str(), target_.c_str()) != 0) {
     throw IoError("cannot rename " + temp_.string() + " to " + target_.string() + ": " +
                   errno_text());
   }
   committed_ = true;
+}
+
+void AtomicFile::commit() {
+  sync_temp();
+  rename_into_place();
+}
+
+void AtomicFile::commit_keeping(const fs::path& previous) {
+  sync_temp();
+  std::error_code ec;
+  if (fs::exists(target_, ec) && std::rename(target_.c_str(), previous.c_str()) != 0) {
+    throw IoError("cannot rename " + target_.string() + " to " + previous.string() + ": " +
+                  errno_text());
+  }
+  rename_into_place();
 }
 
 void write_file_atomic(const fs::path& path, const std::string& content) {

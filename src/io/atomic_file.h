@@ -26,8 +26,14 @@ class AtomicFile {
   const std::filesystem::path& target() const { return target_; }
   // Flushes the temporary file to disk and renames it; throws IoError.
   void commit();
+  // commit(), first renaming an existing target to `previous` (replacing
+  // an older one there). Killed between the two renames, the folder holds
+  // `previous` and no target: readers that know the pair look at both.
+  void commit_keeping(const std::filesystem::path& previous);
 
  private:
+  void sync_temp() const;
+  void rename_into_place();
   std::filesystem::path target_;
   std::filesystem::path temp_;
   bool committed_ = false;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <set>
 
+#include "core/errors.h"
 #include "core/text.h"
 #include "io/hdf5.h"
 
@@ -35,6 +36,27 @@ std::string last_component(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// A numeric dataset's values as doubles, whatever number type it is
+// stored as (float32 weights, float64 figures, int64 counts): each typed
+// read refuses the other types. Doubles hold every float32 and every count
+// midge writes exactly.
+std::vector<double> numbers(const H5Node& f, const std::string& path) {
+  try {
+    return f.read_doubles(path);
+  } catch (const CorruptFileError&) {
+  }
+  try {
+    const auto v = f.read_floats(path);
+    return {v.begin(), v.end()};
+  } catch (const CorruptFileError&) {
+  }
+  const auto v = f.read_int64s(path);
+  std::vector<double> out;
+  out.reserve(v.size());
+  for (const auto x : v) out.push_back(static_cast<double>(x));
+  return out;
+}
+
 // Empty when the datasets are equal, else what differs.
 std::string difference(const H5Node& a, const H5Node& b, const std::string& path) {
   const Kind ka = a.kind(path);
@@ -59,8 +81,9 @@ std::string difference(const H5Node& a, const H5Node& b, const std::string& path
                         first, va[first].c_str(), vb[first].c_str());
   }
   if (ka != Kind::kNumbers) return "";  // nothing else is written by midge
-  const auto va = sa.empty() ? std::vector<double>{a.read_double(path)} : a.read_doubles(path);
-  const auto vb = sb.empty() ? std::vector<double>{b.read_double(path)} : b.read_doubles(path);
+  const auto va = numbers(a, path);
+  const auto vb = numbers(b, path);
+  if (va.size() != vb.size()) return "different sizes";
   std::size_t n = 0;
   double largest = 0;
   for (std::size_t i = 0; i < va.size(); ++i) {

@@ -10,6 +10,11 @@
 // Files are never written in place: H5Writer creates "<target>.tmp-PID" and
 // commit() closes and renames it over the target (io/atomic_file.h), so a
 // killed run leaves the previous complete file or none.
+//
+// Every file written carries checksums (io/integrity.h): a CRC-32 per
+// dataset and a seal over the whole file, checked when H5Reader or
+// H5Editor opens it. Reads check each dataset's type against the one asked
+// for: a crafted file is refused by name, never read out of bounds.
 #pragma once
 
 #include <hdf5.h>
@@ -61,6 +66,10 @@ class H5Node {
   bool exists(const std::string& path) const;
   // Names of the direct children of group `path` ("" = this node), sorted.
   std::vector<std::string> children(const std::string& path = "") const;
+  // Paths of every dataset in the file (or below this node), sorted.
+  std::vector<std::string> datasets() const;
+  // The CRC-32 of dataset `path`'s values as read now (io/integrity.h).
+  std::uint32_t values_crc(const std::string& path) const;
   // Dimensions of dataset `path`.
   std::vector<std::uint64_t> shape(const std::string& path) const;
   // What `path` is; kMissing when nothing is there.
@@ -111,10 +120,15 @@ class H5Node {
   std::string file_;
 };
 
-// Read-only access to an existing file.
+// Whether opening a file checks its seal first (io/integrity.h). Only the
+// integrity check itself opens files unchecked, to name what changed.
+enum class OpenCheck { kSealed, kUnchecked };
+
+// Read-only access to an existing file; throws CorruptFileError when the
+// file is not whole.
 class H5Reader : public H5Node {
  public:
-  explicit H5Reader(const std::string& path);
+  explicit H5Reader(const std::string& path, OpenCheck check = OpenCheck::kSealed);
 
  private:
   Handle file_;
@@ -127,6 +141,9 @@ class H5Writer : public H5Node {
   // Without commit() the temporary file is removed and the target untouched.
   ~H5Writer();
   void commit();
+  // commit(), first renaming the target (if any) to `previous`: the file
+  // it replaces stays as one generation back (state.h5 -> state.prev.h5).
+  void commit_keeping(const std::string& previous);
 
  private:
   explicit H5Writer(std::unique_ptr<AtomicFile> atomic);
@@ -145,8 +162,9 @@ class H5Editor : public H5Node {
   void commit();
 
  private:
-  explicit H5Editor(std::unique_ptr<AtomicFile> atomic);
+  explicit H5Editor(std::unique_ptr<AtomicFile> atomic, bool sealed);
   std::unique_ptr<AtomicFile> atomic_;
+  bool sealed_;  // an older file without a seal stays without one
   Handle file_;
 };
 

@@ -137,8 +137,49 @@ Journal read_journal(const std::string& path) {
     rung_accuracy = f.read_doubles("trials/rung_accuracy");
     rung_loss = f.read_doubles("trials/rung_loss");
   }
+  // Every per-trial dataset has one value per trial (rung curves: `rungs`
+  // per trial): a file whose lengths disagree is refused by name before
+  // anything is indexed.
+  if (j.rungs < 0 || j.rungs > 64) {
+    throw CorruptFileError(path + " is corrupt: attribute rungs = " + std::to_string(j.rungs) +
+                           " (0..64 expected)");
+  }
   const auto width = static_cast<std::size_t>(j.rungs);
-  for (std::size_t i = 0; i < id.size(); ++i) {
+  const std::size_t n = id.size();
+  const auto per_trial = [&](const char* name, std::size_t got, std::size_t each) {
+    if (got != n * each) {
+      throw CorruptFileError(path + " is corrupt: dataset /trials/" + name + " has " +
+                             std::to_string(got) + " values, " + std::to_string(n * each) +
+                             " expected (" + std::to_string(n) + " trials in /trials/id)");
+    }
+  };
+  per_trial("parameters", slug.size(), 1);
+  per_trial("state", state.size(), 1);
+  per_trial("group", group.size(), 1);
+  per_trial("started", started.size(), 1);
+  per_trial("finished", finished.size(), 1);
+  per_trial("seconds", seconds.size(), 1);
+  per_trial("accuracy", accuracy.size(), 1);
+  per_trial("balanced_accuracy", balanced.size(), 1);
+  per_trial("error", error.size(), 1);
+  if (width > 0) {
+    per_trial("rung", rung.size(), 1);
+    per_trial("promoted", promoted.size(), 1);
+    per_trial("rung_accuracy", rung_accuracy.size(), width);
+    per_trial("rung_loss", rung_loss.size(), width);
+  }
+  // ... and each is a list (rung curves: trials x rungs), as written.
+  for (const auto& name : f.children("trials")) {
+    const bool curve = name == "rung_accuracy" || name == "rung_loss";
+    const auto dims = f.shape("trials/" + name);
+    if (dims.size() != (curve ? 2U : 1U) || (curve && dims[1] != width)) {
+      throw CorruptFileError(path + " is corrupt: dataset /trials/" + name + " has " +
+                             std::to_string(dims.size()) + " dimension(s), " +
+                             (curve ? "2 (trials x rungs)" : "1 (one value per trial)") +
+                             " expected");
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
     TrialRecord t;
     t.id = id[i];
     t.slug = slug[i];

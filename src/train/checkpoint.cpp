@@ -38,7 +38,17 @@ void save_state(const std::string& path, model::ResNet& model, const TrainState&
       model::write_tensors(f, "partial/buffers/rank" + std::to_string(r), s.rank_buffers[r]);
     }
   }
-  f.commit();
+  // The file this one replaces stays one generation back: a resume that
+  // finds the newest corrupt goes on from it (train/trainer.cpp).
+  f.commit_keeping(previous_state_path(path));
+}
+
+std::string previous_state_path(const std::string& path) {
+  const std::string ext = ".h5";
+  if (path.size() > ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0) {
+    return path.substr(0, path.size() - ext.size()) + ".prev.h5";
+  }
+  return path + ".prev";
 }
 
 namespace {

@@ -58,6 +58,10 @@ struct TrainState {
   std::vector<std::string> skipped_reasons;
 };
 
+// "state.prev.h5" for "state.h5": where save_state keeps the file it
+// replaces.
+std::string previous_state_path(const std::string& path);
+
 void save_state(const std::string& path, model::ResNet& model, const TrainState& state);
 // What state.h5 belongs to and where it stands (configuration, taxa, ranks,
 // stage, epoch), without reading any tensor: enough to decide whether it

@@ -42,13 +42,14 @@ void check_resumable(const TrainState& saved, const Config& config,
   const Config old = resolve_config_text(saved.config, state_file, {});
   const std::vector<std::string> diffs = config_differences(old, config, key_may_change_on_resume);
   if (!diffs.empty()) {
-    throw TrainError(state_file + " belongs to a run with another configuration: " +
-                     text::join(diffs, ", ") + "; use another --out or remove state.h5");
+    throw TrainError(state_file +
+                     " belongs to a run with another configuration: " + text::join(diffs, ", ") +
+                     "; use another --out or remove state.h5 and state.prev.h5");
   }
   if (saved.classes != classes) {
     throw TrainError(state_file + " was written for other taxa (" +
                      taxa_difference(saved.classes, classes) +
-                     "); use another --out or remove state.h5");
+                     "); use another --out or remove state.h5 and state.prev.h5");
   }
   // Epochs still to train after the checkpoint (a stage of 0 epochs never
   // runs, so a checkpoint may stop at stage 2 with nothing left).

@@ -9,6 +9,7 @@
 #include "core/text.h"
 #include "data/hashing.h"
 #include "io/atomic_file.h"
+#include "io/integrity.h"
 #include "io/run_file.h"
 #include "train/checkpointer.h"
 #include "train/final_report.h"
@@ -59,6 +60,45 @@ bool already_complete(Session& s, const std::string& run_file, TrainOutcome* out
   return outcome->already_complete;
 }
 
+// Which state.h5 generation a run resumes from (rank 0 decides): the
+// newest when whole, else the one before it, saying why; with neither
+// whole, how to start over.
+std::int64_t choose_state(const std::string& newest, const std::string& previous) {
+  std::string why;
+  if (fs::exists(newest)) {
+    try {
+      io::check_seal(newest);
+      return 1;
+    } catch (const CorruptFileError& e) {
+      why = e.what();
+    }
+  }
+  if (!fs::exists(previous)) {
+    if (why.empty()) return 0;
+    throw CorruptFileError(why + "; no " + previous + " to resume from instead: remove " + newest +
+                           " (and run.h5) to start this run over");
+  }
+  try {
+    io::check_seal(previous);
+  } catch (const CorruptFileError& e) {
+    throw CorruptFileError("neither state file is whole (" + why + "; " + e.what() + "): remove " +
+                           newest + ", " + previous + " and run.h5 to start this run over");
+  }
+  std::string aside;
+  if (!why.empty()) {
+    // Moved aside, not left in place: the next checkpoint would otherwise
+    // keep the corrupt file as the previous generation.
+    aside = newest + ".corrupt";
+    std::error_code ec;
+    fs::rename(newest, aside, ec);
+    if (ec) throw IoError("cannot move " + newest + " aside to " + aside + ": " + ec.message());
+    aside = " (kept as " + aside + ")";
+  }
+  log::warn((why.empty() ? "no " + newest : why) + aside + "; resuming from " + previous +
+            ", one checkpoint back");
+  return 2;
+}
+
 // Setup after the session: hashes, state.h5 (whether there is one is rank
 // 0's to say; every rank then reads it for the weights). False when a stop
 // was agreed during the hashing.
@@ -67,11 +107,15 @@ bool prepare(Session& s, Recorder& r, Checkpointer& c, RunProgress& progress) {
   r.describe_session();
   if (s.rank0_phase("hashing the images", [&] { hash_images(s, r); }).stop) return false;
   c.begin();
-  const std::string state_file = s.path("state.h5");
-  std::int64_t has_state = 0;
-  s.rank0_phase("looking for " + state_file, [&] { has_state = fs::exists(state_file) ? 1 : 0; });
-  s.world.broadcast(&has_state, 1, 0);
-  if (has_state != 0) s.agree.phase("reading " + state_file, [&] { c.resume_from(state_file); });
+  const std::string newest = s.path("state.h5");
+  const std::string previous = previous_state_path(newest);
+  std::int64_t choice = 0;  // 0: none, 1: the newest, 2: the one before it
+  s.rank0_phase("looking for " + newest, [&] { choice = choose_state(newest, previous); });
+  s.world.broadcast(&choice, 1, 0);
+  if (choice != 0) {
+    const std::string state_file = choice == 1 ? newest : previous;
+    s.agree.phase("reading " + state_file, [&] { c.resume_from(state_file); });
+  }
   r.record().amp = s.amp;
   c.state().amp = s.amp;
   progress.epochs_done =

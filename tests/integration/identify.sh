@@ -97,6 +97,7 @@ mkdir -p runs/failed && cp runs/a/run.h5 runs/failed/run.h5
 import h5py
 with h5py.File('runs/failed/run.h5', 'r+') as f:
     f.attrs['status'] = 'failed'; f.attrs['error'] = 'loss is NaN'"
+$H5 reseal runs/failed/run.h5
 run "$MIDGE" collect runs --out summary.h5 --taxonomy S/taxonomy.csv
 expect_rc 0
 expect_out "skipped runs/failed/run.h5: failed (loss is NaN)"

@@ -28,6 +28,31 @@ CHECKS=$((CHECKS + 1))
 [ "$($H5 attr cut/run.h5 status)" = running ] || fail "run.h5 of the killed run should say running"
 CHECKS=$((CHECKS + 2))
 
+# The same interrupted run whose newest checkpoint then rots on disk (one
+# flipped byte in its weights): resumed from the generation before it,
+# saying so, and still bitwise the uninterrupted run.
+cp -r cut rot
+[ -f rot/state.prev.h5 ] || fail "no state.prev.h5 kept beside state.h5"
+/usr/bin/python3 - rot/state.h5 <<'PY' || fail "flipping a byte"
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    offset = f["model/layer4.0.conv1.weight"].id.get_offset()
+with open(sys.argv[1], "r+b") as f:
+    f.seek(512 + offset + 100)  # HDF5 offsets start after midge's 512-byte seal
+    b = f.read(1)
+    f.seek(-1, 1)
+    f.write(bytes([b[0] ^ 0x10]))
+PY
+run "$MIDGE" "${args[@]}" --out rot
+expect_rc 0 "resume with a corrupt state.h5"
+expect_err "rot/state.h5 is corrupt: dataset /model/layer4.0.conv1.weight does not match its CRC-32"
+expect_err "resuming from rot/state.prev.h5"
+$H5 same whole/run.h5 rot/run.h5 eval/probabilities eval/confusion eval/predicted \
+  stage1/history/train_loss stage2/history/train_loss stage2/history/val_loss stage2/history/lr \
+  || fail "results resumed from state.prev.h5 differ from the uninterrupted run"
+[ -z "$($H5 changed whole/model.h5 rot/model.h5)" ] || fail "weights resumed from state.prev.h5 differ"
+CHECKS=$((CHECKS + 3))
+
 run "$MIDGE" "${args[@]}" --out cut
 expect_rc 0
 expect_err "resuming from cut/state.h5: stage 2"

@@ -82,6 +82,16 @@ import h5py
 with h5py.File('damaged.h5', 'r+') as f:
     f['weights/layer1.0.bn1.running_var'][0] = -5.0
 "
+# As edited, the file no longer matches its seal: refused by name, exit 2,
+# nothing trained.
+run "$MIDGE" train "${common[@]}" --set model.pretrained=damaged.h5 --set stage1.epochs=2 \
+  --set stage2.epochs=0 --out edited
+expect_rc 2 "an edited model.pretrained"
+expect_err "damaged.h5 is corrupt: dataset /weights/layer1.0.bn1.running_var does not match its CRC-32"
+[ ! -e edited/model.h5 ] || fail "a model was trained from a corrupt checkpoint"
+CHECKS=$((CHECKS + 1))
+# Sealed again, as if midge had written these values: the NaN path.
+$H5 reseal damaged.h5
 run "$MIDGE" train "${common[@]}" --set model.pretrained=damaged.h5 --set stage1.epochs=2 \
   --set stage2.epochs=0 --out nan
 expect_rc 1

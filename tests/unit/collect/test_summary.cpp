@@ -51,6 +51,11 @@ void write_run(const std::string& path, double dropout, long long seed, const st
     r.eval.predicted.push_back(right[i] == '1' ? r.val_labels[i] : 1 - r.val_labels[i]);
   }
   r.eval.probabilities.assign(20, 0.5F);
+  // Per-taxon columns: run.h5's schema has one value per taxon (read back checked).
+  r.eval.per_class_accuracy.assign(2, 0.0);
+  r.eval.precision.assign(2, 0.0);
+  r.eval.f1.assign(2, 0.0);
+  r.eval.support = {5, 5};
   r.eval.accuracy = static_cast<double>(correct) / 10;
   r.eval.balanced_accuracy = r.eval.accuracy;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());

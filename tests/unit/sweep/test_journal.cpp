@@ -5,7 +5,11 @@
 #include <hdf5.h>
 
 #include <string>
+#include <vector>
 
+#include "core/errors.h"
+#include "io/hdf5.h"
+#include "io/integrity.h"
 #include "support/temp_dir.h"
 #include "sweep/journal.h"
 
@@ -58,12 +62,34 @@ TEST(SweepJournal, AnOlderJournalWithoutPartsOrHalvingIsOnePartWithoutHalving) {
   ASSERT_GE(f, 0);
   for (const char* a : {"parts", "rungs", "halving_rate"}) EXPECT_GE(H5Adelete(f, a), 0) << a;
   H5Fclose(f);
+  io::seal_file(path);  // as the older midge's file would read: whole
   const Journal j = read_journal(path);
   EXPECT_EQ(j.parts, 1);
   EXPECT_EQ(j.rungs, 0);
   EXPECT_EQ(j.halving_rate, 0);
   ASSERT_EQ(j.trials.size(), 2U);
   EXPECT_EQ(j.trials[0].state, TrialState::kComplete);
+}
+
+TEST(SweepJournal, APerTrialDatasetOfAnotherLengthIsRefusedByName) {
+  testing::TempDir dir;
+  const std::string path = dir.str("sweep.h5");
+  write_journal(path, example());
+  // /trials/state with one value for two trials, sealed again: a crafted
+  // file that passes the checksum but not the schema.
+  {
+    io::H5Editor e(path);
+    ASSERT_GE(H5Ldelete(e.id(), "trials/state", H5P_DEFAULT), 0);
+    e.write("trials/state", std::vector<std::string>{"complete"});
+    e.commit();
+  }
+  try {
+    (void)read_journal(path);
+    FAIL() << "a crafted journal was read";
+  } catch (const CorruptFileError& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("/trials/state"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
