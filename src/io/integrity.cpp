@@ -1,5 +1,6 @@
 #include "io/integrity.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -78,14 +79,22 @@ std::string hash_rest(std::istream& in) {
 // Files this process found whole, by identity and time of last change:
 // a file opened twice (model.h5 for its metadata, then its weights) is
 // hashed once; a file replaced in between is checked again.
-using FileStamp = std::tuple<dev_t, ino_t, off_t, std::int64_t, std::int64_t>;
+// The change time is in it too: unlike the modification time it cannot be
+// set back (cp -p, rsync -t).
+using FileStamp =
+    std::tuple<dev_t, ino_t, off_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t>;
 std::mutex memo_mutex;
 std::set<FileStamp> whole_files;
 std::set<std::string> warned_legacy;
 
 FileStamp stamp_of(const struct stat& st) {
-  return {st.st_dev, st.st_ino, st.st_size, static_cast<std::int64_t>(st.st_mtim.tv_sec),
-          static_cast<std::int64_t>(st.st_mtim.tv_nsec)};
+  return {st.st_dev,
+          st.st_ino,
+          st.st_size,
+          static_cast<std::int64_t>(st.st_mtim.tv_sec),
+          static_cast<std::int64_t>(st.st_mtim.tv_nsec),
+          static_cast<std::int64_t>(st.st_ctim.tv_sec),
+          static_cast<std::int64_t>(st.st_ctim.tv_nsec)};
 }
 
 // What changed in a file whose seal does not match: the datasets whose
@@ -114,12 +123,13 @@ std::string diagnose(const fs::path& file) {
 }
 
 // diagnose() in a child process: HDF5 trusts its own structures, and a
-// damaged one can crash it. A crash (or a child that hangs past 60 s)
+// damaged one can crash it. A crash (or a child that hangs past 30 s)
 // costs only the naming of the damage, never the process that asked.
 std::string diagnose_isolated(const fs::path& file) {
   const std::string unknown = "HDF5 structures damaged (the file cannot be parsed)";
   int fds[2];
-  if (::pipe(fds) != 0) return unknown;
+  // Close-on-exec: no program another thread starts inherits the pipe.
+  if (::pipe2(fds, O_CLOEXEC) != 0) return unknown;
   std::fflush(nullptr);
   const pid_t pid = ::fork();
   if (pid < 0) {
@@ -140,7 +150,7 @@ std::string diagnose_isolated(const fs::path& file) {
   }
   ::close(fds[1]);
   std::string text;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   bool timed_out = false;
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -208,12 +218,19 @@ void seal_file(const fs::path& file) {
   if (!io) throw IoError("cannot write the seal of " + file.string() + ": " + errno_text());
 }
 
-SealState check_seal(const fs::path& file) {
+namespace {
+
+struct stat stat_of(const fs::path& file) {
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0) {
     throw IoError("cannot open " + file.string() + ": " + errno_text());
   }
   if (!S_ISREG(st.st_mode)) throw IoError("cannot open " + file.string() + ": not a file");
+  return st;
+}
+
+// check_seal of the file `st` describes (found at `file` just before).
+SealState check_seal_of(const fs::path& file, const struct stat& st) {
   {
     std::lock_guard<std::mutex> lock(memo_mutex);
     if (whole_files.count(stamp_of(st)) != 0) return SealState::kWhole;
@@ -262,9 +279,36 @@ SealState check_seal(const fs::path& file) {
     corrupt(file, diagnose_isolated(file) + " (SHA-256 " + seal.sha256.substr(0, 12) +
                       "... written, " + now.substr(0, 12) + "... now)");
   }
-  std::lock_guard<std::mutex> lock(memo_mutex);
-  whole_files.insert(stamp_of(st));
   return SealState::kWhole;
+}
+
+}  // namespace
+
+SealState check_seal(const fs::path& file) {
+  // midge renames a new run.h5 over the old one every epoch: a file
+  // replaced while it was being checked is checked again (what was read
+  // may mix the two), and only a file unchanged from first to last read
+  // is remembered as whole.
+  for (int attempt = 0;; ++attempt) {
+    const struct stat before = stat_of(file);
+    SealState state = SealState::kWhole;
+    try {
+      state = check_seal_of(file, before);
+    } catch (const CorruptFileError&) {
+      struct stat after {};
+      if (attempt < 3 && ::stat(file.c_str(), &after) == 0 && stamp_of(after) != stamp_of(before)) {
+        continue;
+      }
+      throw;
+    }
+    struct stat after {};
+    if (state == SealState::kWhole && ::stat(file.c_str(), &after) == 0 &&
+        stamp_of(after) == stamp_of(before)) {
+      std::lock_guard<std::mutex> lock(memo_mutex);
+      whole_files.insert(stamp_of(before));
+    }
+    return state;
+  }
 }
 
 FileCheck verify_file(const fs::path& file) {

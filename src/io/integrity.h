@@ -2,8 +2,8 @@
 //
 // Two checksums, each for what it does best:
 // - The seal: every HDF5 file midge writes starts with a 512-byte HDF5
-//   user block (HDF5 and h5py skip it) holding the SHA-256 and the length
-//   of all the bytes after it. It is checked before HDF5 parses the file,
+//   user block (HDF5 and h5py skip it) holding the SHA-256 of all the
+//   bytes after it and the file's length. It is checked before HDF5 parses the file,
 //   so a flipped bit anywhere (data, HDF5's own structures, attributes),
 //   a truncation or a block overwritten on a bad disk is refused before
 //   any of it can be used or can mislead the HDF5 library.

@@ -218,11 +218,14 @@ class SchemaCheck {
                              " expected (" + because + ")");
     }
   }
-  void indices(const std::string& name, const std::vector<std::int64_t>& v, std::size_t count) {
+  // Indices into `count` taxa; `lowest` is -1 where -1 stands for an image
+  // that could not be read (eval/predicted).
+  void indices(const std::string& name, const std::vector<std::int64_t>& v, std::size_t count,
+               std::int64_t lowest = 0) {
     for (const auto x : v) {
-      if (x < 0 || static_cast<std::size_t>(x) >= count) {
+      if (x < lowest || (x >= 0 && static_cast<std::size_t>(x) >= count)) {
         throw CorruptFileError(path_ + " is corrupt: dataset /" + name + " holds " +
-                               std::to_string(x) + ", outside 0.." +
+                               std::to_string(x) + ", outside " + std::to_string(lowest) + ".." +
                                std::to_string(static_cast<std::int64_t>(count) - 1));
       }
     }
@@ -289,6 +292,13 @@ void check_schema(const std::string& path, const RunRecord& r) {
   if (!r.val_sha256.empty()) {
     s.length("split/val/sha256", r.val_sha256.size(), r.val_paths.size(), "one per image");
   }
+  s.length("split/holdout/labels", r.holdout_labels.size(), r.holdout_paths.size(),
+           "one per image");
+  s.indices("split/holdout/labels", r.holdout_labels, r.holdout_taxa.size());
+  if (!r.holdout_sha256.empty()) {
+    s.length("split/holdout/sha256", r.holdout_sha256.size(), r.holdout_paths.size(),
+             "one per image");
+  }
   s.length("inputs/paths", r.input_paths.size(), r.input_keys.size(), "one per input");
   s.length("inputs/sha256", r.input_sha256.size(), r.input_keys.size(), "one per input");
   s.length("data/skipped_reasons", r.skipped_reasons.size(), r.skipped.size(), "one per file");
@@ -306,7 +316,7 @@ void check_schema(const std::string& path, const RunRecord& r) {
     s.length("eval/paths", e.paths.size(), n, "one per image of eval/labels");
     s.length("eval/probabilities", e.probabilities.size(), n * c, "images x taxa");
     s.indices("eval/labels", e.labels, c);
-    s.indices("eval/predicted", e.predicted, c);
+    s.indices("eval/predicted", e.predicted, c, -1);  // -1: the image could not be read
     if (e.has_calibration) {
       const std::size_t b = e.bin_upper.size();
       const char* why = "one per bin";

@@ -98,7 +98,8 @@ ReplayReport replay_run(const std::string& run_dir, const std::string& out,
   if (!fs::is_regular_file(original_model)) {
     throw UsageError("midge replay: no model.h5 in " + run_dir + " to compare the weights with");
   }
-  if (fs::exists(fs::path(out) / "run.h5") || fs::exists(fs::path(out) / "state.h5")) {
+  if (fs::exists(fs::path(out) / "run.h5") || fs::exists(fs::path(out) / "state.h5") ||
+      fs::exists(fs::path(out) / "state.prev.h5")) {
     throw UsageError("midge replay: " + out + " already holds a run; choose a new --out");
   }
   std::error_code ec;

@@ -166,6 +166,11 @@ def plan(rng, originals):
     counts = {"model.h5": 60, "state.h5": 50, "run.h5": 55, "sweep.h5": 45}
     fixed = ["zero", "other-kind", "not-hdf5", "seal-only", "truncate-512", "truncate-1"]
     rewrites = ["shorter", "longer", "2d", "other-float", "int32", "string"]
+    # Controls first: each reader on an unchanged copy must succeed (a
+    # reader that refuses whole files would pass every corruption).
+    for kind, names in readers.items():
+        for reader in dict.fromkeys(names):
+            cases.append(Case(len(cases), kind, "none", reader))
     for kind, n in counts.items():
         hows = list(fixed) + [f"rewrite-{r}" for r in rewrites] * 2
         weights = [("flip-data", 40), ("flip-any", 15), ("truncate", 15), ("overwrite-header", 15),
@@ -198,6 +203,9 @@ def corrupt(case, rng, originals, work):
     dst = os.path.join(work, case.file)
     size = os.path.getsize(src)
     how = case.how
+    if how == "none":
+        shutil.copyfile(src, dst)
+        return "unchanged (control)"
     if how == "zero":
         open(dst, "wb").close()
         return "zero length"
@@ -283,20 +291,25 @@ def reader_command(case, midge, common, work, originals):
 
 
 UNCHANGED = []  # cases read with exit 0 whose contents h5py sees unchanged
-REFUSAL_WORDS = ("corrupt", "skipped", "unreadable", "not used", "resuming from", "no checksums")
+# A resume that falls back names the file "is corrupt"; collect "skipped".
+REFUSAL_WORDS = ("corrupt", "skipped", "unreadable", "not used")
 
 
 def judge(case, rc, out, original, path):
     """None when the reader behaved; else what went wrong."""
     if rc < 0 or rc > 2:
         return f"crash: exit {rc}"
+    if case.how == "none":
+        return None if rc == 0 else f"a whole file refused (exit {rc})"
     named = case.file in out
     if rc != 0:
         return None if named else f"refused (exit {rc}) without naming {case.file}"
     lines = [l for l in out.splitlines() if case.file in l]
     if any(w in l for l in lines for w in REFUSAL_WORDS):
         return None
-    if os.path.exists(path) and same_contents(original, path):
+    # Every corruption but a rewrite changes bytes the seal covers: only a
+    # rewrite (sealed again) may leave what h5py sees unchanged.
+    if case.how.startswith("rewrite-") and same_contents(original, path):
         UNCHANGED.append(case.index)
         return None
     return "used silently: exit 0, the output does not name the file as not used"
@@ -318,9 +331,18 @@ def main():
     rng = random.Random(a.seed)
     t0 = time.time()
     os.makedirs(work, exist_ok=True)
-    sh([midge, "synth", "--out", "S", "--classes", "3", "--per-class", "6", "--size", "32",
+    sh([midge, "synth", "--out", "S", "--classes", "4", "--per-class", "6", "--size", "32",
         "--seed", "5"], work)
-    common = ["--set", "data.root=S", "--set", "data.image_size=32", "--set", "model.arch=resnet18",
+    # The runs hold what real runs hold: a validation image no rank could
+    # read (the 5th of a taxon goes to validation; eval/predicted -1) and a
+    # held-out taxon (/split/holdout, open-set scores).
+    taxa = sorted(d for d in os.listdir(os.path.join(work, "S"))
+                  if os.path.isdir(os.path.join(work, "S", d)))
+    broken = sorted(os.listdir(os.path.join(work, "S", taxa[0])))[4]
+    with open(os.path.join(work, "S", taxa[0], broken), "wb") as f:
+        f.write(b"not an image")
+    common = ["--set", "data.max_bad_fraction=0.2", "--set", f"data.holdout_taxa={taxa[-1]}",
+              "--set", "data.root=S", "--set", "data.image_size=32", "--set", "model.arch=resnet18",
               "--set", "stage1.epochs=1", "--set", "stage2.epochs=1", "--set",
               "stage1.batch_size=6", "--set", "stage2.batch_size=6", "--set", "run.threads=1",
               "--set", "data.workers=0", "--set", "gradcam.max_images=2", "--set",
@@ -377,6 +399,8 @@ def main():
 
     by_kind = {}
     for c in cases:
+        if c.how == "none":
+            continue
         for name, rc in c.rc.items():
             key = (c.kind, name)
             by_kind.setdefault(key, {}).setdefault(rc, 0)
@@ -384,12 +408,15 @@ def main():
     for (kind, name), rcs in sorted(by_kind.items()):
         shown = ", ".join(f"exit {rc}: {n}" for rc, n in sorted(rcs.items()))
         print(f"{kind:9s} {name:10s} {sum(rcs.values()):4d} copies  {shown}")
-    print(f"{len(cases)} corrupted files, {sum(len(c.rc) for c in cases)} reader runs, "
+    print(f"{sum(1 for c in cases if c.how != 'none')} corrupted files and "
+          f"{sum(1 for c in cases if c.how == 'none')} unchanged controls, "
+          f"{sum(len(c.rc) for c in cases)} reader runs, "
           f"{time.time() - t0:.0f} s", flush=True)
     if UNCHANGED:
         print(f"read with exit 0, contents unchanged for every reader: cases {sorted(UNCHANGED)}")
-    if len(cases) < 200:
-        problems.append(f"only {len(cases)} corruptions")
+    corruptions = sum(1 for c in cases if c.how != "none")
+    if corruptions < 200:
+        problems.append(f"only {corruptions} corruptions")
     for p in problems:
         print("FAIL:", p)
     if problems:

@@ -176,6 +176,40 @@ TEST(RunFile, HashesHeldOutTaxaAndOpenSetAreWrittenAndReadBack) {
   EXPECT_FALSE(plain.eval.has_open_set);
 }
 
+TEST(RunFile, AnUnreadableValidationImageIsNotACorruptFile) {
+  // evaluation writes predicted = -1 and zero probabilities for an image
+  // no rank could read: a whole run.h5, read back as written.
+  testing::TempDir dir;
+  RunRecord r = example();
+  r.eval.predicted = {0, -1};
+  r.eval.probabilities = {0.9F, 0.1F, 0.0F, 0.0F};
+  write_run_file(dir.str("run.h5"), r);
+  EXPECT_EQ(read_run_file(dir.str("run.h5")).eval.predicted, (std::vector<std::int64_t>{0, -1}));
+  r.eval.predicted = {0, -2};
+  write_run_file(dir.str("bad.h5"), r);
+  try {
+    (void)read_run_file(dir.str("bad.h5"));
+    FAIL() << "predicted = -2 was read";
+  } catch (const CorruptFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("/eval/predicted holds -2"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(RunFile, ColumnsOfOtherLengthsAreRefusedNamingTheDataset) {
+  testing::TempDir dir;
+  RunRecord r = example();
+  r.eval.f1.pop_back();  // one value for two taxa
+  write_run_file(dir.str("run.h5"), r);
+  try {
+    (void)read_run_file(dir.str("run.h5"));
+    FAIL() << "a short /eval/f1 was read";
+  } catch (const CorruptFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("/eval/f1 has 1 values, 2 expected"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(RunFile, HistoryOfAnOlderFileWithoutDataWaitReadsAsZeros) {
   testing::TempDir dir;
   {
