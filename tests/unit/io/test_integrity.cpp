@@ -1,5 +1,7 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <hdf5.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -83,6 +85,21 @@ TEST(Integrity, AFlippedByteIsRefusedNamingTheDataset) {
   const auto check = verify_file(path);
   EXPECT_EQ(check.verdict, FileCheck::Verdict::kCorrupt);
   EXPECT_NE(check.detail.find("/weights/a"), std::string::npos);
+}
+
+TEST(Integrity, AFileChangedInPlaceWithItsTimeSetBackIsCheckedAgain) {
+  testing::TempDir dir;
+  const std::string path = dir.str("x.h5");
+  write_example(path);
+  EXPECT_EQ(check_seal(path), SealState::kWhole);  // remembered as whole
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  flip_byte(path, offset_of(path, "weights/a") + 10);
+  // Same size, modification time set back (as cp -p or rsync -t do): only
+  // the change time tells.
+  const struct timespec times[2] = {st.st_atim, st.st_mtim};
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+  EXPECT_THROW(check_seal(path), CorruptFileError);
 }
 
 TEST(Integrity, TruncatedEmptyForeignAndDamagedSealsAreNamed) {
