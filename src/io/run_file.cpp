@@ -2,13 +2,13 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <ctime>
 
 #include "core/errors.h"
 #include "core/versions.h"
 #include "io/hdf5.h"
 #include "io/hdf5_library.h"
+#include "io/run_schema.h"
 
 namespace midge::io {
 
@@ -202,146 +202,6 @@ void set_run_status(const std::string& path, RunStatus status, const std::string
   f.commit();
 }
 
-namespace {
-
-// The run.h5 schema's lengths (docs/results-schema.md): columns that
-// describe the same images or taxa have the same length, and indices are
-// in range. A crafted or damaged file is refused naming the dataset; no
-// reader indexes past what was read.
-class SchemaCheck {
- public:
-  explicit SchemaCheck(const std::string& path) : path_(path) {}
-  void length(const std::string& name, std::size_t got, std::size_t want, const char* because) {
-    if (got != want) {
-      throw CorruptFileError(path_ + " is corrupt: dataset /" + name + " has " +
-                             std::to_string(got) + " values, " + std::to_string(want) +
-                             " expected (" + because + ")");
-    }
-  }
-  // Indices into `count` taxa; `lowest` is -1 where -1 stands for an image
-  // that could not be read (eval/predicted).
-  void indices(const std::string& name, const std::vector<std::int64_t>& v, std::size_t count,
-               std::int64_t lowest = 0) {
-    for (const auto x : v) {
-      if (x < lowest || (x >= 0 && static_cast<std::size_t>(x) >= count)) {
-        throw CorruptFileError(path_ + " is corrupt: dataset /" + name + " holds " +
-                               std::to_string(x) + ", outside " + std::to_string(lowest) + ".." +
-                               std::to_string(static_cast<std::int64_t>(count) - 1));
-      }
-    }
-  }
-  void history(const std::string& group, const History& h) {
-    const std::size_t n = h.epoch.size();
-    const char* why = "one per epoch";
-    length(group + "/train_loss", h.train_loss.size(), n, why);
-    length(group + "/train_acc", h.train_acc.size(), n, why);
-    length(group + "/val_loss", h.val_loss.size(), n, why);
-    length(group + "/val_acc", h.val_acc.size(), n, why);
-    length(group + "/lr", h.lr.size(), n, why);
-    length(group + "/seconds", h.seconds.size(), n, why);
-    length(group + "/images_per_second", h.images_per_second.size(), n, why);
-    length(group + "/data_wait_seconds", h.data_wait_seconds.size(), n, why);
-  }
-
- private:
-  std::string path_;
-};
-
-// The number of dimensions each dataset of run.h5 is written with: the
-// confusion matrix and probabilities are tables, the heatmaps a stack of
-// images, single figures are scalars, everything else a list.
-std::size_t written_rank(const std::string& name) {
-  if (name == "eval/confusion" || name == "eval/probabilities") return 2;
-  if (name == "gradcam/heatmaps") return 3;
-  static const char* const kScalars[] = {"eval/accuracy",
-                                         "eval/balanced_accuracy",
-                                         "eval/loss",
-                                         "eval/calibration/temperature",
-                                         "eval/calibration/ece_before",
-                                         "eval/calibration/ece_after"};
-  for (const char* scalar : kScalars) {
-    if (name == scalar) return 0;
-  }
-  // The open-set figures are scalars, apart from the per-image scores.
-  if (name.rfind("eval/open_set/", 0) == 0 && name.find("_scores") == std::string::npos) return 0;
-  return 1;
-}
-
-void check_ranks(const H5Reader& f, const std::string& path) {
-  for (const auto& name : f.datasets()) {
-    const auto dims = f.shape(name);
-    const std::size_t want = written_rank(name);
-    if (dims.size() != want) {
-      throw CorruptFileError(path + " is corrupt: dataset /" + name + " has " +
-                             std::to_string(dims.size()) + " dimension(s), " +
-                             std::to_string(want) + " expected");
-    }
-  }
-}
-
-void check_schema(const std::string& path, const RunRecord& r) {
-  SchemaCheck s(path);
-  const std::size_t c = r.classes.size();
-  s.length("split/train/labels", r.train_labels.size(), r.train_paths.size(), "one per image");
-  s.length("split/val/labels", r.val_labels.size(), r.val_paths.size(), "one per image");
-  s.indices("split/train/labels", r.train_labels, c);
-  s.indices("split/val/labels", r.val_labels, c);
-  if (!r.train_sha256.empty()) {
-    s.length("split/train/sha256", r.train_sha256.size(), r.train_paths.size(), "one per image");
-  }
-  if (!r.val_sha256.empty()) {
-    s.length("split/val/sha256", r.val_sha256.size(), r.val_paths.size(), "one per image");
-  }
-  s.length("split/holdout/labels", r.holdout_labels.size(), r.holdout_paths.size(),
-           "one per image");
-  s.indices("split/holdout/labels", r.holdout_labels, r.holdout_taxa.size());
-  if (!r.holdout_sha256.empty()) {
-    s.length("split/holdout/sha256", r.holdout_sha256.size(), r.holdout_paths.size(),
-             "one per image");
-  }
-  s.length("inputs/paths", r.input_paths.size(), r.input_keys.size(), "one per input");
-  s.length("inputs/sha256", r.input_sha256.size(), r.input_keys.size(), "one per input");
-  s.length("data/skipped_reasons", r.skipped_reasons.size(), r.skipped.size(), "one per file");
-  s.history("stage1/history", r.stage1);
-  s.history("stage2/history", r.stage2);
-  if (r.has_eval) {
-    const EvalRecord& e = r.eval;
-    const std::size_t n = e.labels.size();
-    s.length("eval/confusion", e.confusion.size(), c * c, "taxa x taxa");
-    s.length("eval/per_class_accuracy", e.per_class_accuracy.size(), c, "one per taxon");
-    s.length("eval/precision", e.precision.size(), c, "one per taxon");
-    s.length("eval/f1", e.f1.size(), c, "one per taxon");
-    s.length("eval/support", e.support.size(), c, "one per taxon");
-    s.length("eval/predicted", e.predicted.size(), n, "one per image of eval/labels");
-    s.length("eval/paths", e.paths.size(), n, "one per image of eval/labels");
-    s.length("eval/probabilities", e.probabilities.size(), n * c, "images x taxa");
-    s.indices("eval/labels", e.labels, c);
-    s.indices("eval/predicted", e.predicted, c, -1);  // -1: the image could not be read
-    if (e.has_calibration) {
-      const std::size_t b = e.bin_upper.size();
-      const char* why = "one per bin";
-      s.length("eval/calibration/bins/count_before", e.bin_count_before.size(), b, why);
-      s.length("eval/calibration/bins/confidence_before", e.bin_confidence_before.size(), b, why);
-      s.length("eval/calibration/bins/accuracy_before", e.bin_accuracy_before.size(), b, why);
-      s.length("eval/calibration/bins/count_after", e.bin_count_after.size(), b, why);
-      s.length("eval/calibration/bins/confidence_after", e.bin_confidence_after.size(), b, why);
-      s.length("eval/calibration/bins/accuracy_after", e.bin_accuracy_after.size(), b, why);
-    }
-  }
-  if (r.has_gradcam) {
-    const auto& g = r.gradcam;
-    const std::size_t k = g.paths.size();
-    s.length("gradcam/labels", g.labels.size(), k, "one per image of gradcam/paths");
-    s.length("gradcam/predicted", g.predicted.size(), k, "one per image of gradcam/paths");
-    s.length("gradcam/heatmaps", g.heatmaps.size(),
-             k * static_cast<std::size_t>(std::max<std::int64_t>(g.height, 0)) *
-                 static_cast<std::size_t>(std::max<std::int64_t>(g.width, 0)),
-             "images x height x width");
-  }
-}
-
-}  // namespace
-
 RunRecord read_run_file(const std::string& path) {
   H5Reader f(path);
   RunRecord r;
@@ -430,16 +290,7 @@ RunRecord read_run_file(const std::string& path) {
     r.gradcam.labels = f.read_int64s("gradcam/labels");
     r.gradcam.predicted = f.read_int64s("gradcam/predicted");
   }
-  check_ranks(f, path);
-  check_schema(path, r);
-  if (r.has_eval) {
-    const auto dims = f.shape("eval/probabilities");
-    if (dims[1] != r.classes.size()) {
-      throw CorruptFileError(path + " is corrupt: dataset /eval/probabilities has " +
-                             std::to_string(dims[1]) + " columns for " +
-                             std::to_string(r.classes.size()) + " taxa");
-    }
-  }
+  check_run_schema(f, path, r);
   return r;
 }
 
