@@ -55,6 +55,28 @@ command -v nvcc >/dev/null || { echo "bundle: nvcc not found (a CUDA toolkit is 
 pip_download() { # pip_download ARGS...: into $cache/downloads
   python3 -m pip download -q --no-deps -d "$cache/downloads" "$@"
 }
+sdist_download() { # sdist_download NAME VERSION: the source archive into $cache/downloads
+  # Straight from the package index: `pip download --no-binary` would first
+  # build the package's build dependencies (Cython, NumPy) from source just
+  # to read its metadata, ~30 minutes on 2 cores.
+  python3 - "$1" "$2" "$cache/downloads" "${PIP_INDEX_URL:-https://pypi.org/simple}" <<'PY'
+import hashlib, os, re, sys, urllib.request
+name, version, dest, index = sys.argv[1:]
+page = urllib.request.urlopen(f"{index.rstrip('/')}/{name}/", timeout=60).read().decode()
+want = f"{name.replace('-', '_')}-{version}.tar.gz"
+for url in re.findall(r'href="([^"]+)"', page):
+    url = url.replace("&amp;", "&")
+    if url.split("#")[0].endswith("/" + want):
+        path = os.path.join(dest, want)
+        data = urllib.request.urlopen(url, timeout=600).read()
+        digest = re.search(r"sha256=([0-9a-f]+)", url)
+        if digest and hashlib.sha256(data).hexdigest() != digest.group(1):
+            sys.exit(f"bundle: {want}: sha256 does not match the index")
+        open(path, "wb").write(data)
+        sys.exit(0)
+sys.exit(f"bundle: {want} not found at {index}/{name}/")
+PY
+}
 
 # --- LibTorch (CUDA), from the torch wheel ---------------------------------
 if [ -n "${TORCH_DIR:-}" ]; then
@@ -69,7 +91,8 @@ log "LibTorch: $torch"
 opencv=$cache/opencv-$opencv_version
 if [ ! -f "$opencv/install/lib/cmake/opencv4/OpenCVConfig.cmake" ]; then
   log "building OpenCV $opencv_version (core, imgproc, imgcodecs; static)"
-  pip_download --no-binary=:all: "opencv-python-headless==$opencv_version"
+  [ -f "$cache/downloads/opencv_python_headless-$opencv_version.tar.gz" ] ||
+    sdist_download opencv-python-headless "$opencv_version"
   rm -rf "$opencv" && mkdir -p "$opencv"
   tar xzf "$cache/downloads/opencv_python_headless-$opencv_version.tar.gz" -C "$opencv" \
     --strip-components=1 "opencv_python_headless-$opencv_version/opencv"

@@ -71,8 +71,8 @@ def peer_run(path):
             continue
         s = run.setdefault(f"stage{row['stage']}", {"images_per_second": [], "data_wait_seconds": [],
                                                     "train_seconds": [], "val_acc": []})
-        for k in ("images_per_second", "data_wait_seconds", "train_seconds", "val_acc"):
-            s[k].append(row[k])
+        for k in ("images_per_second", "data_wait_seconds", "train_seconds", "val_acc", "seconds"):
+            s.setdefault(k, []).append(row[k])
     return run
 
 
@@ -91,6 +91,10 @@ def main():
     p.add_argument("--run", required=True)
     p.add_argument("--sweep", required=True)
     p.add_argument("--run-graph", default="", help="run.h5 of the run with run.cuda_graph = true")
+    p.add_argument("--project", default="",
+                   help="S1,S2: the recipe's epochs; a peer that ran fewer gets its time for S1 + S2 "
+                        "projected (measured wall time plus each missing epoch at its stage's steady "
+                        "epoch time)")
     a = p.parse_args()
     ph = phases(os.path.join(a.out, "phases.tsv"))
     samples_path = os.path.join(a.out, "gpu_samples.csv")
@@ -132,6 +136,19 @@ def main():
             m, g = report["midge"][stage], report["midge-graph"][stage]
             if m and g and m["steady_images_per_second"] > 0:
                 report["graph_ratio"][stage] = g["steady_images_per_second"] / m["steady_images_per_second"]
+    if a.project and "pytorch" in report:
+        want = [int(v) for v in a.project.split(",")]
+        run, span = sides["pytorch"]
+        if span:
+            projected, missing = span[1] - span[0], []
+            for stage, epochs in zip(("stage1", "stage2"), want):
+                seconds = run.get(stage, {}).get("seconds", [])
+                if 0 < len(seconds) < epochs:
+                    projected += (epochs - len(seconds)) * steady(seconds)
+                    missing.append(f"{stage} {len(seconds)} of {epochs}")
+            if missing:
+                report["pytorch"]["projected_wall_seconds"] = round(projected, 2)
+                report["pytorch"]["projected_from"] = missing
     journal = os.path.join(a.sweep, "sweep.h5")
     if os.path.exists(journal):
         with h5py.File(journal, "r") as f:
@@ -149,6 +166,9 @@ def main():
     for stage, v in report.get("graph_ratio", {}).items():
         print(f"midge with run.cuda_graph / without, {stage}: {v:.2f}x")
     print("steps:", ", ".join(f"{k} {v['seconds']} s (exit {v['exit']})" for k, v in report["phases"].items()))
+    if "projected_wall_seconds" in report.get("pytorch", {}):
+        print(f"PyTorch peer for the recipe's epochs: {report['pytorch']['projected_wall_seconds']} s, "
+              f"projected (ran {', '.join(report['pytorch']['projected_from'])} epochs)")
     if "sweep" in report:
         print("sweep:", report["sweep"])
 

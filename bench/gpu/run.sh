@@ -8,7 +8,7 @@
 # the step measurements of that precision; COMPILE=0 skips torch.compile,
 # COMPILE_LIMIT (default 240 s) bounds each compiled peer. MODE=graph runs
 # the GPU check's CUDA graph part instead of its other checks and steps
-# (issue #16; bench/gpu/graph.sh).
+# (issue #16; bench/gpu/graph.sh), MODE=graph-checks only its checks.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${OUT:-bench/gpu/out}
@@ -36,7 +36,8 @@ timeout 300 "$bin" "$steps" ${MODE:-${AMP:-}} 2>&1 | tee "$out/gpu_check.txt"
 rc=${PIPESTATUS[0]}
 : >"$out/peer.jsonl"
 # arch, amp, torch.compile mode, extra flags. COMPILE=0 skips the compiled
-# peers (each compiles for one to several minutes).
+# peers (each compiles for one to several minutes); PEERS=0 skips them all.
+[ "${PEERS:-1}" = 1 ] || exit "$rc"
 for run in "resnet50 bf16 none --profile" "resnet50 fp16 none" "resnet50 off none" \
            "resnet18 bf16 none" "resnet50 bf16 default" "resnet18 bf16 default" \
            "resnet50 bf16 max-autotune-no-cudagraphs"; do

@@ -10,6 +10,7 @@
 
 #ifdef MIDGE_CUDA_MEMORY_STATS
 #include <c10/cuda/CUDACachingAllocator.h>
+#include <torch/torch.h>
 #endif
 
 namespace midge::train {
@@ -39,7 +40,14 @@ void reset_peak_memory(const DeviceChoice& device) {
   // that fails the peak stays the process's.
   std::ofstream("/proc/self/clear_refs") << "5";
 #ifdef MIDGE_CUDA_MEMORY_STATS
-  if (device.cuda) c10::cuda::CUDACachingAllocator::resetPeakStats(device.device.index());
+  if (device.cuda) {
+    // LibTorch starts CUDA and its caching allocator lazily, at the first
+    // tensor on the device; before that the allocator refuses every call
+    // ("Invalid device argument"), and a run resets its peaks before it has
+    // made a tensor. One small tensor starts it.
+    (void)torch::empty({1}, torch::TensorOptions().device(device.device));
+    c10::cuda::CUDACachingAllocator::resetPeakStats(device.device.index());
+  }
 #else
   (void)device;
 #endif
