@@ -274,19 +274,6 @@ void optimizer_check() {
 }
 
 // Check 7: the captured step against the ordinary one.
-// An optimizer's state key for a parameter: its TensorImpl's address,
-// printed as a string by LibTorch 1.x, the pointer itself in 2.x.
-template <class Map>
-typename Map::key_type state_key(const Map& /*state*/, const torch::Tensor& p) {
-  if constexpr (std::is_same_v<typename Map::key_type, std::string>) {
-    std::ostringstream s;
-    s << p.unsafeGetTensorImpl();
-    return s.str();
-  } else {
-    return static_cast<typename Map::key_type>(p.unsafeGetTensorImpl());
-  }
-}
-
 void cuda_graph_check(const std::string& optimizer) {
   const torch::Device cuda(torch::kCUDA, 0);
   // Deterministic kernels, so that "to rounding" means the optimizer's own
@@ -338,8 +325,10 @@ void cuda_graph_check(const std::string& optimizer) {
     auto to = captured.net->buffers();
     for (std::size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
     for (std::size_t i = 0; i < plain.params.size(); ++i) {
-      auto a = plain.opt->state().find(state_key(plain.opt->state(), plain.params[i]));
-      auto b = captured.opt->state().find(state_key(captured.opt->state(), captured.params[i]));
+      auto a =
+          plain.opt->state().find(midge::train::state_key(plain.opt->state(), plain.params[i]));
+      auto b = captured.opt->state().find(
+          midge::train::state_key(captured.opt->state(), captured.params[i]));
       if (a == plain.opt->state().end() || b == captured.opt->state().end()) continue;
       if (optimizer == "adam") {
         auto& sa = static_cast<torch::optim::AdamParamState&>(*a->second);

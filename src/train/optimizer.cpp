@@ -15,21 +15,6 @@ namespace {
 
 using torch::Tensor;
 
-// The key of a parameter in Optimizer::state_: a string in LibTorch 1.x, the
-// TensorImpl pointer in 2.x. Using LibTorch's own keys keeps the state where
-// its serialization (state.h5) and a plain torch::optim step expect it.
-template <class Map>
-typename Map::key_type state_key(const Map& /*state*/, const Tensor& p) {
-  using Key = typename Map::key_type;
-  if constexpr (std::is_same_v<Key, std::string>) {
-    std::ostringstream s;
-    s << p.unsafeGetTensorImpl();
-    return s.str();
-  } else {
-    return static_cast<Key>(p.unsafeGetTensorImpl());
-  }
-}
-
 // The parameters of a group that have a gradient, and those gradients.
 struct WithGrad {
   std::vector<Tensor> params;

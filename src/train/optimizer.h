@@ -22,7 +22,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/config.h"
@@ -61,6 +63,21 @@ class GraphStep {
   // the step counts are then advanced for the replay. False: capture anew.
   virtual bool before_replay() = 0;
 };
+
+// The key of a parameter in Optimizer::state(): a string in LibTorch 1.x,
+// the TensorImpl pointer in 2.x. Using LibTorch's own keys keeps the state
+// where its serialization (state.h5) and a plain torch::optim step expect it.
+template <class Map>
+typename Map::key_type state_key(const Map& /*state*/, const torch::Tensor& p) {
+  using Key = typename Map::key_type;
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream s;
+    s << p.unsafeGetTensorImpl();
+    return s.str();
+  } else {
+    return static_cast<Key>(p.unsafeGetTensorImpl());
+  }
+}
 
 // make_optimizer's optimizers all implement GraphStep; null for others.
 GraphStep* graph_step(torch::optim::Optimizer& optimizer);
