@@ -10,6 +10,9 @@
 # new file needs no list). The other sources would only be slowed by
 # loading a header they do not use. Call it in the directory that defines
 # TARGET. MIDGE_PCH=OFF turns it off (e.g. to time a build without it).
+# It does nothing in a unity build (MIDGE_UNITY, the default): a batch
+# parses the header once, and precompiling it (~30 s, before any of the
+# target's batches can start) would cost more than it saves.
 option(MIDGE_PCH "Precompile <torch/torch.h> for the targets with many torch translation units" ON)
 
 # _midge_includes_torch(FILE HEADERS OUT): OUT is TRUE when FILE includes
@@ -66,7 +69,7 @@ function(_midge_find_torch_headers)
 endfunction()
 
 function(midge_torch_pch target)
-  if(NOT MIDGE_PCH)
+  if(NOT MIDGE_PCH OR MIDGE_UNITY)
     return()
   endif()
   _midge_find_torch_headers()

@@ -11,6 +11,7 @@
 # the training step (run.cuda_graph).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/env.sh  # the generator (Ninja where installed)
 if [ -z "${CUDACXX:-}" ] && ! command -v nvcc >/dev/null; then
   for d in /usr/local/cuda/bin /usr/local/cuda-*/bin; do
     if [ -x "$d/nvcc" ]; then export PATH="$d:$PATH"; break; fi

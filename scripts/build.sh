@@ -4,9 +4,11 @@
 #   scripts/build.sh -DCMAKE_PREFIX_PATH=/opt/libtorch
 # MIDGE_BUILD_TARGETS (space-separated) builds only those targets, e.g.
 # "midge" for the demo, which needs none of the test binaries.
-# Two parallel jobs: a torch translation unit needs ~1 GB of compiler memory.
+# Two parallel jobs: a batch of LibTorch sources (cmake/MidgeUnity.cmake)
+# needs ~1.5 GB of compiler memory. Ninja where installed (scripts/env.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/env.sh  # the generator (Ninja where installed)
 build=${BUILD_DIR:-build}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE:-Release} "$@" >/dev/null
 targets=()

@@ -7,7 +7,7 @@ set -euo pipefail
 
 PACKAGES=(
   # toolchain and style tools (scripts/lint.sh)
-  build-essential cmake pkg-config git clang-format clang-tidy
+  build-essential cmake ninja-build pkg-config git clang-format clang-tidy
   # LibTorch (CPU, 1.13.1) and an optimized BLAS: Debian's torch links the
   # reference BLAS by default, which makes 1x1 convolutions ~8x slower.
   libtorch-dev libopenblas0-pthread

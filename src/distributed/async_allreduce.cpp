@@ -9,15 +9,15 @@
 #include "core/clock.h"
 
 namespace midge::distributed {
-namespace {
-struct Span {
-  float* data;
-  std::size_t count;
-  std::function<void()> ready;
-};
-}  // namespace
-
+// A member of State, not of an anonymous namespace: State has external
+// linkage, and a unity build (CMake's UNITY_BUILD) warns about a member
+// whose type has internal linkage.
 struct AsyncAllreduce::State {
+  struct Span {
+    float* data;
+    std::size_t count;
+    std::function<void()> ready;
+  };
   std::mutex mutex;
   std::condition_variable work_ready;
   std::condition_variable work_done;
@@ -107,7 +107,7 @@ double AsyncAllreduce::busy_seconds() const {
 
 void AsyncAllreduce::reduce_loop(Communicator& comm, const std::shared_ptr<State>& st) {
   for (;;) {
-    Span span{};
+    State::Span span{};
     bool skip = false;
     {
       std::unique_lock<std::mutex> lock(st->mutex);

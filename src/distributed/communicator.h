@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -87,6 +88,9 @@ class Communicator {
   // the job is then ended (abort), as MPI cannot cancel a collective.
   virtual bool reduce_span_within(std::int64_t* data, std::size_t count, ReduceOp op,
                                   double seconds) = 0;
+  // A `seconds` for reduce_within that waits until every rank arrives.
+  static constexpr double kNoTimeout = std::numeric_limits<double>::infinity();
+
   // One value: the reduced value, or nullopt on time-out.
   std::optional<std::int64_t> reduce_within(std::int64_t value, ReduceOp op, double seconds) {
     if (!reduce_span_within(&value, 1, op, seconds)) return std::nullopt;

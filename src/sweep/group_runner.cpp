@@ -27,7 +27,6 @@ namespace midge::sweep {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr double kForever = std::numeric_limits<double>::infinity();
 // Answers of a group leader that are not a trial index.
 constexpr std::int64_t kNothingLeft = -1;
 constexpr std::int64_t kWaitForOthers = -2;
@@ -103,7 +102,9 @@ class GroupRunner {
   // The leader's value, on every rank of the group. Polled: ranks waiting
   // for their leader sleep instead of spinning in MPI.
   std::int64_t tell_group(std::int64_t value) {
-    return control_.reduce_within(leader() ? value : 0, distributed::ReduceOp::kSum, kForever)
+    return control_
+        .reduce_within(leader() ? value : 0, distributed::ReduceOp::kSum,
+                       distributed::Communicator::kNoTimeout)
         .value_or(0);
   }
 
@@ -218,7 +219,8 @@ class GroupRunner {
     // stuck in a collective it left, or waiting for a leader's message.
     const std::int64_t mine = failed ? group_.rank() : kNoFailure;
     const std::optional<std::int64_t> first =
-        agree_.reduce_within(mine, distributed::ReduceOp::kMin, failed ? timeout : kForever);
+        agree_.reduce_within(mine, distributed::ReduceOp::kMin,
+                             failed ? timeout : distributed::Communicator::kNoTimeout);
     if (!first) {
       error = text::format("rank %d of group %lld: %s", group_.rank(),
                            static_cast<long long>(index_), error.c_str());

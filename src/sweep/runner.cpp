@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <limits>
 #include <optional>
 #include <thread>
 
@@ -27,13 +26,6 @@
 #include "train/trainer.h"
 namespace midge::sweep {
 namespace fs = std::filesystem;
-namespace {
-
-// A wait that only ends when every rank arrives.
-constexpr double kForever = std::numeric_limits<double>::infinity();
-
-}  // namespace
-
 SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
                        const std::string& out) {
   const auto start = Clock::now();
@@ -80,7 +72,8 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
   std::unique_ptr<distributed::Communicator> group = world.split(index, world.rank());
   std::unique_ptr<distributed::Communicator> control = group->split(0, group->rank());
   std::unique_ptr<distributed::Communicator> agree = group->split(0, group->rank());
-  world.reduce_within(0, distributed::ReduceOp::kSum, kForever);  // journal written before reads
+  world.reduce_within(0, distributed::ReduceOp::kSum,
+                      distributed::Communicator::kNoTimeout);  // journal written before reads
   if (rank0) {
     std::size_t mine = 0;
     for (std::size_t i = 0; i < plan.trials.size(); ++i) mine += plan.part.has(i) ? 1 : 0;
@@ -106,7 +99,8 @@ SweepOutcome run_sweep(const SweepPlan& plan, distributed::Communicator& world,
   } catch (const distributed::RankFailure& e) {
     group_error = e.what();
   }
-  world.reduce_within(0, distributed::ReduceOp::kSum, kForever);  // every group is done
+  world.reduce_within(0, distributed::ReduceOp::kSum,
+                      distributed::Communicator::kNoTimeout);  // every group is done
   const auto failed_group = world.allreduce_value<std::int64_t>(
       group_error.empty() ? world.size() : world.rank(), distributed::ReduceOp::kMin);
   if (failed_group < world.size()) {

@@ -23,4 +23,22 @@ refused "$tmp/no-such-clang-tidy" "no-such-clang-tidy not found"
 printf '#!/bin/sh\nkill -SEGV $$\n' >"$tmp/crashing-clang-tidy"
 chmod +x "$tmp/crashing-clang-tidy"
 refused "$tmp/crashing-clang-tidy" "clang-tidy failed"
-echo "OK: lint fails without clang-tidy and with a crashing clang-tidy"
+
+# scripts/lint.sh hands clang-tidy the unity batches of the build
+# (cmake/MidgeUnity.cmake), whose sources are #included: a bad name in such
+# a source must still be reported, which holds only while .clang-tidy's
+# header filter covers the source folders.
+mkdir -p "$tmp/unity/tests" "$tmp/unity/Unity"
+cp .clang-tidy "$tmp/unity/"
+printf 'namespace {\nint BadName() { return 1; }\n}  // namespace\nint use() { return BadName(); }\n' \
+  >"$tmp/unity/tests/named.cpp"
+printf '#include "%s"\n' "$tmp/unity/tests/named.cpp" >"$tmp/unity/Unity/unity_0_cxx.cxx"
+printf '[{"directory": "%s", "command": "c++ -std=c++17 -c %s", "file": "%s"}]\n' \
+  "$tmp/unity" "$tmp/unity/Unity/unity_0_cxx.cxx" "$tmp/unity/Unity/unity_0_cxx.cxx" \
+  >"$tmp/unity/compile_commands.json"
+rc=0
+clang-tidy -p "$tmp/unity" --quiet "$tmp/unity/Unity/unity_0_cxx.cxx" >"$tmp/log" 2>&1 || rc=$?
+[ $rc -ne 0 ] || fail "clang-tidy passed a batch whose source has a bad name: $(cat "$tmp/log")"
+grep -q "named.cpp:2:5: error: invalid case style for function 'BadName'" "$tmp/log" ||
+  fail "clang-tidy did not name the bad name in the batch's source: $(cat "$tmp/log")"
+echo "OK: lint fails without clang-tidy and with a crashing clang-tidy, and sees bad names in a batch's sources"
