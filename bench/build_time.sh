@@ -6,13 +6,15 @@
 # "everything" is their sum. Every compile goes through a launcher
 # (bench/compile_timer.sh) that records its seconds and peak memory, so the
 # slowest translation units and the precompiled headers' own cost are
-# listed too. Extra arguments go to CMake; e.g. the build without
-# precompiled headers: bench/build_time.sh -DMIDGE_PCH=OFF
+# listed too. Extra arguments go to CMake; e.g. source by source with a
+# precompiled header: bench/build_time.sh -DMIDGE_UNITY=OFF; CMAKE_GENERATOR
+# picks the generator ("Unix Makefiles" to time Make).
 # Prints one line per part, the 8 slowest compiles, and one JSON line.
 # usage: bench/build_time.sh [CMAKE ARGS...]   (BUILD_TIME_DIR: the folder,
 # default a temporary one, removed afterwards)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/env.sh  # the generator scripts/build.sh uses (Ninja where installed)
 jobs=${MIDGE_BUILD_JOBS:-2}
 dir=${BUILD_TIME_DIR:-$(mktemp -d /tmp/midge-build-time.XXXXXX)}
 [ -n "${BUILD_TIME_DIR:-}" ] || trap 'rm -rf "$dir"' EXIT
