@@ -1,11 +1,17 @@
 #include "core/sha256.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <vector>
 
 #include "core/errors.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
 
 namespace midge {
 namespace {
@@ -32,57 +38,165 @@ Sha256::Sha256()
     : h_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
          0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19} {}
 
-void Sha256::block(const std::uint8_t* p) {
-  std::array<std::uint32_t, 64> w{};
-  for (int t = 0; t < 16; ++t) {
-    w[t] = (std::uint32_t{p[4 * t]} << 24) | (std::uint32_t{p[4 * t + 1]} << 16) |
-           (std::uint32_t{p[4 * t + 2]} << 8) | std::uint32_t{p[4 * t + 3]};
+namespace sha256_detail {
+
+void compress_portable(std::uint32_t* state, const std::uint8_t* p, std::size_t blocks) {
+  for (; blocks > 0; --blocks, p += 64) {
+    std::array<std::uint32_t, 64> w{};
+    for (int t = 0; t < 16; ++t) {
+      w[t] = (std::uint32_t{p[4 * t]} << 24) | (std::uint32_t{p[4 * t + 1]} << 16) |
+             (std::uint32_t{p[4 * t + 2]} << 8) | std::uint32_t{p[4 * t + 3]};
+    }
+    for (int t = 16; t < 64; ++t) {
+      const std::uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
+      const std::uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
+      w[t] = w[t - 16] + s0 + w[t - 7] + s1;
+    }
+    std::uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+    std::uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
+    for (int t = 0; t < 64; ++t) {
+      const std::uint32_t t1 =
+          h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kRound[t] + w[t];
+      const std::uint32_t t2 =
+          (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+      h = g;
+      g = f;
+      f = e;
+      e = d + t1;
+      d = c;
+      c = b;
+      b = a;
+      a = t1 + t2;
+    }
+    state[0] += a;
+    state[1] += b;
+    state[2] += c;
+    state[3] += d;
+    state[4] += e;
+    state[5] += f;
+    state[6] += g;
+    state[7] += h;
   }
-  for (int t = 16; t < 64; ++t) {
-    const std::uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
-    const std::uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
-    w[t] = w[t - 16] + s0 + w[t - 7] + s1;
+}
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+namespace {
+
+// Whether this CPU has the SHA extensions and SSE4.1 (cpuid leaf 7, EBX
+// bit 29; leaf 1, ECX bit 19).
+bool cpu_has_sha_extensions() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid_max(0, nullptr) < 7) return false;
+  __cpuid(1, eax, ebx, ecx, edx);
+  const bool sse41 = (ecx >> 19) & 1;
+  __cpuid_count(7, 0, eax, ebx, ecx, edx);
+  return sse41 && ((ebx >> 29) & 1);
+}
+
+// The state as the SHA instructions hold it: ABEF and CDGH, each with the
+// first named word in the highest lane. Two rounds per sha256rnds2 (the
+// round constants plus message words in its third operand's low lanes);
+// sha256msg1/msg2 compute four message-schedule words from the 16 before.
+__attribute__((target("sha,sse4.1"))) void compress_with_sha(std::uint32_t* h,
+                                                             const std::uint8_t* p,
+                                                             std::size_t blocks) {
+  // Bytes of each 32-bit word reversed: the message is big-endian.
+  const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+  __m128i dcba = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h));
+  __m128i hgfe = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h + 4));
+  dcba = _mm_shuffle_epi32(dcba, 0xB1);              // lanes B A D C
+  hgfe = _mm_shuffle_epi32(hgfe, 0x1B);              // lanes H G F E
+  __m128i abef = _mm_alignr_epi8(dcba, hgfe, 8);     // lanes F E B A
+  __m128i cdgh = _mm_blend_epi16(hgfe, dcba, 0xF0);  // lanes H G D C
+  for (; blocks > 0; --blocks, p += 64) {
+    const __m128i abef_before = abef;
+    const __m128i cdgh_before = cdgh;
+    // The message words 4g..4g+3 of the last four groups (an array of its
+    // own: std::array<__m128i> drops the type's alignment attribute).
+    __m128i w[4];
+    for (int g = 0; g < 16; ++g) {
+      __m128i words;
+      if (g < 4) {
+        words = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * g)),
+                                 byte_swap);
+      } else {
+        // W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16], t = 4g..4g+3.
+        __m128i x = _mm_sha256msg1_epu32(w[g % 4], w[(g + 1) % 4]);
+        x = _mm_add_epi32(x, _mm_alignr_epi8(w[(g + 3) % 4], w[(g + 2) % 4], 4));
+        words = _mm_sha256msg2_epu32(x, w[(g + 3) % 4]);
+      }
+      w[g % 4] = words;
+      __m128i wk = _mm_add_epi32(
+          words, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kRound.data() + 4 * g)));
+      cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);  // rounds 4g, 4g+1: new ABEF
+      wk = _mm_shuffle_epi32(wk, 0x0E);
+      abef = _mm_sha256rnds2_epu32(abef, cdgh, wk);  // rounds 4g+2, 4g+3
+    }
+    abef = _mm_add_epi32(abef, abef_before);
+    cdgh = _mm_add_epi32(cdgh, cdgh_before);
   }
-  std::uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3];
-  std::uint32_t e = h_[4], f = h_[5], g = h_[6], h = h_[7];
-  for (int t = 0; t < 64; ++t) {
-    const std::uint32_t t1 =
-        h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kRound[t] + w[t];
-    const std::uint32_t t2 =
-        (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-    h = g;
-    g = f;
-    f = e;
-    e = d + t1;
-    d = c;
-    c = b;
-    b = a;
-    a = t1 + t2;
+  const __m128i feba = _mm_shuffle_epi32(abef, 0x1B);  // lanes A B E F
+  const __m128i ghcd = _mm_shuffle_epi32(cdgh, 0xB1);  // lanes G H C D
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(h), _mm_blend_epi16(feba, ghcd, 0xF0));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(h + 4), _mm_alignr_epi8(ghcd, feba, 8));
+}
+
+}  // namespace
+
+bool compress_sha_extensions(std::uint32_t* state, const std::uint8_t* p, std::size_t blocks) {
+  static const bool available = cpu_has_sha_extensions();
+  if (!available) return false;
+  compress_with_sha(state, p, blocks);
+  return true;
+}
+#else
+bool compress_sha_extensions(std::uint32_t*, const std::uint8_t*, std::size_t) { return false; }
+#endif
+
+}  // namespace sha256_detail
+
+namespace {
+
+// The SHA extensions unless the CPU lacks them or MIDGE_SHA256=portable.
+bool use_sha_extensions() {
+  static const bool use = [] {
+    const char* choice = std::getenv("MIDGE_SHA256");
+    if (choice != nullptr && std::string(choice) == "portable") return false;
+    std::uint32_t h[8] = {};
+    const std::uint8_t block[64] = {};
+    return sha256_detail::compress_sha_extensions(h, block, 1);
+  }();
+  return use;
+}
+
+}  // namespace
+
+void Sha256::compress(const std::uint8_t* p, std::size_t blocks) {
+  if (!use_sha_extensions() || !sha256_detail::compress_sha_extensions(h_.data(), p, blocks)) {
+    sha256_detail::compress_portable(h_.data(), p, blocks);
   }
-  h_[0] += a;
-  h_[1] += b;
-  h_[2] += c;
-  h_[3] += d;
-  h_[4] += e;
-  h_[5] += f;
-  h_[6] += g;
-  h_[7] += h;
 }
 
 void Sha256::update(const void* data, std::size_t n) {
   const auto* p = static_cast<const std::uint8_t*>(data);
   bytes_ += n;
-  while (n > 0) {
+  if (used_ > 0) {  // first complete the buffered block
     const std::size_t take = std::min(n, buffer_.size() - used_);
     std::memcpy(buffer_.data() + used_, p, take);
     used_ += take;
     p += take;
     n -= take;
-    if (used_ == buffer_.size()) {
-      block(buffer_.data());
-      used_ = 0;
-    }
+    if (used_ < buffer_.size()) return;
+    compress(buffer_.data(), 1);
+    used_ = 0;
   }
+  // Whole blocks straight from the caller's bytes, the rest buffered.
+  const std::size_t blocks = n / buffer_.size();
+  if (blocks > 0) compress(p, blocks);
+  p += blocks * buffer_.size();
+  n -= blocks * buffer_.size();
+  std::memcpy(buffer_.data(), p, n);
+  used_ = n;
 }
 
 std::string Sha256::hex() {
