@@ -144,8 +144,8 @@ __attribute__((target("sha,sse4.1"))) void compress_with_sha(std::uint32_t* h,
 }  // namespace
 
 bool compress_sha_extensions(std::uint32_t* state, const std::uint8_t* p, std::size_t blocks) {
-  static const bool available = cpu_has_sha_extensions();
-  if (!available) return false;
+  static const bool kAvailable = cpu_has_sha_extensions();
+  if (!kAvailable) return false;
   compress_with_sha(state, p, blocks);
   return true;
 }
@@ -159,14 +159,14 @@ namespace {
 
 // The SHA extensions unless the CPU lacks them or MIDGE_SHA256=portable.
 bool use_sha_extensions() {
-  static const bool use = [] {
+  static const bool kUse = [] {
     const char* choice = std::getenv("MIDGE_SHA256");
     if (choice != nullptr && std::string(choice) == "portable") return false;
     std::uint32_t h[8] = {};
     const std::uint8_t block[64] = {};
     return sha256_detail::compress_sha_extensions(h, block, 1);
   }();
-  return use;
+  return kUse;
 }
 
 }  // namespace
