@@ -1,5 +1,8 @@
 #include "core/errors.h"
 
+#include <cerrno>
+#include <cstring>
+
 namespace midge {
 
 int exit_code_of(const std::exception& e) noexcept {
@@ -8,5 +11,7 @@ int exit_code_of(const std::exception& e) noexcept {
   }
   return kExitRunFailed;
 }
+
+std::string errno_text() { return std::strerror(errno); }
 
 }  // namespace midge

@@ -80,4 +80,8 @@ class DistError : public Error {
 // anything else (std::bad_alloc, a library's exception) is a failed run.
 int exit_code_of(const std::exception& e) noexcept;
 
+// The text of the last system call's error (strerror(errno)), for messages
+// that name a file a system call failed on.
+std::string errno_text();
+
 }  // namespace midge

@@ -14,12 +14,6 @@
 namespace midge::io {
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string errno_text() { return std::strerror(errno); }
-
-}  // namespace
-
 AtomicFile::AtomicFile(fs::path target) : target_(std::move(target)) {
   std::error_code ec;
   if (target_.has_parent_path()) {

@@ -33,8 +33,6 @@ constexpr const char* kMagic = "midge-checksum 1\n";
 constexpr std::array<unsigned char, 8> kHdf5Signature = {0x89, 'H',  'D',  'F',
                                                          '\r', '\n', 0x1a, '\n'};
 
-std::string errno_text() { return std::strerror(errno); }
-
 struct Seal {
   std::string sha256;
   std::uint64_t bytes = 0;
