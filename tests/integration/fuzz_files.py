@@ -24,9 +24,11 @@ The oracle, for every copy:
 
 usage: fuzz_files.py --midge BIN [--work DIR] [--probe BIN] [--only-probe]
                      [--seed N] [--jobs N]
---probe runs tests/sanitize/read_probe.cpp's binary on every copy too (the
-AddressSanitizer/UBSan test runs it alone with --only-probe: crash-free is
-its oracle; an ASan report exits 66).
+--probe runs tests/sanitize/read_probe.cpp's binary on every copy too, with
+--only-probe instead of the commands: the AddressSanitizer/UBSan test
+(sanitize.readers_asan) does, on the same files (same seed); crash-free is
+its oracle, and an ASan report exits 66. CTest's integration.fuzz_files runs
+the commands alone.
 """
 import argparse
 import concurrent.futures
