@@ -9,7 +9,7 @@ cd "$WORK"
 "$MIDGE" synth --out S --classes 3 --per-class 20 --size 64 --seed 8 >/dev/null || fail "synth"
 common=(train --set data.root=S --set data.image_size=64 --set model.arch=resnet18 --set data.workers=1
         --set stage1.epochs=1 --set stage2.epochs=0 --set stage1.batch_size=8 --set stage1.lr=0.0003
-        --set run.deterministic=true --set run.threads=2 --set gradcam.max_images=6
+        --set run.deterministic=true --set run.threads=1 --set gradcam.max_images=6
         --set gradcam.layer=layer3)
 run "$MIDGE" "${common[@]}" --set gradcam.target=predicted --out pred
 expect_rc 0

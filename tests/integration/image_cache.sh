@@ -10,7 +10,7 @@ H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
   fail "synth"
 base=(--set data.root="$WORK/S" --set data.image_size=32 --set model.arch=resnet18
       --set data.workers=2 --set stage1.epochs=1 --set stage2.epochs=2 --set stage1.batch_size=8
-      --set stage2.batch_size=8 --set run.deterministic=true --set run.threads=2
+      --set stage2.batch_size=8 --set run.deterministic=true --set run.threads=1
       --set gradcam.max_images=2 --set augment.rotate_deg=10 --set augment.elastic_alpha=1)
 # same A B: run.h5 results and model weights bitwise equal.
 same() {

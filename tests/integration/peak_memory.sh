@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 "$MIDGE" synth --out S --classes 3 --per-class 40 --size 160 --seed 9 >/dev/null || fail "synth"
 common=(train --set data.root=S --set data.image_size=160 --set model.arch=resnet18 --set data.workers=1
-        --set stage1.epochs=0 --set stage2.epochs=1 --set stage2.batch_size=2 --set run.threads=2)
+        --set stage1.epochs=0 --set stage2.epochs=1 --set stage2.batch_size=2 --set run.threads=1)
 measure() {  # measure OUT [ARGS...]: runs midge, prints the child's peak RSS in bytes
   local out=$1
   shift

@@ -9,7 +9,7 @@ H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
 args=(train --set data.root=S --set data.image_size=48 --set model.arch=resnet18 --set data.workers=2
       --set stage1.epochs=2 --set stage2.epochs=4 --set stage1.batch_size=8 --set stage2.batch_size=8
       --set stage2.optimizer=adam --set stage2.lr=0.0005 --set stage2.schedule=plateau
-      --set stage2.early_stop_patience=3 --set run.deterministic=true --set run.threads=2)
+      --set stage2.early_stop_patience=3 --set run.deterministic=true --set run.threads=1)
 
 run "$MIDGE" "${args[@]}" --out whole
 expect_rc 0

@@ -12,7 +12,7 @@ H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
 base=(--set data.root="$WORK/S" --set data.image_size=32 --set model.arch=resnet18
       --set data.workers=1 --set stage1.epochs=6 --set stage2.epochs=2 --set stage1.batch_size=8
       --set stage2.batch_size=8 --set stage1.early_stop_patience=0
-      --set stage2.early_stop_patience=0 --set run.deterministic=true --set run.threads=2
+      --set stage2.early_stop_patience=0 --set run.deterministic=true --set run.threads=1
       --set gradcam.max_images=0 --set sweep.halving=true --set sweep.halving_rate=3
       --set sweep.rung_epochs=1)
 printf '[grid]\nstage2.lr = 0.0001, 0.0003, 0.001\nmodel.dropout = 0.1, 0.3, 0.5\n' > nine.ini

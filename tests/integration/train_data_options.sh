@@ -12,7 +12,7 @@ first=$(find S -mindepth 1 -maxdepth 1 -type d | sort | head -1)
 find "$first" -name '*.png' | sort | tail -n 10 | xargs rm
 common=(train --set data.image_size=32 --set model.arch=resnet18 --set data.workers=1
         --set stage1.epochs=1 --set stage2.epochs=0 --set stage1.batch_size=4
-        --set run.deterministic=true --set run.threads=2 --set gradcam.max_images=0)
+        --set run.deterministic=true --set run.threads=1 --set gradcam.max_images=0)
 py() { /usr/bin/python3 -c "import h5py, sys; f = h5py.File(sys.argv[1], 'r'); $1" "$2"; }
 
 # --- data.level: subfamily labels from the species folders.

@@ -10,7 +10,7 @@ cd "$WORK"
 H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
 "$MIDGE" synth --out S --classes 3 --per-class 10 --size 48 >/dev/null || fail "synth"
 common=(--set data.root=S --set data.image_size=32 --set model.arch=resnet18 --set data.workers=1
-        --set stage1.batch_size=8 --set stage2.batch_size=8 --set run.threads=2)
+        --set stage1.batch_size=8 --set stage2.batch_size=8 --set run.threads=1)
 
 # A starting model to compare against: stage 2 for one epoch from scratch.
 run "$MIDGE" train "${common[@]}" --set stage1.epochs=0 --set stage2.epochs=1 --out base
