@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to a tested build:
-# installs dependencies, builds, runs every test (unit, MPI under mpiexec,
-# integration, style, and the Slurm tests on a local single-node Slurm)
-# through CTest, then builds the CUDA variant (a
-# compile-and-link check, scripts/build-cuda.sh; skipped, saying why,
-# without nvcc, nccl.h, pip or the wheel, or with MIDGE_SKIP_CUDA_BUILD=1).
+# installs dependencies, builds midge and the test binaries, runs every test
+# (unit, MPI under mpiexec, integration, style, and the Slurm tests on a
+# local single-node Slurm) through CTest, and checks that the builds no test
+# runs still compile and link: the bench/ binaries and the CUDA variant
+# (scripts/build-cuda.sh; skipped, saying why, without nvcc, nccl.h, pip or
+# the wheel, or with MIDGE_SKIP_CUDA_BUILD=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 source scripts/env.sh
-scripts/build.sh
+build=${BUILD_DIR:-build}
+MIDGE_BUILD_TARGETS=midge_test_binaries scripts/build.sh
+# The compile checks run beside CTest at idle CPU priority (SCHED_IDLE):
+# they take only the CPU time the tests leave unused (a requeued Slurm
+# job's start delay, ranks waiting for a hanging peer), and whatever is
+# left of them runs once the tests are done. Their own session, so that a
+# failing test.sh stops them too.
+checks_log=$build/compile-checks.log
+setsid chrt --idle 0 bash -c 'cmake --build "$1" -j "${MIDGE_BUILD_JOBS:-2}" && scripts/build-cuda.sh' \
+  compile-checks "$build" >"$checks_log" 2>&1 &
+checks=$!
+trap 'kill -- -$checks' EXIT
 # The Slurm tests (tests/slurm) need a local Slurm, which only root can
 # start (scripts/slurm-local.sh). Without root, or without Slurm
 # installed, they are skipped, saying so; as root a Slurm that does not
@@ -24,5 +36,10 @@ elif ! command -v slurmctld >/dev/null || ! command -v sbatch >/dev/null; then
 else
   scripts/slurm-local.sh
 fi
-(cd "${BUILD_DIR:-build}" && ctest --output-on-failure -j "${MIDGE_TEST_JOBS:-2}" ${skip[@]+"${skip[@]}"} "$@")
-scripts/build-cuda.sh
+(cd "$build" && ctest --output-on-failure -j "${MIDGE_TEST_JOBS:-2}" ${skip[@]+"${skip[@]}"} "$@")
+echo "test.sh: waiting for the compile checks (bench/, the CUDA variant; log: $checks_log)"
+status=0
+wait "$checks" || status=$?
+trap - EXIT
+sed -n '/^build-cuda: /p' "$checks_log"
+[ "$status" -eq 0 ] || { tail -40 "$checks_log"; echo "test.sh: FAIL: a compile check failed (exit $status)"; exit 1; }
