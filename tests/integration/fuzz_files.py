@@ -32,6 +32,7 @@ the commands alone.
 """
 import argparse
 import concurrent.futures
+import hashlib
 import os
 import random
 import shutil
@@ -250,6 +251,26 @@ def corrupt(case, rng, originals, work):
     raise ValueError(how)
 
 
+def link(src, dst):
+    """An uncorrupted input beside a case's corrupted file: a hard link, not
+    a copy (the sweep cases alone would copy ~12 GB of trials). Safe because
+    midge never writes a result file in place: it writes a temporary file
+    and renames it over the old name (io/atomic_file.h), which replaces the
+    link and leaves the original alone; main() checks that it did."""
+    os.link(src, dst)
+
+
+def digests(work):
+    """SHA-256 of every file of the two original runs, by path."""
+    out = {}
+    for top in ("base", "sw"):
+        for dp, _, names in os.walk(os.path.join(work, top)):
+            for n in names:
+                with open(os.path.join(dp, n), "rb") as f:
+                    out[os.path.join(dp, n)] = hashlib.sha256(f.read()).hexdigest()
+    return out
+
+
 def reader_command(case, midge, common, work, originals):
     """(argv, cwd) of the reader; prepares the case's folder."""
     folder = os.path.join(work, case.folder)
@@ -267,19 +288,18 @@ def reader_command(case, midge, common, work, originals):
         # The run that wrote the state.h5, interrupted after its last
         # checkpoint (no run.h5): the rerun reads state.h5. Every other case
         # keeps state.prev.h5, so the fall-back is exercised too.
-        for name in ("model.h5",):
-            shutil.copyfile(os.path.join(work, "base", name), os.path.join(folder, name))
+        link(os.path.join(work, "base", "model.h5"), os.path.join(folder, "model.h5"))
         if case.index % 2 == 0:
-            shutil.copyfile(os.path.join(work, "base", "state.prev.h5"),
-                            os.path.join(folder, "state.prev.h5"))
+            link(os.path.join(work, "base", "state.prev.h5"), os.path.join(folder, "state.prev.h5"))
         return [midge, "train", *common, "--out", case.folder], work
     if case.reader == "collect":
         return [midge, "collect", "base", case.folder, "--out", f"{case.folder}/summary.h5"], work
     if case.reader == "replay":
-        shutil.copyfile(os.path.join(work, "base", "model.h5"), os.path.join(folder, "model.h5"))
+        link(os.path.join(work, "base", "model.h5"), os.path.join(folder, "model.h5"))
         return [midge, "replay", case.folder, "--out", f"{case.folder}/again"], work
     if case.reader == "sweep":
-        shutil.copytree(os.path.join(work, "sw", "trials"), os.path.join(folder, "trials"))
+        shutil.copytree(os.path.join(work, "sw", "trials"), os.path.join(folder, "trials"),
+                        copy_function=link)
         return [midge, "sweep", *common, "--sweep", "spec.ini", "--out", case.folder], work
     raise ValueError(case.reader)
 
@@ -356,6 +376,7 @@ def main():
         if not os.path.exists(originals[k]):
             sys.exit(f"FAIL: the setup wrote no {originals[k]}")
     print(f"setup: {time.time() - t0:.0f} s", flush=True)
+    before = digests(work)
 
     cases = plan(rng, originals)
     for c in cases:
@@ -409,6 +430,10 @@ def main():
           f"{time.time() - t0:.0f} s", flush=True)
     if UNCHANGED:
         print(f"read with exit 0, contents unchanged for every reader: cases {sorted(UNCHANGED)}")
+    after = digests(work)
+    changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
+    if changed:
+        problems.append(f"an original changed under a hard link (a write in place?): {changed}")
     corruptions = sum(1 for c in cases if c.how != "none")
     if corruptions < 200:
         problems.append(f"only {corruptions} corruptions")

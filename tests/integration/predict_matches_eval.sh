@@ -12,7 +12,7 @@ for mode in pad stretch crop; do
   run "$MIDGE" train --set data.root=S --set data.image_size=32 --set data.resize=$mode \
     --set model.arch=resnet18 --set data.workers=1 --set stage1.epochs=1 --set stage2.epochs=1 \
     --set stage1.batch_size=8 --set stage2.batch_size=8 --set gradcam.max_images=0 \
-    --set run.amp=off --out run_$mode
+    --set run.amp=off --set run.threads=1 --out run_$mode
   expect_rc 0 "train with data.resize=$mode"
   /usr/bin/python3 - "run_$mode" >paths.txt <<'PY' || fail "val paths of $mode"
 import sys, h5py
