@@ -15,13 +15,19 @@ MIDGE_BUILD_TARGETS=midge_test_binaries scripts/build.sh
 # The compile checks run beside CTest at idle CPU priority (SCHED_IDLE):
 # they take only the CPU time the tests leave unused (a requeued Slurm
 # job's start delay, ranks waiting for a hanging peer), and whatever is
-# left of them runs once the tests are done. Their own session, so that a
-# failing test.sh stops them too.
+# left of them runs once the tests are done. Not in a session of their own
+# (setsid): with the kernel's autogroup scheduling a new session is a CPU
+# group of its own, which gets a fair share next to the tests' group
+# whatever the priority inside it (measured: half the machine). `set -m`
+# gives the job a process group of its own in this session instead, for
+# the EXIT trap to stop it with when test.sh fails.
 checks_log=$build/compile-checks.log
-setsid chrt --idle 0 bash -c 'cmake --build "$1" -j "${MIDGE_BUILD_JOBS:-2}" && scripts/build-cuda.sh' \
+set -m
+chrt --idle 0 bash -c 'cmake --build "$1" -j "${MIDGE_BUILD_JOBS:-2}" && scripts/build-cuda.sh' \
   compile-checks "$build" >"$checks_log" 2>&1 &
 checks=$!
-trap 'kill -- -$checks' EXIT
+set +m
+trap 'if [ -n "$(jobs -rp)" ]; then kill -- -"$checks"; fi' EXIT
 # The Slurm tests (tests/slurm) need a local Slurm, which only root can
 # start (scripts/slurm-local.sh). Without root, or without Slurm
 # installed, they are skipped, saying so; as root a Slurm that does not

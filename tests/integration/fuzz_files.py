@@ -267,7 +267,7 @@ def digests(work):
         for dp, _, names in os.walk(os.path.join(work, top)):
             for n in names:
                 with open(os.path.join(dp, n), "rb") as f:
-                    out[os.path.join(dp, n)] = hashlib.sha256(f.read()).hexdigest()
+                    out[os.path.join(dp, n)] = hashlib.file_digest(f, "sha256").hexdigest()
     return out
 
 
