@@ -8,8 +8,8 @@ PY=$(bash "$SRC/analysis/setup.sh") || fail "analysis/setup.sh could not create 
 for seed in 1 2; do
   "$MIDGE" train --set data.root=S --set data.image_size=32 --set model.arch=resnet18 --set data.workers=1 \
     --set run.threads=1 --set stage1.epochs=2 --set stage2.epochs=2 --set stage1.batch_size=8 \
-    --set stage2.batch_size=8 \
-    --set gradcam.max_images=6 --set run.seed=$seed --out runs/s$seed --log-level warn >/dev/null \
+    --set stage2.batch_size=8 --set gradcam.max_images=6 --set run.seed=$seed --out runs/s$seed \
+    --log-level warn >/dev/null \
     || fail "training seed $seed"
 done
 "$MIDGE" collect runs --out summary.h5 >/dev/null || fail "collect"
@@ -26,8 +26,8 @@ expect_rc 0
 # A sweep's summary: accuracy against each swept key (one numeric, one not).
 printf '[grid]\nstage2.lr = 0.0001, 0.001\nmodel.arch = resnet18, resnet34\n' > keys.ini
 "$MIDGE" sweep --set data.root=S --set data.image_size=32 --set data.workers=1 --set run.threads=1 \
-  --set stage1.epochs=1 --set stage2.epochs=1 --set stage1.batch_size=8 --set stage2.batch_size=8 --set gradcam.max_images=0 \
-  --sweep keys.ini --out sw --log-level warn >/dev/null || fail "sweep"
+  --set stage1.epochs=1 --set stage2.epochs=1 --set stage1.batch_size=8 --set stage2.batch_size=8 \
+  --set gradcam.max_images=0 --sweep keys.ini --out sw --log-level warn >/dev/null || fail "sweep"
 run "$PY" "$SRC/analysis/plot_sweep.py" sw/summary.h5 sweep_keys.png
 expect_rc 0
 for png in curves confusion gradcam reliability sweep sweep_keys; do
