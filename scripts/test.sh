@@ -4,8 +4,9 @@
 # (unit, MPI under mpiexec, integration, style, and the Slurm tests on a
 # local single-node Slurm) through CTest, and checks that the builds no test
 # runs still compile and link: the bench/ binaries and the CUDA variant
-# (scripts/build-cuda.sh; skipped, saying why, without nvcc, nccl.h, pip or
-# the wheel, or with MIDGE_SKIP_CUDA_BUILD=1).
+# (scripts/build-cuda.sh, unoptimised: MIDGE_CUDA_BUILD_TYPE=Check unless
+# set; skipped, saying why, without nvcc, nccl.h, pip or the wheel, or with
+# MIDGE_SKIP_CUDA_BUILD=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -23,7 +24,8 @@ MIDGE_BUILD_TARGETS=midge_test_binaries scripts/build.sh
 # the EXIT trap to stop it with when test.sh fails.
 checks_log=$build/compile-checks.log
 set -m
-chrt --idle 0 bash -c 'cmake --build "$1" -j "${MIDGE_BUILD_JOBS:-2}" && scripts/build-cuda.sh' \
+chrt --idle 0 bash -c 'cmake --build "$1" -j "${MIDGE_BUILD_JOBS:-2}" &&
+    MIDGE_CUDA_BUILD_TYPE=${MIDGE_CUDA_BUILD_TYPE:-Check} scripts/build-cuda.sh' \
   compile-checks "$build" >"$checks_log" 2>&1 &
 checks=$!
 set +m
