@@ -22,7 +22,8 @@ echo "lint: clang-format on ${#files[@]} files"
 # unity build (cmake/MidgeUnity.cmake) a batch that #includes up to 14
 # sources, whose names are checked as the batch's headers (.clang-tidy's
 # HeaderFilterRegex covers src/, tests/ and bench/), so LibTorch's headers
-# are parsed once a batch rather than once a source. A source the build
+# are parsed once a batch rather than once a source (once a target: the
+# batches of a target are merged below). A source the build
 # does not compile (a CMake test fixture) is checked on its own.
 db=$(mktemp -d)
 trap 'rm -rf "$db"' EXIT
@@ -31,7 +32,10 @@ trap 'rm -rf "$db"' EXIT
 # precompiled PCH file"): clang-tidy reads the compile commands without it,
 # and parses the header itself.
 sed -e 's# -include [^ "]*/cmake_pch\.hxx##g' -e 's# -Winvalid-pch##g' \
-  "$build/compile_commands.json" >"$db/compile_commands.json"
+  "$build/compile_commands.json" >"$db/build_commands.json"
+# One unit per target: its unity batches merged (scripts/lint_units.py),
+# so that LibTorch's headers are parsed once per target.
+/usr/bin/python3 scripts/lint_units.py "$db/build_commands.json" "$db"
 mapfile -t compiled < <(/usr/bin/python3 -c '
 import json, sys
 for entry in json.load(open(sys.argv[1])):
@@ -41,7 +45,7 @@ for entry in json.load(open(sys.argv[1])):
 reached=$db/reached
 for unit in "${compiled[@]}"; do
   realpath --relative-to=. "$unit"
-  if [[ $unit == */Unity/unity_* ]]; then
+  if [[ $unit == */Unity/unity_* || $unit == */*_lint.cxx ]]; then
     sed -n 's/^#include "\(.*\)"$/\1/p' "$unit" | xargs -r realpath --relative-to=.
   fi
 done | sort -u >"$reached"

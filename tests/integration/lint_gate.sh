@@ -41,4 +41,40 @@ clang-tidy -p "$tmp/unity" --quiet "$tmp/unity/Unity/unity_0_cxx.cxx" >"$tmp/log
 [ $rc -ne 0 ] || fail "clang-tidy passed a batch whose source has a bad name: $(cat "$tmp/log")"
 grep -q "named.cpp:2:5: error: invalid case style for function 'BadName'" "$tmp/log" ||
   fail "clang-tidy did not name the bad name in the batch's source: $(cat "$tmp/log")"
-echo "OK: lint fails without clang-tidy and with a crashing clang-tidy, and sees bad names in a batch's sources"
+
+# scripts/lint_units.py merges a target's batches into one unit (LibTorch
+# parsed once per target): a bad name in the second batch's source must
+# still be reported from the merged unit, and a batch with another command
+# must stay a unit of its own.
+t=$tmp/merge/CMakeFiles/t.dir
+mkdir -p "$t/Unity" "$tmp/merge/tests" "$tmp/merge/db"
+cp .clang-tidy "$tmp/merge/"
+printf 'namespace {\nint good_name() { return 1; }\n}  // namespace\nint first() { return good_name(); }\n' \
+  >"$tmp/merge/tests/first.cpp"
+printf 'namespace {\nint OtherBadName() { return 2; }\n}  // namespace\nint second() { return OtherBadName(); }\n' \
+  >"$tmp/merge/tests/second.cpp"
+entries=""
+for i in 0 1 2; do
+  src=$([ $i -eq 0 ] && echo first || echo second)
+  printf '#include "%s"\n' "$tmp/merge/tests/$src.cpp" >"$t/Unity/unity_${i}_cxx.cxx"
+  flags="-std=c++17"
+  [ $i -ne 2 ] || flags="-std=c++17 -DOTHER_COMMAND"
+  entries+=$(printf '{"directory": "%s", "command": "c++ %s -o CMakeFiles/t.dir/Unity/unity_%s_cxx.cxx.o -c %s", "file": "%s"}' \
+    "$tmp/merge" "$flags" "$i" "$t/Unity/unity_${i}_cxx.cxx" "$t/Unity/unity_${i}_cxx.cxx")
+  [ $i -eq 2 ] || entries+=","
+done
+echo "[$entries]" >"$tmp/merge/build_commands.json"
+/usr/bin/python3 scripts/lint_units.py "$tmp/merge/build_commands.json" "$tmp/merge/db" ||
+  fail "lint_units.py failed"
+mapfile -t units < <(/usr/bin/python3 -c '
+import json, sys
+for e in json.load(open(sys.argv[1])): print(e["file"])' "$tmp/merge/db/compile_commands.json")
+merged=$(printf '%s\n' "${units[@]}" | grep "_lint\.cxx$")
+[ ${#units[@]} -eq 2 ] && printf '%s\n' "${units[@]}" | grep -qx "$t/Unity/unity_2_cxx.cxx" &&
+  [ -f "$merged" ] || fail "expected a merged unit and batch 2 (another command): ${units[*]}"
+rc=0
+clang-tidy -p "$tmp/merge/db" --quiet "$merged" >"$tmp/log" 2>&1 || rc=$?
+[ $rc -ne 0 ] || fail "clang-tidy passed the merged unit whose second batch has a bad name: $(cat "$tmp/log")"
+grep -q "second.cpp:2:5: error: invalid case style for function 'OtherBadName'" "$tmp/log" ||
+  fail "clang-tidy did not name the bad name of the merged unit's second batch: $(cat "$tmp/log")"
+echo "OK: lint fails without clang-tidy and with a crashing clang-tidy, and sees bad names in a batch's sources and in a target's merged batches"
