@@ -47,13 +47,14 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE="$build_type" -DMIDGE_BUILD_TESTS=OFF 
   { tail -30 "$build.configure.log"; exit 1; }
 grep -q "NCCL gradient backend: on" "$build.configure.log" ||
   { grep "NCCL" "$build.configure.log"; echo "build-cuda: FAIL: the NCCL backend is off"; exit 1; }
-cmake --build "$build" -j "${MIDGE_BUILD_JOBS:-2}" --target midge
+# midge-torch: the program with LibTorch in it (midge and midge-base have none).
+cmake --build "$build" -j "${MIDGE_BUILD_JOBS:-2}" --target midge-torch
 # grep reads all its input (no -q): under pipefail, a grep that stops at the
 # first match can fail the pipeline through the writer's SIGPIPE.
-readelf -d "$build/midge" | grep "libtorch_cuda.so" >/dev/null ||
-  { echo "build-cuda: FAIL: midge does not link libtorch_cuda.so"; exit 1; }
-grep -q "ncclAllReduce" "$build/midge" ||
+readelf -d "$build/midge-torch" | grep "libtorch_cuda.so" >/dev/null ||
+  { echo "build-cuda: FAIL: midge-torch does not link libtorch_cuda.so"; exit 1; }
+grep -q "ncclAllReduce" "$build/midge-torch" ||
   { echo "build-cuda: FAIL: the NCCL code path is not in the binary"; exit 1; }
-nm -D --undefined-only "$build/midge" | grep "_ZN2at4cuda9CUDAGraph13capture_begin" >/dev/null ||
+nm -D --undefined-only "$build/midge-torch" | grep "_ZN2at4cuda9CUDAGraph13capture_begin" >/dev/null ||
   { echo "build-cuda: FAIL: the CUDA graph capture (run.cuda_graph) is not in the binary"; exit 1; }
-echo "build-cuda: OK: $build/midge (CUDA LibTorch, NCCL backend on, CUDA graph capture in)"
+echo "build-cuda: OK: $build/midge-torch (CUDA LibTorch, NCCL backend on, CUDA graph capture in)"

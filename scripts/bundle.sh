@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds a relocatable midge for GPU nodes that lack MPI, HDF5, OpenCV and
 # Boost development packages (docs/install.md): one folder
-#   dist/midge-<version>-<arch>/bin/midge   (+ mpiexec and friends)
+#   dist/midge-<version>-<arch>/bin/midge   (+ midge-torch, midge-base, mpiexec and friends)
 #                              /lib/        (OpenMPI's libraries)
 #                              /env.sh      (source it: finds LibTorch)
 # linked against a CUDA LibTorch (the PyPI torch wheel's), with HDF5, OpenCV
@@ -155,8 +155,11 @@ version=$(sed -n 's/^project(midge VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 name=midge-$version-$(uname -m)
 dest=$out/$name
 rm -rf "$dest" && mkdir -p "$dest/bin" "$dest/lib" "$dest/etc" "$dest/share/midge"
-cp "$build/midge" "$dest/bin/midge"
-strip --strip-unneeded "$dest/bin/midge"
+# midge starts midge-torch or midge-base from its own folder (src/apps/launcher.cpp).
+for program in midge midge-torch midge-base; do
+  cp "$build/$program" "$dest/bin/$program"
+  strip --strip-unneeded "$dest/bin/$program"
+done
 # OpenMPI's launcher and runtime: binaries find their libraries through
 # RUNPATH $ORIGIN/../lib; OPAL_PREFIX (env.sh) relocates its data files.
 # mpiexec/mpirun are small launchers that exec ompirun_wrapper next to
@@ -175,5 +178,5 @@ size_dir=$(du -sm "$dest" | cut -f1)
 size_tar=$(du -sm "$out/$name.tar.gz" | cut -f1)
 log "folder: $dest ($size_dir MiB)"
 log "packed: $out/$name.tar.gz ($size_tar MiB)"
-log "bin/midge needs (besides LibTorch, CUDA and the C/C++ runtime):"
-readelf -d "$dest/bin/midge" | sed -n 's/.*Shared library: \[\(.*\)\]/  \1/p'
+log "bin/midge-torch needs (besides LibTorch, CUDA and the C/C++ runtime):"
+readelf -d "$dest/bin/midge-torch" | sed -n 's/.*Shared library: \[\(.*\)\]/  \1/p'

@@ -80,7 +80,7 @@ cat "$out/machine.txt"
 # shellcheck disable=SC1091
 source "$bundle/env.sh" || exit 1
 echo "bundle libraries:"
-ldd "$bundle/bin/midge" | grep -E "not found|torch|mpi|cuda" | sed 's/^/  /'
+ldd "$bundle/bin/midge-torch" | grep -E "not found|torch|mpi|cuda" | sed 's/^/  /'
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
 sampler=

@@ -1,5 +1,9 @@
-// `midge`: subcommand dispatch only. Starts the (possibly MPI) runtime and
-// logging, finds the subcommand, and lets distributed::run_rank turn failures into
+// The dispatch of `midge <command>`, compiled twice (CMakeLists.txt):
+// midge-torch (MIDGE_WITH_TORCH=1) runs every command; midge-base
+// (MIDGE_WITH_TORCH=0) the ones without LibTorch and names the program
+// for the others. Users start `midge` (apps/launcher.cpp), which executes
+// the one a command needs. Starts the (possibly MPI) runtime and logging,
+// finds the subcommand, and lets distributed::run_rank turn failures into
 // exit codes (0 ok, 1 run failed, 2 bad usage, 75 stopped and resumable)
 // and whole-job aborts.
 #include <cstring>
@@ -17,23 +21,35 @@
 #include "distributed/failure.h"
 #include "distributed/runtime.h"
 #include "io/hdf5_library.h"
+#if MIDGE_WITH_TORCH
 #include "model/torch_info.h"
+#endif
 
 namespace {
 
 using midge::apps::Command;
 
+#if MIDGE_WITH_TORCH
+#define MIDGE_TORCH_COMMAND(f) f
+#else
+// In midge-base: listed in the usage, run by midge-torch.
+#define MIDGE_TORCH_COMMAND(f) nullptr
+#endif
+
 const Command kCommands[] = {
     {"synth", "write a synthetic taxon image set (for demos and tests)", midge::apps::run_synth},
     {"split", "per-taxon train/val split (every fifth image to validation)",
      midge::apps::run_split},
-    {"train", "one two-stage fine-tuning run", midge::apps::run_train},
-    {"sweep", "hyperparameter sweep over groups of ranks", midge::apps::run_sweep},
+    {"train", "one two-stage fine-tuning run", MIDGE_TORCH_COMMAND(midge::apps::run_train)},
+    {"sweep", "hyperparameter sweep over groups of ranks",
+     MIDGE_TORCH_COMMAND(midge::apps::run_sweep)},
     {"replay", "run a finished run again and check it is bitwise the same",
-     midge::apps::run_replay},
+     MIDGE_TORCH_COMMAND(midge::apps::run_replay)},
     {"collect", "per-taxon accuracy summary across runs", midge::apps::run_collect},
-    {"gradcam", "Grad-CAM heatmaps for a model and images", midge::apps::run_gradcam},
-    {"predict", "identify new specimens with a trained model", midge::apps::run_predict},
+    {"gradcam", "Grad-CAM heatmaps for a model and images",
+     MIDGE_TORCH_COMMAND(midge::apps::run_gradcam)},
+    {"predict", "identify new specimens with a trained model",
+     MIDGE_TORCH_COMMAND(midge::apps::run_predict)},
     {"verify", "check result files against their checksums (ok / corrupt / old format)",
      midge::apps::run_verify},
     {"options", "list every configuration key (--markdown for docs/config.md)",
@@ -48,8 +64,7 @@ std::string usage() {
       "commands:\n";
   for (const auto& c : kCommands) {
     std::string name = c.name;
-    s += "  " + name + std::string(10 - name.size(), ' ') + c.synopsis +
-         (c.run == nullptr ? "  (not built yet)" : "") + "\n";
+    s += "  " + name + std::string(10 - name.size(), ' ') + c.synopsis + "\n";
   }
   s += "\n`midge <command> --help` describes a command's options.\n"
        "Exit codes: 0 success, 1 a run failed, 2 bad usage or configuration or a corrupt\n"
@@ -61,10 +76,14 @@ std::string usage() {
 }
 
 std::string version_report() {
-  return "midge " + midge::midge_version() + "\nLibTorch " + midge::model::torch_library_version() +
-         "\nOpenCV " + midge::data::opencv_library_version() + "\nHDF5 " +
-         midge::io::hdf5_library_version() + "\nMPI " + midge::distributed::mpi_library_version() +
-         "\n";
+#if MIDGE_WITH_TORCH
+  const std::string torch = midge::model::torch_library_version();
+#else
+  const std::string torch = "(in midge-torch: `midge --version`)";
+#endif
+  return "midge " + midge::midge_version() + "\nLibTorch " + torch + "\nOpenCV " +
+         midge::data::opencv_library_version() + "\nHDF5 " + midge::io::hdf5_library_version() +
+         "\nMPI " + midge::distributed::mpi_library_version() + "\n";
 }
 
 // Takes --log-level out of the arguments wherever it appears.
@@ -97,7 +116,9 @@ int dispatch(std::vector<std::string> args, midge::distributed::Communicator& wo
   for (const auto& c : kCommands) {
     if (args[0] != c.name) continue;
     if (c.run == nullptr) {
-      throw midge::UsageError(std::string("midge ") + c.name + ": not built in this version yet");
+      throw midge::UsageError(std::string("midge ") + c.name +
+                              ": needs LibTorch, which midge-base does not load: run `midge " +
+                              c.name + "` (it starts midge-torch)");
     }
     return c.run(std::vector<std::string>(args.begin() + 1, args.end()), world);
   }
@@ -109,12 +130,16 @@ int dispatch(std::vector<std::string> args, midge::distributed::Communicator& wo
 int main(int argc, char** argv) {
   // The commands that train run their OpenMP threads passively
   // (core/cpus.h); others are not worth a second start.
+  // (`midge` sets it before starting midge-torch: this is for midge-torch
+  // started directly.)
+#if MIDGE_WITH_TORCH
   if (argc > 1) {
     const std::string command = argv[1];
     if (command == "train" || command == "sweep" || command == "replay") {
       midge::prefer_passive_openmp(argv);
     }
   }
+#endif
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string level = extract_log_level(&args);
   try {

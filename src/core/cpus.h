@@ -28,9 +28,11 @@ int default_threads(int usable, int sharing_ranks);
 // processes: two small trainings started together on 2 cores took 18.0 s
 // with spinning threads and 9.0 s with passive ones (one alone: 6.3 s
 // either way; bench/RESULTS.md). The runtime reads OMP_WAIT_POLICY when it
-// is loaded, before main, so when the variable is unset this sets it to
-// PASSIVE and executes the program again (same process id, so an MPI
-// launcher's bookkeeping is unaffected). A value the user set is kept.
+// is loaded, before main, so `midge` (apps/launcher.cpp) sets it before
+// it starts midge-torch; for midge-torch started directly with the
+// variable unset, this sets it to PASSIVE and executes the program again
+// (same process id, so an MPI launcher's bookkeeping is unaffected). A
+// value the user set is kept.
 // Returns only when nothing was done (or the re-execution failed).
 void prefer_passive_openmp(char** argv);
 

@@ -42,4 +42,26 @@ expect_out "allowed: sgd|adam|adamw"
 run "$MIDGE" options
 expect_rc 0
 expect_out "early_stop_patience = 5"
+
+# `midge` runs midge-base or midge-torch from its folder (apps/launcher.cpp):
+# the commands without LibTorch never load it (the dynamic loader's list of
+# files it opened), those with it do, through the same process.
+run env LD_DEBUG=files "$MIDGE" options
+expect_rc 0
+! grep -q "file=libtorch_cpu" <<<"$ERR" || fail "midge options loaded LibTorch"
+grep -q "file=libtorch_cpu" < <(LD_DEBUG=files "$MIDGE" train --help 2>&1 >/dev/null) ||
+  fail "midge train --help did not load LibTorch (which program ran it?)"
+CHECKS=$((CHECKS + 1))
+# midge-base started directly names the program for a LibTorch command.
+run "$(dirname "$MIDGE")/midge-base" predict --model m.h5 x.png
+expect_rc 2
+expect_err "midge predict: needs LibTorch, which midge-base does not load: run \`midge predict\`"
+# midge alone in a folder: the program it cannot start, named.
+mkdir "$WORK/alone" && cp "$MIDGE" "$WORK/alone/midge"
+run "$WORK/alone/midge" synth --out "$WORK/S"
+expect_rc 1
+expect_err "midge: cannot run $WORK/alone/midge-base: No such file or directory"
+run "$WORK/alone/midge" train --out "$WORK/R"
+expect_rc 1
+expect_err "midge: cannot run $WORK/alone/midge-torch: No such file or directory"
 done_ok

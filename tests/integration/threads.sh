@@ -4,10 +4,11 @@
 # 1 thread (log and run.h5's device); two ranks sharing every CPU
 # (`--bind-to none`) divide them; a run alone uses them all.
 # OpenMP's idle threads wait passively in a run (core/cpus.h): with
-# OMP_WAIT_POLICY unset, `midge train` starts itself again with PASSIVE, and
-# the OpenMP runtime that trains reports a spin count of 0 (OMP_DISPLAY_ENV
-# prints the runtime's settings each time it loads); a value the user set
-# is kept. CTest's environment sets PASSIVE itself (tests/CMakeLists.txt),
+# OMP_WAIT_POLICY unset, `midge train` sets PASSIVE before midge-torch (and
+# its OpenMP runtime) is loaded, so the runtime loads once and reports a
+# spin count of 0 (OMP_DISPLAY_ENV prints the runtime's settings each time
+# it loads); midge-torch started directly starts itself again with
+# PASSIVE; a value the user set is kept. CTest's environment sets PASSIVE itself (tests/CMakeLists.txt),
 # so this is the one test of the start without it.
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
@@ -24,8 +25,14 @@ spin_counts() { grep -o "GOMP_SPINCOUNT = '[0-9]*'" <<<"$OUT$ERR" | tr -dc '0-9\
 run timeout 120 env -u OMP_WAIT_POLICY OMP_DISPLAY_ENV=verbose "$MIDGE" "${args[@]}" --out policy_unset
 expect_rc 0 "OMP_WAIT_POLICY unset"
 spins=$(spin_counts)
+[ "$spins" = "0 " ] || fail "OMP_WAIT_POLICY unset: expected one start, with spin count 0; got: $spins"
+CHECKS=$((CHECKS + 1))
+run timeout 120 env -u OMP_WAIT_POLICY OMP_DISPLAY_ENV=verbose "$(dirname "$MIDGE")/midge-torch" \
+  "${args[@]}" --out torch_unset
+expect_rc 0 "midge-torch, OMP_WAIT_POLICY unset"
+spins=$(spin_counts)
 [[ $spins =~ ^[1-9][0-9]*\ 0\ $ ]] ||
-  fail "OMP_WAIT_POLICY unset: expected the default (spinning) start, then one with spin count 0; got: $spins"
+  fail "midge-torch, OMP_WAIT_POLICY unset: expected the default (spinning) start, then one with spin count 0; got: $spins"
 CHECKS=$((CHECKS + 1))
 run timeout 120 env OMP_WAIT_POLICY=ACTIVE OMP_DISPLAY_ENV=verbose "$MIDGE" "${args[@]}" --out policy_active
 expect_rc 0 "OMP_WAIT_POLICY=ACTIVE"
