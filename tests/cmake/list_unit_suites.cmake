@@ -1,4 +1,4 @@
-# Run after midge_unit_tests is built (tests/CMakeLists.txt, POST_BUILD):
+# Run after a unit-test program is built (tests/CMakeLists.txt, POST_BUILD):
 # writes the binary's GoogleTest suites, one per line, to OUT, for
 # unit_suites.cmake. usage: cmake -DBINARY=... -DOUT=... -P list_unit_suites.cmake
 execute_process(COMMAND "${BINARY}" --gtest_list_tests
