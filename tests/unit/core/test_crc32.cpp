@@ -50,5 +50,29 @@ TEST(Crc32, ContinuesAcrossPieces) {
   }
 }
 
+// Carry-less multiplication (where the CPU has it) against the tables and
+// the bit-by-bit definition: every length to 1000 (the folds start at 64
+// bytes, the tail after the last 16-byte block goes to the tables), every
+// alignment within 16 bytes, continued CRCs, and 1 MB at once.
+TEST(Crc32, CarrylessEqualsTablesAndDefinition) {
+  std::uint32_t probe = 0;
+  if (!crc32_detail::update_clmul(&probe, "", 0)) GTEST_SKIP() << "no PCLMULQDQ on this CPU";
+  std::mt19937 rng(11);
+  std::vector<unsigned char> bytes(1 << 20);
+  for (auto& b : bytes) b = static_cast<unsigned char>(rng());
+  for (std::size_t start = 0; start < 16; start += 3) {
+    for (std::size_t n = 0; n <= 1000; ++n) {
+      std::uint32_t fast = 0x12345678U;
+      ASSERT_TRUE(crc32_detail::update_clmul(&fast, bytes.data() + start, n));
+      ASSERT_EQ(fast, crc32_detail::update_portable(0x12345678U, bytes.data() + start, n))
+          << "start " << start << ", " << n << " bytes";
+    }
+  }
+  std::uint32_t whole = 0;
+  crc32_detail::update_clmul(&whole, bytes.data(), bytes.size());
+  EXPECT_EQ(whole, crc_bitwise(bytes.data(), bytes.size()));
+  EXPECT_EQ(crc32_update(0, bytes.data(), bytes.size()), whole);
+}
+
 }  // namespace
 }  // namespace midge
