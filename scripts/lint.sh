@@ -19,11 +19,11 @@ status=0
 echo "lint: clang-format on ${#files[@]} files"
 "$format" --dry-run -Werror "${files[@]}" || status=1
 # clang-tidy runs on what the build compiles (compile_commands.json): in a
-# unity build (cmake/MidgeUnity.cmake) a batch that #includes up to 14
+# unity build (cmake/MidgeUnity.cmake) a batch that #includes a target's
 # sources, whose names are checked as the batch's headers (.clang-tidy's
 # HeaderFilterRegex covers src/, tests/ and bench/), so LibTorch's headers
-# are parsed once a batch rather than once a source (once a target: the
-# batches of a target are merged below). A source the build
+# are parsed once a target rather than once a source (a target built in
+# several batches is merged into one unit below). A source the build
 # does not compile (a CMake test fixture) is checked on its own.
 db=$(mktemp -d)
 trap 'rm -rf "$db"' EXIT
