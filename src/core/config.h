@@ -30,9 +30,13 @@ struct DataConfig {
   long long split_every = 0;
   long long split_offset = 0;
   std::string manifest;  // CSV path,taxon,split replacing the folder scan
-  std::string taxonomy;  // CSV of taxonomic levels, one row per taxon
-  std::string level;     // taxonomy column to train at; empty = folder names
-  std::string balance;   // none|oversample|weighted
+  // Specimens (data/specimens.h): a regex over file names naming each
+  // image's specimen, and what the split keeps together.
+  std::string specimen_pattern;
+  std::string split_unit;  // specimen|image|group
+  std::string taxonomy;    // CSV of taxonomic levels, one row per taxon
+  std::string level;       // taxonomy column to train at; empty = folder names
+  std::string balance;     // none|oversample|weighted
   long long workers = 0;
   long long prefetch = 0;
   double max_bad_fraction = 0;

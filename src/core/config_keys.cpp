@@ -199,9 +199,23 @@ OptionTable build_table() {
       [](Config & c) -> auto& { return c.data.split_offset; });
   d.text(
       "data.manifest", OptionKind::kPath, "",
-      "CSV (path,taxon,split) from `midge split --out`, used instead of scanning "
-      "data.root.",
+      "CSV (path,taxon,split, optionally specimen and group columns) from `midge split "
+      "--out` or written by hand, used instead of scanning data.root.",
       [](Config & c) -> auto& { return c.data.manifest; });
+  d.text(
+      "data.specimen_pattern", OptionKind::kText, "",
+      "Regular expression (ECMAScript) searched in each image's file name; its first "
+      "capture group (or the whole match) names the specimen within the image's folder, "
+      "e.g. '^(.+)_v[0-9]+' for <specimen>_v<view>.png. Empty = each image is its own "
+      "specimen (unless the manifest has a specimen column).",
+      [](Config & c) -> auto& { return c.data.specimen_pattern; });
+  d.choice(
+      "data.split_unit", "specimen", {"specimen", "image", "group"},
+      "What the validation split keeps together: specimen = the every-n-th rule counts "
+      "each taxon's specimens (sorted) and all images of a specimen go to one side (image "
+      "by image while specimens are unknown); image = image by image even when specimens "
+      "are known (on purpose: it leaks); group = a manifest's group column, checked.",
+      [](Config & c) -> auto& { return c.data.split_unit; });
   d.text(
       "data.taxonomy", OptionKind::kPath, "",
       "CSV with one row per taxon folder and one column per taxonomic level (e.g. "

@@ -47,7 +47,7 @@ RunHashes hash_run_files(const Split& split, const Config& config,
     if (value == nullptr || value->empty() || *value == "none") continue;
     h.input_keys.emplace_back(key);
     h.input_paths.push_back(*value);
-    files.push_back({*value, 0});
+    files.push_back({*value, 0, "", ""});
   }
   h.input_sha256 = content_hashes(files, 1);
   return h;

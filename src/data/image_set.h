@@ -21,6 +21,9 @@ struct TaxonFolder {
   std::string name;                  // folder name = taxon name
   std::vector<std::string> images;   // full paths, sorted by file name (bytewise)
   std::vector<std::string> ignored;  // full paths of non-image files
+  // The specimen of each image (same order), or empty when unknown
+  // (name_specimens, data/specimens.h).
+  std::vector<std::string> specimens;
 };
 
 struct ImageSet {

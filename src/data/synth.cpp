@@ -158,15 +158,20 @@ Box draw_structure(cv::Mat& img, const Pose& pose, const SynthTaxon& taxon, doub
   return box;
 }
 
-cv::Mat render(const SynthTaxon& taxon, std::uint64_t image_seed, int width, int height, Box* box) {
-  Rng rng(image_seed);
+// Draws from two streams: `ind` for what belongs to the individual (size,
+// colours, setae, blotches, eyes, the structure's proportions, its marks)
+// and `view` for what a photograph adds (mount, pose, debris, optics). One
+// image per specimen passes the same stream twice, which keeps the draws
+// (and files) of sets made before views existed.
+cv::Mat render(const SynthTaxon& taxon, Rng& ind, Rng& view, int width, int height, bool marks,
+               Box* box) {
   const double s = std::min(width, height);
   // Mount background: pale, tinted, with a gradient and soft blobs.
-  const cv::Scalar bg(rng.uniform(175, 235), rng.uniform(175, 235), rng.uniform(175, 235));
+  const cv::Scalar bg(view.uniform(175, 235), view.uniform(175, 235), view.uniform(175, 235));
   cv::Mat img(height, width, CV_32FC3, bg);
   {
-    const double angle = rng.uniform(0, 2 * M_PI);
-    const double amp = rng.uniform(0, 25);
+    const double angle = view.uniform(0, 2 * M_PI);
+    const double amp = view.uniform(0, 25);
     for (int y = 0; y < height; ++y) {
       auto* row = img.ptr<cv::Vec3f>(y);
       for (int x = 0; x < width; ++x) {
@@ -179,49 +184,49 @@ cv::Mat render(const SynthTaxon& taxon, std::uint64_t image_seed, int width, int
   }
   cv::Mat canvas;
   img.convertTo(canvas, CV_8UC3);
-  const int blobs = rng.uniform_int(1, 4);
+  const int blobs = view.uniform_int(1, 4);
   for (int i = 0; i < blobs; ++i) {
-    cv::Point2d c(rng.uniform(0, width), rng.uniform(0, height));
-    const double r = s * rng.uniform(0.1, 0.3);
-    cv::circle(canvas, fixed(c), static_cast<int>(r * kOne), scaled(bg, rng.uniform(0.9, 1.05)),
+    cv::Point2d c(view.uniform(0, width), view.uniform(0, height));
+    const double r = s * view.uniform(0.1, 0.3);
+    cv::circle(canvas, fixed(c), static_cast<int>(r * kOne), scaled(bg, view.uniform(0.9, 1.05)),
                cv::FILLED, cv::LINE_AA, kShift);
   }
   // Capsule pose; the structure must stay inside the image.
-  const double a = s * rng.uniform(0.24, 0.30);
-  const double b = a * rng.uniform(0.60, 0.80);
+  const double a = s * ind.uniform(0.24, 0.30);
+  const double b = a * ind.uniform(0.60, 0.80);
   // Slide mounts show the head capsule in ventral view, anterior end up or
   // down, tilted by up to 20 degrees.
   const double theta =
-      -M_PI / 2 + rng.uniform(-M_PI / 9, M_PI / 9) + (rng.bernoulli(0.5) ? M_PI : 0);
+      -M_PI / 2 + view.uniform(-M_PI / 9, M_PI / 9) + (view.bernoulli(0.5) ? M_PI : 0);
   Pose pose;
   pose.cos_t = std::cos(theta);
   pose.sin_t = std::sin(theta);
   const double reach = a * 1.55;  // capsule plus structure, from the centre
-  pose.cx = std::clamp(width / 2.0 + rng.normal() * 0.05 * s, reach + 2, width - reach - 2);
-  pose.cy = std::clamp(height / 2.0 + rng.normal() * 0.05 * s, reach + 2, height - reach - 2);
+  pose.cx = std::clamp(width / 2.0 + view.normal() * 0.05 * s, reach + 2, width - reach - 2);
+  pose.cy = std::clamp(height / 2.0 + view.normal() * 0.05 * s, reach + 2, height - reach - 2);
 
   // Debris on the mount (nuisance that looks like small dark structures).
-  const int debris = rng.uniform_int(0, 4);
+  const int debris = view.uniform_int(0, 4);
   for (int i = 0; i < debris; ++i) {
-    cv::Point2d p(rng.uniform(0, width), rng.uniform(0, height));
-    const double ang = rng.uniform(0, 2 * M_PI);
-    const double len = s * rng.uniform(0.01, 0.06);
+    cv::Point2d p(view.uniform(0, width), view.uniform(0, height));
+    const double ang = view.uniform(0, 2 * M_PI);
+    const double len = s * view.uniform(0.01, 0.06);
     cv::line(canvas, fixed(p), fixed(p + cv::Point2d(std::cos(ang), std::sin(ang)) * len),
-             scaled(bg, rng.uniform(0.55, 0.8)), std::max(1, static_cast<int>(s / 200)),
+             scaled(bg, view.uniform(0.55, 0.8)), std::max(1, static_cast<int>(s / 200)),
              cv::LINE_AA, kShift);
   }
 
   // Capsule body: yellow-brown fill, darker rim.
-  const cv::Scalar body(rng.uniform(40, 95), rng.uniform(105, 165), rng.uniform(145, 215));
-  const cv::Scalar rim = scaled(body, rng.uniform(0.45, 0.65));
-  const cv::Scalar dark = scaled(body, rng.uniform(0.15, 0.3));
+  const cv::Scalar body(ind.uniform(40, 95), ind.uniform(105, 165), ind.uniform(145, 215));
+  const cv::Scalar rim = scaled(body, ind.uniform(0.45, 0.65));
+  const cv::Scalar dark = scaled(body, ind.uniform(0.15, 0.3));
   // Setae: thin hairs from the rim, away from the anterior structure.
-  const int setae = rng.uniform_int(1, 5);
+  const int setae = ind.uniform_int(1, 5);
   for (int i = 0; i < setae; ++i) {
-    const double phi = rng.uniform(0.35 * M_PI, 1.65 * M_PI);  // not the front
+    const double phi = ind.uniform(0.35 * M_PI, 1.65 * M_PI);  // not the front
     const cv::Point2d from(a * std::cos(phi), b * std::sin(phi));
-    const double len = a * rng.uniform(0.15, 0.45);
-    const double dir = phi + rng.uniform(-0.4, 0.4);
+    const double len = a * ind.uniform(0.15, 0.45);
+    const double dir = phi + ind.uniform(-0.4, 0.4);
     fill_local(canvas, pose,
                bar_local(from.x, from.y, from.x + len * std::cos(dir), from.y + len * std::sin(dir),
                          std::max(0.8, s / 250)),
@@ -231,34 +236,47 @@ cv::Mat render(const SynthTaxon& taxon, std::uint64_t image_seed, int width, int
               cv::Size(static_cast<int>(a * kOne), static_cast<int>(b * kOne)), theta * 180 / M_PI,
               0, 360, body, cv::FILLED, cv::LINE_AA, kShift);
   // Internal blotches (texture of the cuticle).
-  const int spots = rng.uniform_int(2, 7);
+  const int spots = ind.uniform_int(2, 7);
   for (int i = 0; i < spots; ++i) {
-    const double x = rng.uniform(-0.6, 0.5) * a;
-    const double y = rng.uniform(-0.6, 0.6) * b;
-    const double r = s * rng.uniform(0.01, 0.04);
-    fill_local(canvas, pose, circle_local(x, y, r), scaled(body, rng.uniform(0.75, 1.15)), nullptr);
+    const double x = ind.uniform(-0.6, 0.5) * a;
+    const double y = ind.uniform(-0.6, 0.6) * b;
+    const double r = s * ind.uniform(0.01, 0.04);
+    fill_local(canvas, pose, circle_local(x, y, r), scaled(body, ind.uniform(0.75, 1.15)), nullptr);
   }
   // Eye spots: a pair, present in every taxon.
-  const double eye_x = a * rng.uniform(0.05, 0.35);
-  const double eye_r = b * rng.uniform(0.07, 0.12);
+  const double eye_x = a * ind.uniform(0.05, 0.35);
+  const double eye_r = b * ind.uniform(0.07, 0.12);
   for (double side : {-1.0, 1.0}) {
     fill_local(canvas, pose, circle_local(eye_x, side * b * 0.55, eye_r), rim, nullptr);
   }
   cv::ellipse(canvas, fixed({pose.cx, pose.cy}),
               cv::Size(static_cast<int>(a * kOne), static_cast<int>(b * kOne)), theta * 180 / M_PI,
               0, 360, rim, std::max(1, static_cast<int>(s / 90)), cv::LINE_AA, kShift);
-  *box = draw_structure(canvas, pose, taxon, a, b, dark, body, rng);
+  *box = draw_structure(canvas, pose, taxon, a, b, dark, body, ind);
+  // Individual marks (--marks): three bright dots of the individual's own
+  // colour at its own places on the posterior half, the same in every
+  // view. They say nothing about the taxon: a network that learns them
+  // recognises individuals, which only helps when validation shows
+  // individuals that training saw (an image-by-image split of specimens).
+  if (marks) {
+    const cv::Scalar mark(ind.uniform(0, 255), ind.uniform(0, 255), ind.uniform(0, 255));
+    for (int i = 0; i < 3; ++i) {
+      const double x = ind.uniform(-0.75, -0.1) * a;
+      const double y = ind.uniform(-0.6, 0.6) * b;
+      fill_local(canvas, pose, circle_local(x, y, b * ind.uniform(0.12, 0.2)), mark, nullptr);
+    }
+  }
 
   // Optics and sensor: blur, brightness, noise.
-  const double blur = rng.uniform(0.0, 0.8) * s / 128.0;
+  const double blur = view.uniform(0.0, 0.8) * s / 128.0;
   if (blur > 0.3) cv::GaussianBlur(canvas, canvas, cv::Size(0, 0), blur);
-  const double gain = rng.uniform(0.85, 1.12);
-  const double sigma = rng.uniform(1.0, 5.0);
+  const double gain = view.uniform(0.85, 1.12);
+  const double sigma = view.uniform(1.0, 5.0);
   for (int y = 0; y < height; ++y) {
     auto* row = canvas.ptr<cv::Vec3b>(y);
     for (int x = 0; x < width; ++x) {
       for (int c = 0; c < 3; ++c) {
-        const double v = row[x][c] * gain + rng.normal() * sigma;
+        const double v = row[x][c] * gain + view.normal() * sigma;
         row[x][c] = static_cast<unsigned char>(std::clamp(std::lround(v), 0L, 255L));
       }
     }
@@ -292,7 +310,8 @@ SynthTaxon synth_taxon(int k) {
 
 SynthImage render_specimen(int taxon, std::uint64_t image_seed, int width, int height) {
   Box box;
-  cv::Mat img = render(synth_taxon(taxon), image_seed, width, height, &box);
+  Rng rng(image_seed);
+  cv::Mat img = render(synth_taxon(taxon), rng, rng, width, height, false, &box);
   SynthImage out;
   out.width = width;
   out.height = height;
@@ -316,6 +335,9 @@ SynthSummary synthesize(const SynthOptions& o) {
   if (o.width < 32 || o.height < 32 || o.width > 8192 || o.height > 8192) {
     throw UsageError("synth: --size must be between 32 and 8192 pixels per side");
   }
+  if (o.views < 1 || o.views > 100) {
+    throw UsageError("synth: --views must be in [1, 100], got " + std::to_string(o.views));
+  }
   if (o.format != "png" && o.format != "jpg") {
     throw UsageError("synth: --format must be png or jpg, got '" + o.format + "'");
   }
@@ -328,24 +350,34 @@ SynthSummary synthesize(const SynthOptions& o) {
       throw IoError("cannot create " + (fs::path(o.out) / taxa.back().species).string() + ": " +
                     ec.message());
   }
+  const auto views = static_cast<std::size_t>(o.views);
   const std::size_t total =
-      static_cast<std::size_t>(o.taxa) * static_cast<std::size_t>(o.per_taxon);
+      static_cast<std::size_t>(o.taxa) * static_cast<std::size_t>(o.per_taxon) * views;
   std::vector<io::CsvRow> regions(total);
   std::atomic<std::size_t> next{0};
   std::mutex error_mutex;
   std::string first_error;
   auto work = [&]() {
     for (std::size_t j = next++; j < total; j = next++) {
-      const int k = static_cast<int>(j / static_cast<std::size_t>(o.per_taxon));
-      const int i = static_cast<int>(j % static_cast<std::size_t>(o.per_taxon));
+      const std::size_t specimen = j / views;
+      const int v = static_cast<int>(j % views);
+      const int k = static_cast<int>(specimen / static_cast<std::size_t>(o.per_taxon));
+      const int i = static_cast<int>(specimen % static_cast<std::size_t>(o.per_taxon));
       const SynthTaxon& taxon = taxa[static_cast<std::size_t>(k)];
       Box box;
-      cv::Mat img = render(
-          taxon,
-          derive_seed(o.seed, {static_cast<std::uint64_t>(k), static_cast<std::uint64_t>(i)}),
-          o.width, o.height, &box);
+      // The individual from (taxon, specimen) alone; each view adds its own
+      // stream. One view: one stream, as before views existed.
+      const std::uint64_t seed =
+          derive_seed(o.seed, {static_cast<std::uint64_t>(k), static_cast<std::uint64_t>(i)});
+      Rng ind(seed);
+      Rng view(derive_seed(seed, {static_cast<std::uint64_t>(v)}));
+      cv::Mat img = render(taxon, ind, views == 1 ? ind : view, o.width, o.height, o.marks, &box);
       char name[64];
-      std::snprintf(name, sizeof(name), "_%04d.", i);
+      if (views == 1) {
+        std::snprintf(name, sizeof(name), "_%04d.", i);
+      } else {
+        std::snprintf(name, sizeof(name), "_%04d_v%d.", i, v);
+      }
       const std::string rel = taxon.species + "/" + taxon.species + name + o.format;
       std::vector<unsigned char> bytes;
       std::vector<int> params = o.format == "png" ? std::vector<int>{cv::IMWRITE_PNG_COMPRESSION, 3}

@@ -13,13 +13,20 @@
 // has to find and look at that structure, which regions.csv locates so
 // Grad-CAM can be checked against it.
 //
+// Specimens: with views > 1 each of the per_taxon specimens is photographed
+// `views` times: the same individual (size, colours, setae, blotches and,
+// with marks, three dots of its own colour and places that say nothing
+// about the taxon) in another pose, mount and lighting, named
+// <taxon>_NNNN_vV.png, so data.specimen_pattern '_([0-9]+)_v' names it.
+//
 // Output under DIR:
-//   <taxon>/<taxon>_NNNN.png|jpg   images
+//   <taxon>/<taxon>_NNNN.png|jpg   images (<taxon>_NNNN_vV with views > 1)
 //   regions.csv    path,taxon,x0,y0,x1,y1,width,height (box of the structure,
 //                  pixels, x1/y1 exclusive; path relative to DIR)
 //   taxonomy.csv   species,genus,subfamily (one row per taxon folder)
 // The same options give byte-identical files on every run and thread count:
-// image (taxon k, index i) draws from derive_seed(seed, {k, i}) alone.
+// specimen (taxon k, index i) draws from derive_seed(seed, {k, i}) alone,
+// and its view v also from derive_seed of that and {v}.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +46,8 @@ struct SynthOptions {
   int height = 256;
   std::uint64_t seed = 1;
   std::string format = "png";  // png|jpg
+  int views = 1;               // images per specimen
+  bool marks = false;          // individual marks (see above)
   int threads = 0;             // 0 = hardware concurrency
 };
 

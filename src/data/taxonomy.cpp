@@ -54,7 +54,7 @@ Split relabel_at_level(const Split& split, const Taxonomy& taxonomy, const std::
       const std::string& v = value_of[static_cast<std::size_t>(s.label)];
       const auto idx =
           std::lower_bound(out.classes.begin(), out.classes.end(), v) - out.classes.begin();
-      dst->push_back({s.path, static_cast<int>(idx)});
+      dst->push_back({s.path, static_cast<int>(idx), s.specimen, s.group});
     }
   };
   relabel(split.train, &out.train);
@@ -63,14 +63,25 @@ Split relabel_at_level(const Split& split, const Taxonomy& taxonomy, const std::
 }
 
 Split split_for_run(const DataConfig& data) {
-  Split split = data.manifest.empty()
-                    ? split_image_set(scan_image_set(data.root), static_cast<int>(data.split_every),
-                                      static_cast<int>(data.split_offset))
-                    : read_manifest(data.manifest);
+  const SpecimenPattern pattern(data.specimen_pattern);
+  const SplitUnit unit = split_unit_from(data.split_unit);
+  Split split;
+  if (data.manifest.empty()) {
+    ImageSet set = scan_image_set(data.root);
+    name_specimens(&set, pattern);
+    split = split_image_set(set, static_cast<int>(data.split_every),
+                            static_cast<int>(data.split_offset), unit);
+  } else {
+    split = read_manifest(data.manifest);
+    name_specimens(&split, pattern);
+    check_split_unit(split, unit, data.manifest);
+  }
   if (split.train.empty()) throw DataError("no training images in " + data.root);
   if (split.val.empty()) {
     throw DataError("no validation images in " + data.root +
-                    " (each taxon needs at least data.split_every images)");
+                    (unit == SplitUnit::kSpecimen && has_specimens(split)
+                         ? " (each taxon needs at least data.split_every specimens)"
+                         : " (each taxon needs at least data.split_every images)"));
   }
   if (!data.level.empty())
     split = relabel_at_level(split, read_taxonomy(data.taxonomy), data.level);

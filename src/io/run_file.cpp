@@ -130,6 +130,12 @@ void write_run_file(const std::string& path, const RunRecord& r) {
     f.write("split/holdout/labels", r.holdout_labels);
     if (!r.holdout_sha256.empty()) f.write("split/holdout/sha256", r.holdout_sha256);
   }
+  if (!r.train_specimens.empty()) {
+    f.write("split/train/specimens", r.train_specimens);
+    f.write("split/val/specimens", r.val_specimens);
+    if (!r.holdout_taxa.empty()) f.write("split/holdout/specimens", r.holdout_specimens);
+  }
+  if (!r.split_unit.empty()) f.set_attr("split", "unit", r.split_unit);
   f.write("data/skipped", r.skipped);
   f.write("data/skipped_reasons", r.skipped_reasons);
   write_history(f, "stage1/history", r.stage1);
@@ -240,6 +246,14 @@ RunRecord read_run_file(const std::string& path) {
       r.holdout_sha256 = f.read_strings("split/holdout/sha256");
     }
   }
+  if (f.exists("split/train/specimens")) {
+    r.train_specimens = f.read_strings("split/train/specimens");
+    r.val_specimens = f.read_strings("split/val/specimens");
+    if (f.exists("split/holdout/specimens")) {
+      r.holdout_specimens = f.read_strings("split/holdout/specimens");
+    }
+  }
+  if (f.has_attr("split", "unit")) r.split_unit = f.attr_string("split", "unit");
   r.skipped = f.read_strings("data/skipped");
   r.skipped_reasons = f.read_strings("data/skipped_reasons");
   r.stage1 = read_history(f, "stage1/history");

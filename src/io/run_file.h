@@ -147,6 +147,12 @@ struct RunRecord {
   std::vector<std::string> train_sha256;
   std::vector<std::string> val_sha256;
   std::vector<std::string> holdout_sha256;
+  // The specimen of each image (data.specimen_pattern or the manifest's
+  // column), same order as the paths; empty when no image's is known.
+  std::vector<std::string> train_specimens;
+  std::vector<std::string> val_specimens;
+  std::vector<std::string> holdout_specimens;
+  std::string split_unit;  // data.split_unit as applied: image|specimen|group
   // Other files the run read (data.manifest, data.taxonomy,
   // model.pretrained when set): configuration key, path and SHA-256.
   std::vector<std::string> input_keys;

@@ -95,6 +95,15 @@ void check_schema(const std::string& path, const RunRecord& r) {
   if (!r.val_sha256.empty()) {
     s.length("split/val/sha256", r.val_sha256.size(), r.val_paths.size(), "one per image");
   }
+  if (!r.train_specimens.empty() || !r.val_specimens.empty()) {
+    s.length("split/train/specimens", r.train_specimens.size(), r.train_paths.size(),
+             "one per image");
+    s.length("split/val/specimens", r.val_specimens.size(), r.val_paths.size(), "one per image");
+    if (!r.holdout_paths.empty()) {
+      s.length("split/holdout/specimens", r.holdout_specimens.size(), r.holdout_paths.size(),
+               "one per image");
+    }
+  }
   s.length("split/holdout/labels", r.holdout_labels.size(), r.holdout_paths.size(),
            "one per image");
   s.indices("split/holdout/labels", r.holdout_labels, r.holdout_taxa.size());

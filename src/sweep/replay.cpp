@@ -24,7 +24,7 @@ std::vector<std::string> check_images(const io::RunRecord& rec, std::size_t* che
   std::vector<std::string> recorded;
   auto add = [&](const std::vector<std::string>& paths, const std::vector<std::string>& hashes) {
     for (std::size_t i = 0; i < paths.size() && i < hashes.size(); ++i) {
-      samples.push_back({paths[i], 0});
+      samples.push_back({paths[i], 0, "", ""});
       recorded.push_back(hashes[i]);
     }
   };

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "data/image_set.h"
+#include "data/specimens.h"
 #include "io/hdf5_library.h"
 #include "model/torch_info.h"
 
@@ -34,6 +35,15 @@ void Recorder::describe_session() {
     record_.holdout_paths.push_back(x.path);
     record_.holdout_labels.push_back(x.label);
   }
+  if (data::has_specimens(s_.split)) {
+    for (const auto& x : s_.split.train) record_.train_specimens.push_back(x.specimen);
+    for (const auto& x : s_.split.val) record_.val_specimens.push_back(x.specimen);
+    for (const auto& x : s_.split.holdout) record_.holdout_specimens.push_back(x.specimen);
+  }
+  // The unit as applied: specimen without known specimens is image by image.
+  record_.split_unit = s_.config.data.split_unit == "specimen" && record_.train_specimens.empty()
+                           ? "image"
+                           : s_.config.data.split_unit;
 }
 
 distributed::Verdict Recorder::write() {

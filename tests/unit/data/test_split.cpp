@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 
 #include "core/errors.h"
 #include "data/split.h"
@@ -128,15 +129,140 @@ TEST(Split, BadManifestsAreNamed) {
 namespace midge::data {
 namespace {
 
+// Specimens (issue #28): 3 views of each of `n` specimens per taxon, named
+// <specimen>_v<view>.png, specimens named by the pattern.
+ImageSet specimen_set(const std::vector<std::pair<std::string, int>>& taxa) {
+  ImageSet set;
+  set.root = "/data";
+  for (const auto& [name, n] : taxa) {
+    TaxonFolder t;
+    t.name = name;
+    for (int i = 0; i < n; ++i) {
+      for (int v = 0; v < 3; ++v) {
+        t.images.push_back("/data/" + name + "/" + std::to_string(200 + i) + "_v" +
+                           std::to_string(v) + ".png");
+      }
+    }
+    set.taxa.push_back(t);
+  }
+  name_specimens(&set, SpecimenPattern("^([0-9]+)_v"));
+  return set;
+}
+
+std::set<std::string> specimens_of(const std::vector<Sample>& samples) {
+  std::set<std::string> out;
+  for (const auto& s : samples) out.insert(s.specimen);
+  return out;
+}
+
+TEST(Specimens, PatternNamesTheSpecimenWithinItsFolder) {
+  const SpecimenPattern groups("^([0-9]+)_v");
+  EXPECT_EQ(groups.specimen_of("/d/Tanypus/0042_v3.png"), "Tanypus/0042");
+  const SpecimenPattern whole("[a-z]+[0-9]");
+  EXPECT_EQ(whole.specimen_of("/d/A/XX_abc7_left.png"), "A/abc7");
+  EXPECT_TRUE(SpecimenPattern("").empty());
+  EXPECT_EQ(SpecimenPattern("").specimen_of("/d/A/1.png"), "");
+  try {
+    (void)groups.specimen_of("/d/A/left.png");
+    FAIL() << "a file the pattern does not match has an unknown specimen";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("/d/A/left.png"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("^([0-9]+)_v"), std::string::npos) << e.what();
+  }
+  try {
+    SpecimenPattern bad("([0-9");
+    FAIL() << "an invalid regular expression is refused";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("data.specimen_pattern"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(SpecimenPattern("x*").specimen_of("/d/A/1.png"), DataError);  // empty match
+}
+
+TEST(Specimens, SplitCountsSpecimensAndKeepsTheirImagesTogether) {
+  // 12 specimens x 3 views: specimens 204 and 209 (the fifth and tenth) go
+  // to validation with all their views.
+  const Split s = split_image_set(specimen_set({{"A", 12}, {"B", 4}}), 5, 4);
+  EXPECT_EQ(specimens_of(s.val), (std::set<std::string>{"A/204", "A/209"}));
+  EXPECT_EQ(s.val.size(), 6U);
+  EXPECT_EQ(s.train.size(), 10U * 3U + 4U * 3U);  // B's 4 specimens: all training
+  for (const auto& v : specimens_of(s.val)) EXPECT_EQ(specimens_of(s.train).count(v), 0U) << v;
+  EXPECT_TRUE(has_specimens(s));
+  // Check of such a split passes; image by image the views are split apart.
+  EXPECT_NO_THROW(check_split_unit(s, SplitUnit::kSpecimen, "x"));
+  const Split by_image = split_image_set(specimen_set({{"A", 12}}), 5, 4, SplitUnit::kImage);
+  EXPECT_EQ(by_image.val.size(), 7U);  // images 4, 9, ..., 34 of 36
+  EXPECT_THROW(check_split_unit(by_image, SplitUnit::kSpecimen, "x"), DataError);
+  EXPECT_THROW(split_image_set(specimen_set({{"A", 12}}), 5, 4, SplitUnit::kGroup), ConfigError);
+  // Specimens unknown: the specimen unit is the image unit.
+  const Split plain = split_image_set(fake_set({{"A", 12}}), 5, 4);
+  EXPECT_EQ(files(plain.val), (std::vector<std::string>{"104", "109"}));
+  EXPECT_FALSE(has_specimens(plain));
+}
+
+TEST(Specimens, ManifestColumnsInAnyOrderAndTheUnitIsChecked) {
+  TempDir dir;
+  midge::testing::write_text(dir.path() / "m.csv",
+                             "specimen,path,split,taxon,group\n"
+                             "s1,A/1.png,train,A,pond\n"
+                             "s1,A/2.png,val,A,pond\n"
+                             "s2,B/3.png,train,B,lake\n"
+                             "s3,B/4.png,val,B,river\n");
+  const Split s = read_manifest(dir.str("m.csv"));
+  ASSERT_EQ(s.train.size(), 2U);
+  EXPECT_EQ(s.train[0].specimen, "s1");
+  EXPECT_EQ(s.train[0].group, "pond");
+  EXPECT_EQ(s.train[1].label, 1);
+  try {
+    check_split_unit(s, SplitUnit::kSpecimen, "m.csv");
+    FAIL() << "specimen s1 on both sides is refused";
+  } catch (const DataError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("m.csv"), std::string::npos) << what;
+    EXPECT_NE(what.find("'s1'"), std::string::npos) << what;
+    EXPECT_NE(what.find("data.split_unit = image"), std::string::npos) << what;
+  }
+  EXPECT_NO_THROW(check_split_unit(s, SplitUnit::kImage, "m.csv"));          // on purpose
+  EXPECT_THROW(check_split_unit(s, SplitUnit::kGroup, "m.csv"), DataError);  // pond
+  // Written back with both columns, read back the same.
+  write_manifest(s, dir.str("back.csv"));
+  const Split back = read_manifest(dir.str("back.csv"));
+  EXPECT_EQ(back.val[1].specimen, "s3");
+  EXPECT_EQ(back.val[1].group, "river");
+
+  midge::testing::write_text(dir.path() / "two_taxa.csv",
+                             "path,taxon,split,specimen\nA/1.png,A,train,s1\nB/2.png,B,val,s1\n");
+  try {
+    check_split_unit(read_manifest(dir.str("two_taxa.csv")), SplitUnit::kImage, "two_taxa.csv");
+    FAIL() << "one specimen under two taxa is refused";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("'s1' has images of two taxa"), std::string::npos)
+        << e.what();
+  }
+  midge::testing::write_text(dir.path() / "nogroup.csv",
+                             "path,taxon,split\nA/1.png,A,train\nA/2.png,A,val\n");
+  EXPECT_THROW(check_split_unit(read_manifest(dir.str("nogroup.csv")), SplitUnit::kGroup, "n"),
+               ConfigError);
+  midge::testing::write_text(dir.path() / "unknown.csv",
+                             "path,taxon,split,site\nA/1.png,A,train,x\nA/2.png,A,val,y\n");
+  try {
+    (void)read_manifest(dir.str("unknown.csv"));
+    FAIL() << "an unknown column is refused";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("'site'"), std::string::npos) << e.what();
+  }
+  midge::testing::write_text(dir.path() / "nosplit.csv", "path,taxon\nA/1.png,A\n");
+  EXPECT_THROW(read_manifest(dir.str("nosplit.csv")), DataError);
+}
+
 // What rank 0 broadcasts (train/trainer.cpp): every byte of every path
 // and name comes back, in order, and a damaged string is refused.
 TEST(SplitEncoding, RoundTripsAnyBytesAndRefusesDamage) {
   Split s;
   s.classes = {"Chironomus", "Tany:tarsus 2", ""};
-  s.train = {{"/d/a b/1:2.png", 0}, {std::string("/d/\n\t\0x.png", 11), 2}};
-  s.val = {{"/d/v.png", 1}};
+  s.train = {{"/d/a b/1:2.png", 0, "s:1", ""}, {std::string("/d/\n\t\0x.png", 11), 2, "", "g 2"}};
+  s.val = {{"/d/v.png", 1, "", ""}};
   s.holdout_classes = {"Other"};
-  s.holdout = {{"/d/o/9.tif", 0}, {"/d/o/10.tif", 0}};
+  s.holdout = {{"/d/o/9.tif", 0, "", ""}, {"/d/o/10.tif", 0, "o/10", "site,3"}};
   const std::string text = encode_split(s);
   const Split back = decode_split(text);
   EXPECT_EQ(back.classes, s.classes);
@@ -149,6 +275,10 @@ TEST(SplitEncoding, RoundTripsAnyBytesAndRefusesDamage) {
   EXPECT_EQ(back.holdout_classes, s.holdout_classes);
   ASSERT_EQ(back.holdout.size(), 2U);
   EXPECT_EQ(back.holdout[1].path, "/d/o/10.tif");
+  EXPECT_EQ(back.train[0].specimen, "s:1");
+  EXPECT_EQ(back.train[1].group, "g 2");
+  EXPECT_EQ(back.holdout[1].specimen, "o/10");
+  EXPECT_EQ(back.holdout[1].group, "site,3");
   EXPECT_EQ(decode_split(encode_split(Split{})).train.size(), 0U);
   EXPECT_THROW(decode_split(text.substr(0, text.size() - 3)), DataError);
   EXPECT_THROW(decode_split(text + "x"), DataError);

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Specimens (issue #28): `midge synth --views` photographs each specimen
+# several times; with data.specimen_pattern the split counts specimens and
+# never puts one on both sides (checked here from the manifest and from
+# run.h5 with h5py, not with midge's own check); a manifest that does is
+# refused naming the specimen, unless data.split_unit = image says so.
+source "$(dirname "$0")/lib.sh"
+cd "$WORK"
+H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
+PATTERN='_([0-9]+)_v'
+
+run "$MIDGE" synth --out S --classes 3 --per-class 10 --views 4 --size 32 --marks --seed 4
+expect_rc 0
+expect_out "wrote 120 images (30 specimens x 4 views) of 3 taxa to S"
+[ -f S/Nodimentum_alpha/Nodimentum_alpha_0009_v3.png ] || fail "view 3 of specimen 9 missing"
+CHECKS=$((CHECKS + 1))
+
+# The split: specimens 4 and 9 of each taxon (sorted) to validation, with
+# all four views: 8 specimens train and 2 val per taxon.
+run "$MIDGE" split --data S --specimen-pattern "$PATTERN" --out m.csv
+expect_rc 0
+expect_out "total (3 taxa)         96      24     120               24              6"
+[ "$(head -1 m.csv)" = "path,taxon,split,specimen" ] || fail "manifest header: $(head -1 m.csv)"
+grep -q "Dentimentum_alpha_0004_v2.png,Dentimentum_alpha,val,Dentimentum_alpha/0004" m.csv \
+  || fail "view 2 of specimen 0004 should be val"
+CHECKS=$((CHECKS + 2))
+# Independently of midge: no specimen in both subsets of the manifest.
+/usr/bin/python3 - m.csv <<'EOF' || fail "a specimen on both sides of the manifest"
+import csv, sys
+sides = {}
+for row in csv.DictReader(open(sys.argv[1])):
+    sides.setdefault(row["specimen"], set()).add(row["split"])
+both = [s for s, v in sides.items() if len(v) > 1]
+print(f"{len(sides)} specimens, on both sides: {both}")
+sys.exit(1 if both or len(sides) != 30 else 0)
+EOF
+CHECKS=$((CHECKS + 1))
+
+TINY=(--set data.image_size=32 --set model.arch=resnet18 --set stage1.epochs=1
+  --set stage2.epochs=1 --set stage1.batch_size=8 --set stage2.batch_size=8 --set run.threads=1
+  --set data.workers=0 --set gradcam.max_images=1)
+# Training splits the same way and records each image's specimen.
+run "$MIDGE" train --set data.root=S --set "data.specimen_pattern=$PATTERN" "${TINY[@]}" --out spec
+expect_rc 0
+[ "$($H5 get spec/run.h5 split/val/specimens | wc -w)" -eq 24 ] || fail "24 val specimens rows"
+[ "$(/usr/bin/python3 -c "import h5py; print(h5py.File('spec/run.h5')['split'].attrs['unit'])")" = specimen ] \
+  || fail "/split@unit is not specimen"
+CHECKS=$((CHECKS + 2))
+leaks() {  # run.h5 -> number of specimens with images on both sides
+  /usr/bin/python3 - "$1" <<'EOF'
+import h5py, sys
+f = h5py.File(sys.argv[1], "r")
+train = {s.decode() for s in f["split/train/specimens"][()]}
+val = {s.decode() for s in f["split/val/specimens"][()]}
+print(len(train & val))
+EOF
+}
+[ "$(leaks spec/run.h5)" -eq 0 ] || fail "run.h5: a specimen on both sides"
+CHECKS=$((CHECKS + 1))
+
+# Image by image, on purpose: the views of a specimen are split apart.
+run "$MIDGE" train --set data.root=S --set "data.specimen_pattern=$PATTERN" \
+  --set data.split_unit=image "${TINY[@]}" --out img
+expect_rc 0
+[ "$(leaks img/run.h5)" -gt 0 ] || fail "the image split kept every specimen together"
+CHECKS=$((CHECKS + 1))
+
+# A manifest with one specimen on both sides is refused, naming it...
+awk -F, 'NR > 1 && $2 == "Virgimentum_alpha" && $3 == "train" && !done { $3 = "val"; done = 1 } 1' OFS=, \
+  m.csv >leak.csv
+moved=$(awk -F, '$3 == "val" && $4 == "Virgimentum_alpha/0000"' leak.csv | wc -l)
+[ "$moved" -eq 1 ] || fail "the edited manifest should move one view of Virgimentum_alpha/0000"
+run "$MIDGE" train --set data.manifest=leak.csv "${TINY[@]}" --out refused
+expect_rc 1
+expect_err "specimen 'Virgimentum_alpha/0000' has 3 image(s) in train and 1 in val"
+# (run.h5 records the failure, as for any run stopped by an error)
+[ "$($H5 attr refused/run.h5 status)" = failed ] || fail "the refused run's status"
+[ ! -e refused/model.h5 ] || fail "a refused manifest trained a model"
+# ... and accepted with data.split_unit = image.
+run "$MIDGE" train --set data.manifest=leak.csv --set data.split_unit=image "${TINY[@]}" --out allowed
+expect_rc 0
+[ "$(leaks allowed/run.h5)" -eq 1 ] || fail "the manifest's one leaking specimen is not in run.h5"
+CHECKS=$((CHECKS + 2))
+
+# A file the pattern does not match is named.
+cp S/Dentimentum_alpha/Dentimentum_alpha_0000_v0.png S/Dentimentum_alpha/extra.png
+run "$MIDGE" split --data S --specimen-pattern "$PATTERN"
+expect_rc 1
+expect_err "Dentimentum_alpha/extra.png: the file name does not match data.specimen_pattern"
+done_ok
