@@ -150,6 +150,22 @@ void write_run_file(const std::string& path, const RunRecord& r) {
     f.write("eval/support", r.eval.support);
     f.write_scalar("eval/accuracy", r.eval.accuracy);
     f.write_scalar("eval/balanced_accuracy", r.eval.balanced_accuracy);
+    if (r.eval.macro_f1 >= 0) f.write_scalar("eval/macro_f1", r.eval.macro_f1);
+    if (r.eval.top3_accuracy >= 0) f.write_scalar("eval/top3_accuracy", r.eval.top3_accuracy);
+    if (r.eval.has_specimens) {
+      const auto& e = r.eval;
+      const auto n_s = static_cast<hsize_t>(e.specimen_names.size());
+      f.write("eval/specimens/names", e.specimen_names);
+      f.write("eval/specimens/labels", e.specimen_labels);
+      f.write("eval/specimens/predicted", e.specimen_predicted);
+      f.write("eval/specimens/images", e.specimen_images);
+      f.write("eval/specimens/log_probabilities", e.specimen_log_probabilities, {n_s, c});
+      f.write("eval/specimens/confusion", e.specimen_confusion, {c, c});
+      f.write("eval/specimens/per_class_accuracy", e.specimen_per_class_accuracy);
+      f.write_scalar("eval/specimens/accuracy", e.specimen_accuracy);
+      f.write_scalar("eval/specimens/balanced_accuracy", e.specimen_balanced_accuracy);
+      f.write_scalar("eval/specimens/macro_f1", e.specimen_macro_f1);
+    }
     f.write_scalar("eval/loss", r.eval.loss);
     f.write("eval/labels", r.eval.labels);
     f.write("eval/predicted", r.eval.predicted);
@@ -267,6 +283,22 @@ RunRecord read_run_file(const std::string& path) {
     r.eval.support = f.read_int64s("eval/support");
     r.eval.accuracy = f.read_double("eval/accuracy");
     r.eval.balanced_accuracy = f.read_double("eval/balanced_accuracy");
+    if (f.exists("eval/macro_f1")) r.eval.macro_f1 = f.read_double("eval/macro_f1");
+    if (f.exists("eval/top3_accuracy")) r.eval.top3_accuracy = f.read_double("eval/top3_accuracy");
+    r.eval.has_specimens = f.exists("eval/specimens/names");
+    if (r.eval.has_specimens) {
+      auto& e = r.eval;
+      e.specimen_names = f.read_strings("eval/specimens/names");
+      e.specimen_labels = f.read_int64s("eval/specimens/labels");
+      e.specimen_predicted = f.read_int64s("eval/specimens/predicted");
+      e.specimen_images = f.read_int64s("eval/specimens/images");
+      e.specimen_log_probabilities = f.read_doubles("eval/specimens/log_probabilities");
+      e.specimen_confusion = f.read_int64s("eval/specimens/confusion");
+      e.specimen_per_class_accuracy = f.read_doubles("eval/specimens/per_class_accuracy");
+      e.specimen_accuracy = f.read_double("eval/specimens/accuracy");
+      e.specimen_balanced_accuracy = f.read_double("eval/specimens/balanced_accuracy");
+      e.specimen_macro_f1 = f.read_double("eval/specimens/macro_f1");
+    }
     r.eval.loss = f.read_double("eval/loss");
     r.eval.labels = f.read_int64s("eval/labels");
     r.eval.predicted = f.read_int64s("eval/predicted");

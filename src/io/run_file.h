@@ -69,6 +69,9 @@ struct EvalRecord {
   std::vector<std::int64_t> support;
   double accuracy = 0;
   double balanced_accuracy = 0;
+  // Absent from files written before issue #28 (read as -1).
+  double macro_f1 = -1;
+  double top3_accuracy = -1;  // true taxon among the 3 most probable
   double loss = 0;
   std::vector<std::int64_t> labels;     // N, file order of /split/val
   std::vector<std::int64_t> predicted;  // N
@@ -91,6 +94,19 @@ struct EvalRecord {
   std::vector<double> bin_accuracy_after;
   bool has_open_set = false;
   OpenSetRecord open_set;
+  // Per specimen (stats/fusion.h), when the validation images' specimens
+  // are known: S specimens in the order of their first image.
+  bool has_specimens = false;
+  std::vector<std::string> specimen_names;
+  std::vector<std::int64_t> specimen_labels;
+  std::vector<std::int64_t> specimen_predicted;  // -1: none of its images readable
+  std::vector<std::int64_t> specimen_images;
+  std::vector<double> specimen_log_probabilities;  // S x C, mean over its images
+  std::vector<std::int64_t> specimen_confusion;    // C x C
+  std::vector<double> specimen_per_class_accuracy;
+  double specimen_accuracy = 0;
+  double specimen_balanced_accuracy = 0;
+  double specimen_macro_f1 = 0;
 };
 
 struct GradcamRecord {

@@ -54,10 +54,18 @@ class SchemaCheck {
 // confusion matrix and probabilities are tables, the heatmaps a stack of
 // images, single figures are scalars, everything else a list.
 std::size_t written_rank(const std::string& name) {
-  if (name == "eval/confusion" || name == "eval/probabilities") return 2;
+  if (name == "eval/confusion" || name == "eval/probabilities" ||
+      name == "eval/specimens/confusion" || name == "eval/specimens/log_probabilities") {
+    return 2;
+  }
   if (name == "gradcam/heatmaps") return 3;
   static const char* const kScalars[] = {"eval/accuracy",
                                          "eval/balanced_accuracy",
+                                         "eval/macro_f1",
+                                         "eval/top3_accuracy",
+                                         "eval/specimens/accuracy",
+                                         "eval/specimens/balanced_accuracy",
+                                         "eval/specimens/macro_f1",
                                          "eval/loss",
                                          "eval/calibration/temperature",
                                          "eval/calibration/ece_before",
@@ -129,6 +137,20 @@ void check_schema(const std::string& path, const RunRecord& r) {
     s.length("eval/probabilities", e.probabilities.size(), n * c, "images x taxa");
     s.indices("eval/labels", e.labels, c);
     s.indices("eval/predicted", e.predicted, c, -1);  // -1: the image could not be read
+    if (e.has_specimens) {
+      const std::size_t m = e.specimen_names.size();
+      const char* why = "one per specimen of eval/specimens/names";
+      s.length("eval/specimens/labels", e.specimen_labels.size(), m, why);
+      s.length("eval/specimens/predicted", e.specimen_predicted.size(), m, why);
+      s.length("eval/specimens/images", e.specimen_images.size(), m, why);
+      s.length("eval/specimens/log_probabilities", e.specimen_log_probabilities.size(), m * c,
+               "specimens x taxa");
+      s.length("eval/specimens/confusion", e.specimen_confusion.size(), c * c, "taxa x taxa");
+      s.length("eval/specimens/per_class_accuracy", e.specimen_per_class_accuracy.size(), c,
+               "one per taxon");
+      s.indices("eval/specimens/labels", e.specimen_labels, c);
+      s.indices("eval/specimens/predicted", e.specimen_predicted, c, -1);
+    }
     if (e.has_calibration) {
       const std::size_t b = e.bin_upper.size();
       const char* why = "one per bin";

@@ -19,6 +19,7 @@ struct Metrics {
   std::vector<std::int64_t> support;  // true images per taxon
   double accuracy = 0;
   double balanced_accuracy = 0;  // mean recall over taxa with support
+  double macro_f1 = 0;           // mean F1 over taxa with support
 };
 
 // Adds one (true, predicted) pair to a classes x classes matrix.
@@ -30,5 +31,13 @@ inline void count(std::vector<std::int64_t>& confusion, int classes, std::int64_
 // Metrics of a confusion matrix. Taxa without support get recall 0 and do
 // not enter the balanced accuracy; taxa never predicted get precision 0.
 Metrics compute_metrics(const std::vector<std::int64_t>& confusion, int classes);
+
+// Share of rows whose true taxon is among the k most probable (ties go to
+// the lower taxon index, as the predicted taxon's do); rows with
+// predicted[i] < 0 (an image that could not be read) are left out, as
+// they are of the confusion matrix. `probabilities` is N x classes.
+double top_k_accuracy(const std::vector<float>& probabilities,
+                      const std::vector<std::int64_t>& labels,
+                      const std::vector<std::int64_t>& predicted, int classes, int k);
 
 }  // namespace midge::stats

@@ -12,6 +12,7 @@
 #include "explain/gradcam.h"
 #include "model/weights.h"
 #include "stats/calibration.h"
+#include "stats/fusion.h"
 #include "stats/metrics.h"
 #include "stats/open_set.h"
 #include "train/evaluation.h"
@@ -31,6 +32,9 @@ class FinalReport {
  private:
   // Temperature and calibration error of the final evaluation (into E).
   void calibrate(const EvalResult& r, io::EvalRecord* e) const;
+  // Per-specimen identification of the validation images (into E), from
+  // the probabilities of every rank's images (stats/fusion.h).
+  void fuse_specimens(io::EvalRecord* e) const;
   // Open-set scores and threshold of the final evaluation, and their
   // separation of held-out taxa (into E). A collective with held-out taxa.
   // False when a stop was agreed during it.
@@ -50,6 +54,23 @@ class FinalReport {
   RunProgress& p_;
   TrainOutcome* out_;
 };
+
+void FinalReport::fuse_specimens(io::EvalRecord* e) const {
+  const stats::SpecimenFusion f = stats::fuse_specimens(r_.record().val_specimens, e->labels,
+                                                        e->predicted, e->probabilities, s_.classes);
+  const stats::Metrics m = stats::compute_metrics(f.confusion, s_.classes);
+  e->has_specimens = true;
+  e->specimen_names = f.names;
+  e->specimen_labels = f.labels;
+  e->specimen_predicted = f.predicted;
+  e->specimen_images = f.images;
+  e->specimen_log_probabilities = f.log_probabilities;
+  e->specimen_confusion = f.confusion;
+  e->specimen_per_class_accuracy = m.recall;
+  e->specimen_accuracy = m.accuracy;
+  e->specimen_balanced_accuracy = m.balanced_accuracy;
+  e->specimen_macro_f1 = m.macro_f1;
+}
 
 void FinalReport::calibrate(const EvalResult& r, io::EvalRecord* e) const {
   // The images that were read (an unreadable one has predicted = -1).
@@ -198,14 +219,25 @@ bool FinalReport::run() {
   e.support = m.support;
   e.accuracy = m.accuracy;
   e.balanced_accuracy = m.balanced_accuracy;
+  e.macro_f1 = m.macro_f1;
   e.loss = r.mean_loss();
   e.labels = r_.record().val_labels;
   e.predicted = r.predicted;
   e.probabilities = r.probabilities;
   e.paths = r_.record().val_paths;
+  e.top3_accuracy = stats::top_k_accuracy(e.probabilities, e.labels, e.predicted, s_.classes, 3);
+  if (!r_.record().val_specimens.empty()) fuse_specimens(&e);
   calibrate(r, &e);
   if (!evaluate_open_set(r, &e)) return interrupted("the open-set evaluation");
   out_->table = per_taxon_table(m, s_.split.classes, r.count);
+  out_->table += text::format("macro-F1 %.4f, top-3 accuracy %.4f\n", e.macro_f1, e.top3_accuracy);
+  if (e.has_specimens) {
+    out_->table += text::format(
+        "specimens: accuracy %.4f, balanced accuracy %.4f, macro-F1 %.4f (%zu validation "
+        "specimens, mean log-probability of their images)\n",
+        e.specimen_accuracy, e.specimen_balanced_accuracy, e.specimen_macro_f1,
+        e.specimen_names.size());
+  }
   out_->accuracy = m.accuracy;
   out_->balanced_accuracy = m.balanced_accuracy;
   distributed::Verdict v = s_.rank0_phase("writing " + s_.path("model.h5"), [&] {

@@ -9,9 +9,9 @@ cd "$WORK"
 H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
 PATTERN='_([0-9]+)_v'
 
-run "$MIDGE" synth --out S --classes 3 --per-class 10 --views 4 --size 32 --marks --seed 4
+run "$MIDGE" synth --out S --classes 4 --per-class 10 --views 4 --size 32 --marks --seed 4
 expect_rc 0
-expect_out "wrote 120 images (30 specimens x 4 views) of 3 taxa to S"
+expect_out "wrote 160 images (40 specimens x 4 views) of 4 taxa to S"
 [ -f S/Nodimentum_alpha/Nodimentum_alpha_0009_v3.png ] || fail "view 3 of specimen 9 missing"
 CHECKS=$((CHECKS + 1))
 
@@ -19,7 +19,7 @@ CHECKS=$((CHECKS + 1))
 # all four views: 8 specimens train and 2 val per taxon.
 run "$MIDGE" split --data S --specimen-pattern "$PATTERN" --out m.csv
 expect_rc 0
-expect_out "total (3 taxa)         96      24     120               24              6"
+expect_out "total (4 taxa)        128      32     160               32              8"
 [ "$(head -1 m.csv)" = "path,taxon,split,specimen" ] || fail "manifest header: $(head -1 m.csv)"
 grep -q "Dentimentum_alpha_0004_v2.png,Dentimentum_alpha,val,Dentimentum_alpha/0004" m.csv \
   || fail "view 2 of specimen 0004 should be val"
@@ -32,7 +32,7 @@ for row in csv.DictReader(open(sys.argv[1])):
     sides.setdefault(row["specimen"], set()).add(row["split"])
 both = [s for s, v in sides.items() if len(v) > 1]
 print(f"{len(sides)} specimens, on both sides: {both}")
-sys.exit(1 if both or len(sides) != 30 else 0)
+sys.exit(1 if both or len(sides) != 40 else 0)
 EOF
 CHECKS=$((CHECKS + 1))
 
@@ -42,7 +42,7 @@ TINY=(--set data.image_size=32 --set model.arch=resnet18 --set stage1.epochs=1
 # Training splits the same way and records each image's specimen.
 run "$MIDGE" train --set data.root=S --set "data.specimen_pattern=$PATTERN" "${TINY[@]}" --out spec
 expect_rc 0
-[ "$($H5 get spec/run.h5 split/val/specimens | wc -w)" -eq 24 ] || fail "24 val specimens rows"
+[ "$($H5 get spec/run.h5 split/val/specimens | wc -w)" -eq 32 ] || fail "32 val specimens rows"
 [ "$(/usr/bin/python3 -c "import h5py; print(h5py.File('spec/run.h5')['split'].attrs['unit'])")" = specimen ] \
   || fail "/split@unit is not specimen"
 CHECKS=$((CHECKS + 2))
@@ -56,6 +56,39 @@ print(len(train & val))
 EOF
 }
 [ "$(leaks spec/run.h5)" -eq 0 ] || fail "run.h5: a specimen on both sides"
+CHECKS=$((CHECKS + 1))
+# Per-specimen identification, macro-F1 and top-3, computed again here
+# from the per-image probabilities in run.h5.
+expect_out "specimens: accuracy"
+/usr/bin/python3 - spec/run.h5 <<'EOF' || fail "run.h5's specimen and metric figures"
+import h5py, numpy as np, sys
+f = h5py.File(sys.argv[1], "r")
+e = f["eval"]
+p = e["probabilities"][()].astype(np.float64)
+y = e["labels"][()]
+specimens = [s.decode() for s in f["split/val/specimens"][()]]
+names = sorted(set(specimens), key=specimens.index)
+assert [s.decode() for s in e["specimens/names"][()]] == names
+logp = np.log(np.maximum(p, 1e-38))
+fused = np.array([logp[[i for i, s in enumerate(specimens) if s == n]].mean(0) for n in names])
+truth = np.array([y[specimens.index(n)] for n in names])
+assert (fused.argmax(1) == e["specimens/predicted"][()]).all(), "fused predictions differ"
+assert np.allclose(fused, e["specimens/log_probabilities"][()], atol=1e-6)
+acc = float((fused.argmax(1) == truth).mean())
+assert abs(acc - e["specimens/accuracy"][()]) < 1e-12, (acc, e["specimens/accuracy"][()])
+order = np.argsort(-p, axis=1, kind="stable")[:, :3]
+top3 = float(np.mean([y[i] in order[i] for i in range(len(y))]))
+assert abs(top3 - e["top3_accuracy"][()]) < 1e-12, (top3, e["top3_accuracy"][()])
+pred = e["predicted"][()]
+f1 = []
+for k in range(p.shape[1]):
+    tp = np.sum((pred == k) & (y == k))
+    prec = tp / max(1, np.sum(pred == k))
+    rec = tp / np.sum(y == k)
+    f1.append(0 if prec + rec == 0 else 2 * prec * rec / (prec + rec))
+assert abs(np.mean(f1) - e["macro_f1"][()]) < 1e-12, (np.mean(f1), e["macro_f1"][()])
+print(f"{len(names)} specimens: accuracy {acc:.4f}; images: top-3 {top3:.4f}, macro-F1 {np.mean(f1):.4f}")
+EOF
 CHECKS=$((CHECKS + 1))
 
 # Image by image, on purpose: the views of a specimen are split apart.
