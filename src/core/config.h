@@ -124,6 +124,7 @@ struct GradcamConfig {
 struct PredictConfig {
   std::string open_set;    // msp|energy|off
   double accept_rate = 0;  // share of known validation images accepted
+  double coverage = 0;     // conformal prediction sets (stats/conformal.h); 0 = none
 };
 
 struct SweepConfig {

@@ -406,6 +406,12 @@ OptionTable build_table() {
       "Share of the known validation images the open-set threshold accepts; the rest of "
       "them, and images scoring lower, are reported as unknown.",
       [](Config & c) -> auto& { return c.predict.accept_rate; });
+  d.number(
+      "predict.coverage", 0.95, 0.0, 0.999,
+      "Prediction sets: each image gets the set of taxa that holds its true taxon with at "
+      "least this probability (split conformal, LAC score, calibrated on the validation "
+      "images; docs/science.md). 0 = no sets.",
+      [](Config & c) -> auto& { return c.predict.coverage; });
   // [sweep]
   d.integer(
       "sweep.seed", 0, 0, std::numeric_limits<long long>::max(),

@@ -152,6 +152,15 @@ void write_run_file(const std::string& path, const RunRecord& r) {
     f.write_scalar("eval/balanced_accuracy", r.eval.balanced_accuracy);
     if (r.eval.macro_f1 >= 0) f.write_scalar("eval/macro_f1", r.eval.macro_f1);
     if (r.eval.top3_accuracy >= 0) f.write_scalar("eval/top3_accuracy", r.eval.top3_accuracy);
+    if (r.eval.has_sets) {
+      const auto& e = r.eval;
+      f.write_scalar("eval/sets/coverage_target", e.set_coverage_target);
+      f.write_scalar("eval/sets/threshold", e.set_threshold);
+      f.write_scalar("eval/sets/coverage", e.set_coverage);
+      f.write_scalar("eval/sets/mean_size", e.set_mean_size);
+      f.write("eval/sets/coverage_per_taxon", e.set_coverage_per_taxon);
+      f.write("eval/sets/mean_size_per_taxon", e.set_mean_size_per_taxon);
+    }
     if (r.eval.has_specimens) {
       const auto& e = r.eval;
       const auto n_s = static_cast<hsize_t>(e.specimen_names.size());
@@ -285,6 +294,16 @@ RunRecord read_run_file(const std::string& path) {
     r.eval.balanced_accuracy = f.read_double("eval/balanced_accuracy");
     if (f.exists("eval/macro_f1")) r.eval.macro_f1 = f.read_double("eval/macro_f1");
     if (f.exists("eval/top3_accuracy")) r.eval.top3_accuracy = f.read_double("eval/top3_accuracy");
+    r.eval.has_sets = f.exists("eval/sets/threshold");
+    if (r.eval.has_sets) {
+      auto& e = r.eval;
+      e.set_coverage_target = f.read_double("eval/sets/coverage_target");
+      e.set_threshold = f.read_double("eval/sets/threshold");
+      e.set_coverage = f.read_double("eval/sets/coverage");
+      e.set_mean_size = f.read_double("eval/sets/mean_size");
+      e.set_coverage_per_taxon = f.read_doubles("eval/sets/coverage_per_taxon");
+      e.set_mean_size_per_taxon = f.read_doubles("eval/sets/mean_size_per_taxon");
+    }
     r.eval.has_specimens = f.exists("eval/specimens/names");
     if (r.eval.has_specimens) {
       auto& e = r.eval;

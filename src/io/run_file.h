@@ -107,6 +107,17 @@ struct EvalRecord {
   double specimen_accuracy = 0;
   double specimen_balanced_accuracy = 0;
   double specimen_macro_f1 = 0;
+  // Conformal prediction sets (stats/conformal.h) at predict.coverage, on
+  // the calibrated probabilities: the threshold from every validation
+  // image, and coverage and mean set size of each image's set from the
+  // threshold of the others (leave one out), overall and per taxon.
+  bool has_sets = false;
+  double set_coverage_target = 0;
+  double set_threshold = 0;
+  double set_coverage = 0;
+  double set_mean_size = 0;
+  std::vector<double> set_coverage_per_taxon;
+  std::vector<double> set_mean_size_per_taxon;
 };
 
 struct GradcamRecord {

@@ -66,6 +66,10 @@ std::size_t written_rank(const std::string& name) {
                                          "eval/specimens/accuracy",
                                          "eval/specimens/balanced_accuracy",
                                          "eval/specimens/macro_f1",
+                                         "eval/sets/coverage_target",
+                                         "eval/sets/threshold",
+                                         "eval/sets/coverage",
+                                         "eval/sets/mean_size",
                                          "eval/loss",
                                          "eval/calibration/temperature",
                                          "eval/calibration/ece_before",
@@ -137,6 +141,11 @@ void check_schema(const std::string& path, const RunRecord& r) {
     s.length("eval/probabilities", e.probabilities.size(), n * c, "images x taxa");
     s.indices("eval/labels", e.labels, c);
     s.indices("eval/predicted", e.predicted, c, -1);  // -1: the image could not be read
+    if (e.has_sets) {
+      s.length("eval/sets/coverage_per_taxon", e.set_coverage_per_taxon.size(), c, "one per taxon");
+      s.length("eval/sets/mean_size_per_taxon", e.set_mean_size_per_taxon.size(), c,
+               "one per taxon");
+    }
     if (e.has_specimens) {
       const std::size_t m = e.specimen_names.size();
       const char* why = "one per specimen of eval/specimens/names";

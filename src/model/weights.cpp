@@ -133,6 +133,8 @@ void save_model_h5(ResNet& model, const ModelMeta& meta, const std::string& path
   f.set_attr("", "open_set", meta.open_set);
   f.set_attr("", "open_set_threshold", meta.open_set_threshold);
   f.set_attr("", "accept_rate", meta.accept_rate);
+  f.set_attr("", "coverage", meta.coverage);
+  f.set_attr("", "set_threshold", meta.set_threshold);
   write_tensors(f, "weights", named_state(model));
   f.commit();
 }
@@ -169,6 +171,10 @@ ModelMeta read_model_meta(const std::string& path) {
     if (m.open_set != "msp" && m.open_set != "energy" && m.open_set != "off") {
       throw DataError(path + ": unknown open_set '" + m.open_set + "' (msp|energy|off)");
     }
+  }
+  if (f.has_attr("", "coverage")) {
+    m.coverage = f.attr_double("", "coverage");
+    m.set_threshold = f.attr_double("", "set_threshold");
   }
   return m;
 }

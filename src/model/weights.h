@@ -46,6 +46,12 @@ struct ModelMeta {
   std::string open_set = "off";
   double open_set_threshold = 0;
   double accept_rate = 1;
+  // Conformal prediction sets (stats/conformal.h): the coverage asked
+  // (predict.coverage; 0 = none, as in files written before them) and the
+  // LAC threshold on the calibrated probabilities: the set of an image is
+  // every taxon with probability >= 1 - threshold.
+  double coverage = 0;
+  double set_threshold = 0;
 };
 
 enum class ImportPolicy { kExact, kDropHead };

@@ -12,6 +12,7 @@
 #include "explain/gradcam.h"
 #include "model/weights.h"
 #include "stats/calibration.h"
+#include "stats/conformal.h"
 #include "stats/fusion.h"
 #include "stats/metrics.h"
 #include "stats/open_set.h"
@@ -35,6 +36,10 @@ class FinalReport {
   // Per-specimen identification of the validation images (into E), from
   // the probabilities of every rank's images (stats/fusion.h).
   void fuse_specimens(io::EvalRecord* e) const;
+  // Conformal prediction sets at predict.coverage (into E), on the
+  // probabilities calibrated by E's temperature, as `midge predict`
+  // reports them.
+  void conformal_sets(const EvalResult& r, io::EvalRecord* e) const;
   // Open-set scores and threshold of the final evaluation, and their
   // separation of held-out taxa (into E). A collective with held-out taxa.
   // False when a stop was agreed during it.
@@ -70,6 +75,24 @@ void FinalReport::fuse_specimens(io::EvalRecord* e) const {
   e->specimen_accuracy = m.accuracy;
   e->specimen_balanced_accuracy = m.balanced_accuracy;
   e->specimen_macro_f1 = m.macro_f1;
+}
+
+void FinalReport::conformal_sets(const EvalResult& r, io::EvalRecord* e) const {
+  const double coverage = s_.config.predict.coverage;
+  if (coverage <= 0) return;
+  const std::vector<float> p = stats::softmax_at(r.logits, s_.classes, e->temperature);
+  const double alpha = 1 - coverage;
+  const std::vector<double> scores = stats::lac_scores(p, e->labels, e->predicted, s_.classes);
+  if (scores.empty()) return;
+  const stats::ConformalSummary loo =
+      stats::leave_one_out(p, e->labels, e->predicted, s_.classes, alpha);
+  e->has_sets = true;
+  e->set_coverage_target = coverage;
+  e->set_threshold = stats::conformal_threshold(scores, alpha);
+  e->set_coverage = loo.coverage;
+  e->set_mean_size = loo.mean_size;
+  e->set_coverage_per_taxon = loo.coverage_per_taxon;
+  e->set_mean_size_per_taxon = loo.mean_size_per_taxon;
 }
 
 void FinalReport::calibrate(const EvalResult& r, io::EvalRecord* e) const {
@@ -228,9 +251,20 @@ bool FinalReport::run() {
   e.top3_accuracy = stats::top_k_accuracy(e.probabilities, e.labels, e.predicted, s_.classes, 3);
   if (!r_.record().val_specimens.empty()) fuse_specimens(&e);
   calibrate(r, &e);
+  conformal_sets(r, &e);
   if (!evaluate_open_set(r, &e)) return interrupted("the open-set evaluation");
   out_->table = per_taxon_table(m, s_.split.classes, r.count);
   out_->table += text::format("macro-F1 %.4f, top-3 accuracy %.4f\n", e.macro_f1, e.top3_accuracy);
+  if (e.has_sets) {
+    const std::string threshold =
+        std::isinf(e.set_threshold)
+            ? std::string("every taxon (too few validation images for this coverage)")
+            : text::format("taxa with probability >= %.4f", 1 - e.set_threshold);
+    out_->table += text::format(
+        "prediction sets (predict.coverage %.3f): %s; on validation (leave one out) coverage "
+        "%.4f, mean size %.2f taxa\n",
+        e.set_coverage_target, threshold.c_str(), e.set_coverage, e.set_mean_size);
+  }
   if (e.has_specimens) {
     out_->table += text::format(
         "specimens: accuracy %.4f, balanced accuracy %.4f, macro-F1 %.4f (%zu validation "
@@ -251,6 +285,10 @@ bool FinalReport::run() {
     meta.preprocessing = preprocessing_of(s_.config.data);
     meta.dropout = s_.config.model.dropout;
     meta.temperature = e.temperature;  // 1 when nothing could be calibrated
+    if (e.has_sets) {
+      meta.coverage = e.set_coverage_target;
+      meta.set_threshold = e.set_threshold;
+    }
     if (const io::OpenSetScore* chosen = e.open_set.selected()) {
       meta.open_set = chosen->method;
       meta.open_set_threshold = chosen->threshold;

@@ -88,6 +88,29 @@ for k in range(p.shape[1]):
     f1.append(0 if prec + rec == 0 else 2 * prec * rec / (prec + rec))
 assert abs(np.mean(f1) - e["macro_f1"][()]) < 1e-12, (np.mean(f1), e["macro_f1"][()])
 print(f"{len(names)} specimens: accuracy {acc:.4f}; images: top-3 {top3:.4f}, macro-F1 {np.mean(f1):.4f}")
+# Prediction sets (predict.coverage 0.95): the LAC threshold on the
+# calibrated probabilities (softmax(log p / T) = softmax(logits / T)), and
+# the leave-one-out coverage and set size.
+T = e["calibration/temperature"][()]
+ok = pred >= 0
+z = np.log(np.maximum(p[ok], 1e-38)) / T
+pc = np.exp(z - z.max(1, keepdims=True))
+pc /= pc.sum(1, keepdims=True)
+scores = 1 - pc[np.arange(len(pc)), y[ok]]
+def threshold(sc, alpha=0.05):
+    r = int(np.ceil((len(sc) + 1) * (1 - alpha) - 1e-9))
+    return np.inf if r > len(sc) else np.sort(sc)[r - 1]
+q = threshold(scores)
+assert abs(q - e["sets/threshold"][()]) < 1e-5, (q, e["sets/threshold"][()])
+sizes, hits = [], []
+for i in range(len(pc)):
+    qi = threshold(np.delete(scores, i))
+    members = 1 - pc[i] <= qi + 1e-6
+    sizes.append(members.sum())
+    hits.append(members[y[ok][i]])
+assert abs(np.mean(hits) - e["sets/coverage"][()]) < 1e-9, (np.mean(hits), e["sets/coverage"][()])
+assert abs(np.mean(sizes) - e["sets/mean_size"][()]) < 1e-9, (np.mean(sizes), e["sets/mean_size"][()])
+print(f"sets: threshold {q:.4f}, leave-one-out coverage {np.mean(hits):.4f}, mean size {np.mean(sizes):.2f}")
 EOF
 CHECKS=$((CHECKS + 1))
 
