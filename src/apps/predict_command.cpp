@@ -88,9 +88,18 @@ int run_predict(const std::vector<std::string>& args, distributed::Communicator&
     unknown += p.error.empty() && !p.accepted ? 1 : 0;
     lines += explain::describe_prediction(p) + "\n";
   }
+  // The sets' coverage, when the model has sets (stats/conformal.h).
+  std::string sets;
+  const double coverage = explain::prediction_set_coverage(model);
+  if (o.calibrated && coverage > 0) {
+    sets = text::format(
+        "sets: the taxa that hold the true one with probability %.3f (conformal, calibrated on "
+        "the training run's validation images)\n",
+        coverage);
+  }
   print_once(world, lines + "identified " + std::to_string(predictions.size() - failed) + " of " +
                         std::to_string(predictions.size()) + " images, " + std::to_string(unknown) +
-                        " of them as an unknown taxon\nCSV:  " + outputs.csv +
+                        " of them as an unknown taxon\n" + sets + "CSV:  " + outputs.csv +
                         "\nHDF5: " + outputs.h5 + "\n");
   return failed == 0 ? kExitSuccess : kExitRunFailed;
 }

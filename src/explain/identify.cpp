@@ -20,6 +20,7 @@
 #include "io/csv.h"
 #include "io/hdf5.h"
 #include "model/weights.h"
+#include "stats/conformal.h"
 #include "stats/open_set.h"
 
 namespace midge::explain {
@@ -121,6 +122,10 @@ Prepared prepare(const LoadedModel& m, const std::vector<std::string>& images, s
 
 }  // namespace
 
+double prediction_set_coverage(const std::string& model_file) {
+  return model::read_model_meta(model_file).coverage;
+}
+
 std::vector<Prediction> predict(const std::string& model_file,
                                 const std::vector<std::string>& images,
                                 const PredictOptions& options) {
@@ -147,8 +152,15 @@ std::vector<Prediction> predict(const std::string& model_file,
                                  logits.data_ptr<float>() + logits.numel());
       scores = stats::open_set_scores(z, c, m.meta.open_set, m.meta.temperature);
     }
+    const bool sets = options.calibrated && m.meta.coverage > 0;
+    const torch::Tensor all = probs.contiguous();
     for (std::size_t j = 0; j < p.index.size(); ++j) {
       Prediction& pr = out[p.index[j]];
+      if (sets) {
+        const float* row = all.data_ptr<float>() + static_cast<std::ptrdiff_t>(j) * c;
+        for (int taxon : stats::prediction_set(row, c, m.meta.set_threshold))
+          pr.set.push_back(m.meta.classes[static_cast<std::size_t>(taxon)]);
+      }
       pr.score = std::numeric_limits<double>::quiet_NaN();  // open_set = off: no score
       if (!scores.empty()) {
         pr.score = scores[j];
@@ -171,10 +183,12 @@ std::vector<Prediction> predict(const std::string& model_file,
 namespace {
 
 const std::vector<std::string> kCsvHeader = {"path",  "rank",     "taxon", "probability",
-                                             "error", "accepted", "score"};
-// Written before the open-set columns; still recognized as a predictions
-// file that --out may overwrite.
-const std::vector<std::string> kOldCsvHeader = {"path", "rank", "taxon", "probability", "error"};
+                                             "error", "accepted", "score", "set"};
+// Written by earlier versions (before the open-set columns, before the
+// set column); still recognized as a predictions file --out may overwrite.
+const std::vector<std::vector<std::string>> kOldCsvHeaders = {
+    {"path", "rank", "taxon", "probability", "error"},
+    {"path", "rank", "taxon", "probability", "error", "accepted", "score"}};
 
 bool same_file(const std::string& a, const std::string& b) {
   std::error_code ec;
@@ -195,7 +209,11 @@ bool is_predictions_csv(const std::string& path) {
   std::ifstream in(path);
   std::string first;
   std::getline(in, first);
-  return first + "\n" == io::csv_line(kCsvHeader) || first + "\n" == io::csv_line(kOldCsvHeader);
+  if (first + "\n" == io::csv_line(kCsvHeader)) return true;
+  for (const auto& old : kOldCsvHeaders) {
+    if (first + "\n" == io::csv_line(old)) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -222,7 +240,7 @@ void write_predictions_csv(const std::vector<Prediction>& predictions, const std
   std::string text = io::csv_line(kCsvHeader);
   for (const auto& p : predictions) {
     if (!p.error.empty()) {
-      text += io::csv_line({p.path, "", "", "", p.error, "", ""});
+      text += io::csv_line({p.path, "", "", "", p.error, "", "", ""});
       continue;
     }
     char score[32];
@@ -230,8 +248,8 @@ void write_predictions_csv(const std::vector<Prediction>& predictions, const std
     for (std::size_t r = 0; r < p.taxa.size(); ++r) {
       char prob[32];
       std::snprintf(prob, sizeof(prob), "%.6f", p.probabilities[r]);
-      text += io::csv_line(
-          {p.path, std::to_string(r + 1), p.taxa[r], prob, "", p.accepted ? "1" : "0", score});
+      text += io::csv_line({p.path, std::to_string(r + 1), p.taxa[r], prob, "",
+                            p.accepted ? "1" : "0", score, text::join(p.set, ";")});
     }
   }
   io::write_file_atomic(path, text);
@@ -239,12 +257,15 @@ void write_predictions_csv(const std::vector<Prediction>& predictions, const std
 
 std::string describe_prediction(const Prediction& p) {
   if (!p.error.empty()) return p.path + ": not read: " + p.error;
+  const std::string set = p.set.empty() ? "" : "; set: " + text::join(p.set, ", ");
   std::string out = p.path + ": ";
-  if (p.accepted) return out + p.taxa.front() + text::format(" (%.3f)", p.probabilities.front());
+  if (p.accepted) {
+    return out + p.taxa.front() + text::format(" (%.3f)", p.probabilities.front()) + set;
+  }
   out += "unknown (candidates:";
   for (std::size_t r = 0; r < p.taxa.size(); ++r)
     out += text::format("%s %s %.3f", r == 0 ? "" : ",", p.taxa[r].c_str(), p.probabilities[r]);
-  return out + ")";
+  return out + ")" + set;
 }
 
 void write_predictions_h5(const std::vector<Prediction>& predictions, const std::string& model_file,
@@ -258,7 +279,11 @@ void write_predictions_h5(const std::vector<Prediction>& predictions, const std:
   std::vector<double> probs;
   std::vector<std::int64_t> accepted;
   std::vector<double> scores;
+  std::vector<std::string> sets;
+  std::vector<std::int64_t> set_sizes;
   for (const auto& p : predictions) {
+    sets.push_back(text::join(p.set, ";"));
+    set_sizes.push_back(static_cast<std::int64_t>(p.set.size()));
     paths.push_back(p.path);
     errors.push_back(p.error);
     accepted.push_back(p.error.empty() && p.accepted ? 1 : 0);
@@ -278,6 +303,9 @@ void write_predictions_h5(const std::vector<Prediction>& predictions, const std:
   f.write("top_probabilities", probs, {paths.size(), k});
   f.write("accepted", accepted);
   f.write("scores", scores);
+  f.write("sets", sets);
+  f.write("set_sizes", set_sizes);
+  f.set_attr("", "coverage", calibrated ? meta.coverage : 0.0);
   f.set_attr("", "open_set", meta.open_set);
   f.set_attr("", "open_set_threshold", meta.open_set_threshold);
   f.set_attr("", "temperature", meta.temperature);

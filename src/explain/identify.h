@@ -31,6 +31,12 @@ struct Prediction {
   // off.
   double score = 0;
   bool accepted = true;
+  // Conformal prediction set (stats/conformal.h): every taxon whose
+  // calibrated probability reaches the model's set threshold, most
+  // probable first; it holds the true taxon with probability
+  // model.h5 coverage (predict.coverage at training time). Empty when the
+  // model has no sets (coverage 0) or probabilities are uncalibrated.
+  std::vector<std::string> set;
 };
 
 // Probabilities are softmax(logits / T) with the temperature T fitted on
@@ -44,6 +50,10 @@ struct PredictOptions {
   std::string device = "auto";  // auto (CUDA when visible) | cpu | cuda
 };
 
+// The coverage of the model's prediction sets (model.h5 coverage; 0 when
+// it has none).
+double prediction_set_coverage(const std::string& model_file);
+
 std::vector<Prediction> predict(const std::string& model_file,
                                 const std::vector<std::string>& images,
                                 const PredictOptions& options);
@@ -55,18 +65,20 @@ std::vector<Prediction> predict(const std::string& model_file,
 void check_prediction_outputs(const std::string& csv, const std::string& h5,
                               const std::string& model_file);
 
-// CSV (path,rank,taxon,probability,error,accepted,score: k rows per image)
-// and HDF5 (/paths, /top_taxa [N,k], /top_probabilities [N,k], /errors,
-// /accepted [N] 1|0, /scores [N]; attributes classes, model, format =
-// midge-predictions, open_set, open_set_threshold, temperature, calibrated)
-// renderings.
+// CSV (path,rank,taxon,probability,error,accepted,score,set: k rows per
+// image; set = the prediction set's taxa joined by ';', the same on each of
+// an image's rows) and HDF5 (/paths, /top_taxa [N,k], /top_probabilities
+// [N,k], /errors, /accepted [N] 1|0, /scores [N], /sets [N] (joined by ';'),
+// /set_sizes [N]; attributes classes, model, format = midge-predictions,
+// open_set, open_set_threshold, temperature, calibrated, coverage (0: no
+// sets)) renderings.
 void write_predictions_csv(const std::vector<Prediction>& predictions, const std::string& path);
 void write_predictions_h5(const std::vector<Prediction>& predictions, const std::string& model_file,
                           const std::string& path, bool calibrated);
 
 // One line per image for the terminal: "path: taxon (p)", or "path: unknown
 // (candidates: a p, b p, ...)" below the open-set threshold, or "path:
-// not read: reason".
+// not read: reason"; with a prediction set "; set: a, b".
 std::string describe_prediction(const Prediction& p);
 
 struct GradcamOptions {

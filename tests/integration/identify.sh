@@ -34,7 +34,7 @@ run "$MIDGE" predict --model runs/a/model.h5 --input new --out pred.csv --top-k 
 expect_rc 1
 expect_out "identified 3 of 4 images"
 expect_err "cannot decode image new/broken.png"
-[ "$(head -1 pred.csv)" = "path,rank,taxon,probability,error,accepted,score" ] || fail "predict CSV header"
+[ "$(head -1 pred.csv)" = "path,rank,taxon,probability,error,accepted,score,set" ] || fail "predict CSV header"
 [ "$(awk -F, '$2 == 1' pred.csv | wc -l)" -eq 3 ] && [ "$(awk -F, '$2 == 2' pred.csv | wc -l)" -eq 3 ] || fail "top-2 rows"
 grep -q "broken.png,,,,\"cannot decode image" pred.csv || fail "broken image not listed"
 [ "$($H5 get pred.h5 top_probabilities | wc -w)" -eq 8 ] || fail "predict HDF5"
@@ -46,7 +46,7 @@ expect_rc 1
 expect_out "CSV:  p2.csv"
 expect_out "HDF5: p2.h5"
 [ "$($H5 get p2.h5 top_probabilities | wc -w)" -eq 8 ] || fail "--out p2.h5 is not the HDF5 output"
-[ "$(head -1 p2.csv)" = "path,rank,taxon,probability,error,accepted,score" ] || fail "no CSV beside --out p2.h5"
+[ "$(head -1 p2.csv)" = "path,rank,taxon,probability,error,accepted,score,set" ] || fail "no CSV beside --out p2.h5"
 CHECKS=$((CHECKS + 2))
 run "$MIDGE" predict --model runs/a/model.h5 --input new --out p3.txt
 expect_rc 2

@@ -114,6 +114,35 @@ print(f"sets: threshold {q:.4f}, leave-one-out coverage {np.mean(hits):.4f}, mea
 EOF
 CHECKS=$((CHECKS + 1))
 
+# midge predict gives each image the set run.h5's threshold defines.
+mapfile -t val < <(/usr/bin/python3 -c "import h5py; [print(p.decode()) for p in h5py.File('spec/run.h5')['split/val/paths'][()]]")
+run "$MIDGE" predict --model spec/model.h5 --input "${val[@]}" --out pred.csv
+expect_rc 0
+expect_out "sets: the taxa that hold the true one with probability 0.950"
+/usr/bin/python3 - spec/run.h5 pred.csv <<'EOF' || fail "predict's sets differ from run.h5's threshold"
+import csv, h5py, numpy as np, sys
+f = h5py.File(sys.argv[1], "r")
+e = f["eval"]
+classes = [c.decode() for c in f["classes"][()]]
+paths = [p.decode() for p in e["paths"][()]]
+z = np.log(np.maximum(e["probabilities"][()].astype(np.float64), 1e-38)) / e["calibration/temperature"][()]
+pc = np.exp(z - z.max(1, keepdims=True))
+pc /= pc.sum(1, keepdims=True)
+q = e["sets/threshold"][()]
+sets = {row["path"]: row["set"] for row in csv.DictReader(open(sys.argv[2]))}
+checked = 0
+for i, path in enumerate(paths):
+    got = set(sets[path].split(";")) if sets[path] else set()
+    if np.any(np.abs(1 - pc[i] - q) < 1e-5):
+        continue  # a taxon on the boundary: float rounding decides
+    want = {classes[k] for k in range(len(classes)) if 1 - pc[i][k] <= q}
+    assert got == want, (path, got, want)
+    checked += 1
+assert checked >= len(paths) - 2, checked
+print(f"predict: the sets of {checked} images match the threshold {q:.4f}")
+EOF
+CHECKS=$((CHECKS + 1))
+
 # Image by image, on purpose: the views of a specimen are split apart.
 run "$MIDGE" train --set data.root=S --set "data.specimen_pattern=$PATTERN" \
   --set data.split_unit=image "${TINY[@]}" --out img
