@@ -159,6 +159,7 @@ std::string format_tables(const Collection& c) {
     os << open_set_line(g);
   }
   os << paired_text(c);
+  os << cross_validation_text(c);
   return os.str();
 }
 

@@ -122,7 +122,14 @@ Collection collect_runs(const std::vector<std::string>& dirs, const std::string&
       // A configuration this midge cannot resolve (a key of a newer
       // version, a damaged text) costs only this run.
       r.group_key = without_seed(rec.config, &r.seed);
-      r.taxonomy = resolve_config_text(rec.config, f, {}).data.taxonomy;
+      const Config config = resolve_config_text(rec.config, f, {});
+      r.taxonomy = config.data.taxonomy;
+      r.folds = config.data.split_every;
+      r.fold = config.data.split_offset;
+      // The configuration of every fold: without its offset.
+      for (const auto& line : text::split(r.group_key, '\n')) {
+        if (!text::starts_with(line, "data.split_offset=")) r.cv_key += line + "\n";
+      }
     } catch (const Error& e) {
       out.skipped.push_back(f + ": unreadable configuration (" + std::string(e.what()) + ")");
       continue;
@@ -154,6 +161,9 @@ Collection collect_runs(const std::vector<std::string>& dirs, const std::string&
       }
     }
     describe_validation_set(rec, &r);
+    r.eval_paths = rec.eval.paths;
+    r.eval_labels = rec.eval.labels;
+    r.eval_predicted = rec.eval.predicted;
     if (r.taxonomy.empty()) r.taxonomy = taxonomy;
     // Repeats: the same configuration (but the seed) on the same taxa.
     const std::string key = r.group_key + "\ntaxa=" + text::join(r.classes, ",");
@@ -169,6 +179,7 @@ Collection collect_runs(const std::vector<std::string>& dirs, const std::string&
     out.groups[it->second].runs.push_back(r);
   }
   compare_with_best(&out);
+  pool_folds(&out);
   // Higher taxonomic levels, from each run's confusion matrix.
   for (auto& g : out.groups) {
     const std::string& tax = g.runs.front().taxonomy;

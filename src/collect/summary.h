@@ -61,6 +61,16 @@ struct RunSummary {
   std::string val_set;
   std::string val_content;
   std::vector<bool> correct;
+  // Cross-validation (data.split_every = k folds, this run fold
+  // data.split_offset): the configuration without run.seed and
+  // data.split_offset, and the run's validation images and predictions
+  // for pooling the folds (cross_validation.cpp).
+  std::string cv_key;
+  long long folds = 0;
+  long long fold = 0;
+  std::vector<std::string> eval_paths;
+  std::vector<std::int64_t> eval_labels;
+  std::vector<std::int64_t> eval_predicted;  // -1: the image could not be read
 };
 
 struct LevelAccuracy {
@@ -84,8 +94,40 @@ struct Comparison {
   stats::McNemar test;  // a_only: images only the best got right; b_only: only `group`
 };
 
+// One configuration's k folds (one seed) pooled: each image predicted once
+// by the fold's model that did not train on it (out of fold). Pooled only
+// when the k runs cover folds 0..k-1 once each and their validation images
+// are disjoint; otherwise `problem` says why.
+struct PooledFolds {
+  std::string cv_key;
+  long long seed = 0;
+  long long folds = 0;
+  std::vector<std::string> runs;  // run.h5 of fold 0..k-1
+  std::vector<std::string> classes;
+  std::vector<std::string> paths;  // every image, sorted
+  std::vector<bool> correct;       // same order
+  std::vector<std::int64_t> confusion;
+  std::int64_t images = 0;
+  std::int64_t unread = 0;  // images no fold could read
+  double accuracy = 0;      // correct / images read
+  double balanced_accuracy = 0;
+  double macro_f1 = 0;
+  stats::Interval interval;  // 95% Wilson interval of the accuracy
+  std::string problem;
+};
+
+// A pooled configuration against the best pooled one on the same images
+// (McNemar's exact test on the pooled per-image correctness).
+struct PooledComparison {
+  std::size_t pooled = 0;
+  std::size_t best = 0;
+  stats::McNemar test;
+};
+
 struct Collection {
   std::vector<Group> groups;
+  std::vector<PooledFolds> pooled;  // sorted by accuracy, best first
+  std::vector<PooledComparison> pooled_paired;
   std::vector<std::string> skipped;  // "path: reason"
   // Every group against the best one (highest mean accuracy, then balanced
   // accuracy) of the groups validated on the same images, run by run for
@@ -111,6 +153,11 @@ bool group_content(const Group& g, std::string* content);
 
 // Fills Collection::paired: each validation set's groups against its best.
 void compare_with_best(Collection* c);
+
+// Fills Collection::pooled and pooled_paired from the runs of every group
+// with data.split_every folds (cross_validation.cpp).
+void pool_folds(Collection* c);
+std::string cross_validation_text(const Collection& c);
 
 // Scans `dirs`; `taxonomy` (optional) is used for runs without data.taxonomy.
 Collection collect_runs(const std::vector<std::string>& dirs, const std::string& taxonomy = "");

@@ -136,9 +136,9 @@ SweepSpec parse_sweep_spec(const std::string& text_in, const std::string& origin
     if (l.front() == '[') {
       if (l.back() != ']') throw ConfigError(at + ": malformed section header '" + l + "'");
       section = text::trim(l.substr(1, l.size() - 2));
-      if (section != "grid" && section != "random" && section != "repeat") {
+      if (section != "grid" && section != "random" && section != "repeat" && section != "folds") {
         throw ConfigError(at + ": unknown section [" + section +
-                          "] (a sweep spec has [grid], [random] and [repeat])");
+                          "] (a sweep spec has [grid], [random], [repeat] and [folds])");
       }
       continue;
     }
@@ -147,7 +147,7 @@ SweepSpec parse_sweep_spec(const std::string& text_in, const std::string& origin
     const std::string key = text::trim(l.substr(0, eq));
     const std::string value = text::trim(l.substr(eq + 1));
     if (section.empty())
-      throw ConfigError(at + ": '" + key + "' outside [grid], [random], [repeat]");
+      throw ConfigError(at + ": '" + key + "' outside [grid], [random], [repeat], [folds]");
     const std::string in_section = at + ": [" + section + "] " + key;
     if (section == "repeat") {
       if (key != "seeds") throw ConfigError(in_section + ": [repeat] takes only 'seeds'");
@@ -157,6 +157,14 @@ SweepSpec parse_sweep_spec(const std::string& text_in, const std::string& origin
           throw ConfigError(in_section + ": '" + text::trim(s) + "' is not a seed (integer >= 0)");
         }
         spec.seeds.push_back(seed);
+      }
+      continue;
+    }
+    if (section == "folds") {
+      if (key != "k") throw ConfigError(in_section + ": [folds] takes only 'k'");
+      if (!text::parse_int64(value, &spec.folds) || spec.folds < 2 || spec.folds > 1000) {
+        throw ConfigError(in_section + ": expected a number of folds in [2, 1000], got '" + value +
+                          "'");
       }
       continue;
     }
@@ -188,8 +196,14 @@ SweepSpec parse_sweep_spec(const std::string& text_in, const std::string& origin
   if (!spec.seeds.empty() && seen.count("run.seed") != 0) {
     throw ConfigError(origin + ": run.seed is swept and [repeat] seeds is given; use one of them");
   }
-  if (spec.grid.empty() && spec.random.empty() && spec.seeds.empty()) {
-    throw ConfigError(origin + ": no [grid], [random] or [repeat] entries: nothing to sweep");
+  if (spec.folds > 0 &&
+      (seen.count("data.split_every") != 0 || seen.count("data.split_offset") != 0)) {
+    throw ConfigError(
+        origin + ": [folds] sets data.split_every and data.split_offset; do not sweep them too");
+  }
+  if (spec.grid.empty() && spec.random.empty() && spec.seeds.empty() && spec.folds == 0) {
+    throw ConfigError(origin +
+                      ": no [grid], [random], [repeat] or [folds] entries: nothing to sweep");
   }
   return spec;
 }
@@ -230,17 +244,24 @@ std::vector<Trial> expand(const SweepSpec& spec, long long sweep_seed) {
       params.insert(params.end(), grid_values.begin(), grid_values.end());
       params.insert(params.end(), drawn.begin(), drawn.end());
       for (long long seed : seeds) {
-        Trial t;
-        t.params = params;
-        if (seed >= 0) t.params.emplace_back("run.seed", std::to_string(seed));
-        std::vector<std::string> parts;
-        for (const auto& [k, v] : t.params) parts.push_back(k + "=" + v);
-        t.slug = text::join(parts, ",");
-        char hex[17];
-        std::snprintf(hex, sizeof(hex), "%016llx",
-                      static_cast<unsigned long long>(mix64(fnv1a(t.slug.data(), t.slug.size()))));
-        t.id = std::string(hex).substr(0, 12);
-        out.push_back(std::move(t));
+        for (long long fold = 0; fold < std::max<long long>(spec.folds, 1); ++fold) {
+          Trial t;
+          t.params = params;
+          if (seed >= 0) t.params.emplace_back("run.seed", std::to_string(seed));
+          if (spec.folds > 0) {
+            t.params.emplace_back("data.split_every", std::to_string(spec.folds));
+            t.params.emplace_back("data.split_offset", std::to_string(fold));
+          }
+          std::vector<std::string> parts;
+          for (const auto& [k, v] : t.params) parts.push_back(k + "=" + v);
+          t.slug = text::join(parts, ",");
+          char hex[17];
+          std::snprintf(
+              hex, sizeof(hex), "%016llx",
+              static_cast<unsigned long long>(mix64(fnv1a(t.slug.data(), t.slug.size()))));
+          t.id = std::string(hex).substr(0, 12);
+          out.push_back(std::move(t));
+        }
       }
     }
   }

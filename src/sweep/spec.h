@@ -6,6 +6,12 @@
 //                                  digits), each key one of
 //             key = uniform(a, b) | loguniform(a, b) | int(a, b) | choice(a, b, ...)
 //   [repeat]  seeds = 1, 2, 3      every point once per seed, as run.seed
+//   [folds]   k = 5                every point (and seed) once per fold: k
+//                                  trials with data.split_every = k and
+//                                  data.split_offset = 0 .. k-1, so that
+//                                  every image is validated exactly once
+//                                  (k-fold cross-validation; `midge collect`
+//                                  pools the folds' predictions)
 //
 // Grid and random combine: each of the N random draws is paired with every
 // grid point (N x |grid| points), and every point runs once per seed. Draw r
@@ -46,6 +52,7 @@ struct SweepSpec {
   long long random_trials = 0;
   std::vector<std::pair<std::string, std::string>> random;  // key -> distribution text
   std::vector<long long> seeds;                             // [repeat]; empty: run.seed
+  long long folds = 0;                                      // [folds] k; 0: none
 };
 
 // Reads and checks a spec file. Throws ConfigError naming the file, line,
@@ -54,7 +61,7 @@ SweepSpec read_sweep_spec(const std::string& path);
 SweepSpec parse_sweep_spec(const std::string& text, const std::string& origin);
 
 // The trials of `spec`, random draws from `sweep_seed`, in a fixed order:
-// random draw, then grid point, then seed.
+// random draw, then grid point, then seed, then fold.
 std::vector<Trial> expand(const SweepSpec& spec, long long sweep_seed);
 
 // Every trial's configuration: the base file < the base `--set` overrides <

@@ -68,6 +68,30 @@ TEST(SweepSpec, GridTimesRandomTimesSeeds) {
   EXPECT_NE(expand(s, 8)[0].id, trials[0].id);
 }
 
+TEST(SweepSpec, FoldsExpandEveryConfigurationIntoKTrials) {
+  const auto t =
+      expand(parse_sweep_spec(
+                 "[grid]\nstage2.lr = 0.0001, 0.0003\n[repeat]\nseeds = 7\n[folds]\nk = 5\n", "s"),
+             0);
+  ASSERT_EQ(t.size(), 10U);
+  // Configuration by configuration, the folds fastest: offsets 0..4.
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    EXPECT_EQ(t[i].slug,
+              std::string("stage2.lr=") + (i < 5 ? "0.0001" : "0.0003") +
+                  ",run.seed=7,data.split_every=5,data.split_offset=" + std::to_string(i % 5));
+  }
+  std::set<std::string> ids;
+  for (const auto& trial : t) ids.insert(trial.id);
+  EXPECT_EQ(ids.size(), 10U);
+  // Folds alone are a sweep: the paper's split is fold 4 of 5.
+  EXPECT_EQ(expand(parse_sweep_spec("[folds]\nk = 5\n", "s"), 0).back().slug,
+            "data.split_every=5,data.split_offset=4");
+  EXPECT_NE(error_of("[folds]\nk = 1\n").find("[2, 1000]"), std::string::npos);
+  EXPECT_NE(error_of("[folds]\nfolds = 5\n").find("takes only 'k'"), std::string::npos);
+  EXPECT_NE(error_of("[grid]\ndata.split_offset = 0, 1\n[folds]\nk = 5\n").find("do not sweep"),
+            std::string::npos);
+}
+
 TEST(SweepSpec, IdsArePinned) {
   // Trial folders of past sweeps are found again by id: the hash (mix64 of
   // the slug's FNV-1a 64, 12 hex digits) must not change.
