@@ -88,6 +88,32 @@ SweepSummary summarize_sweep(const std::vector<Trial>& trials, const collect::Co
   });
   for (std::size_t pi = 0; pi < s.points.size(); ++pi)
     for (std::size_t t : s.points[pi].trials) s.trials[t].point = pi;
+  // Cross-validated configurations (pooled in collect, best first).
+  for (std::size_t i = 0; i < c.pooled.size(); ++i) {
+    const collect::PooledFolds& pf = c.pooled[i];
+    if (!pf.problem.empty()) continue;
+    auto it = by_id.find(fs::path(pf.runs.front()).parent_path().filename().string());
+    if (it == by_id.end()) continue;  // not this sweep's
+    FoldedPoint f;
+    std::vector<std::string> slug;
+    for (const auto& [key, value] : it->second->params) {
+      if (key != "run.seed" && key != "data.split_every" && key != "data.split_offset")
+        slug.push_back(key + "=" + value);
+    }
+    f.parameters = text::join(slug, ",");
+    f.seed = pf.seed;
+    f.folds = pf.folds;
+    f.accuracy = pf.accuracy;
+    f.ci = pf.interval;
+    f.images = pf.images;
+    f.versus_best = s.folded.empty() ? "best" : "not compared";
+    for (const auto& x : c.pooled_paired) {
+      if (x.pooled != i) continue;
+      f.p_value = x.test.p_value;
+      f.versus_best = x.test.p_value < 0.05 ? "different" : "indistinguishable";
+    }
+    s.folded.push_back(std::move(f));
+  }
   if (!s.points.empty()) {
     const collect::Group& best = c.groups[static_cast<std::size_t>(s.points.front().group - 1)];
     s.taxa = best.classes;
@@ -158,6 +184,37 @@ void write_sweep_group(const SweepSummary& s, io::H5Node& f) {
     acc.push_back(t.accuracy);
     low.push_back(t.ci.low);
     high.push_back(t.ci.high);
+  }
+  if (!s.folded.empty()) {
+    std::vector<std::string> fp;
+    std::vector<std::int64_t> fseed;
+    std::vector<std::int64_t> fk;
+    std::vector<std::int64_t> fimages;
+    std::vector<double> facc;
+    std::vector<double> flow;
+    std::vector<double> fhigh;
+    std::vector<std::string> fversus;
+    std::vector<double> fpv;
+    for (const auto& x : s.folded) {
+      fp.push_back(x.parameters);
+      fseed.push_back(x.seed);
+      fk.push_back(x.folds);
+      fimages.push_back(x.images);
+      facc.push_back(x.accuracy);
+      flow.push_back(x.ci.low);
+      fhigh.push_back(x.ci.high);
+      fversus.push_back(x.versus_best);
+      fpv.push_back(x.p_value);
+    }
+    f.write("sweep/folds/parameters", fp);
+    f.write("sweep/folds/seed", fseed);
+    f.write("sweep/folds/folds", fk);
+    f.write("sweep/folds/images", fimages);
+    f.write("sweep/folds/accuracy", facc);
+    f.write("sweep/folds/ci_low", flow);
+    f.write("sweep/folds/ci_high", fhigh);
+    f.write("sweep/folds/versus_best", fversus);
+    f.write("sweep/folds/p_value", fpv);
   }
   f.write("sweep/trials/id", ids);
   f.write("sweep/trials/point", point);
@@ -232,9 +289,36 @@ std::string ranking_text(const SweepSummary& s) {
                     versus_text(p), text::join(per_trial, "; "),
                     p.parameters.empty() ? "(base configuration)" : p.parameters});
   }
-  std::string out = "configurations by mean validation accuracy over seeds:\n" + points.str() +
-                    "(vs best: McNemar's exact test against the best on the same validation "
-                    "images, per seed; indistinguishable = p >= 0.05 for every seed)\n";
+  std::string out;
+  if (!s.folded.empty()) {
+    TextTable folded({{"rank"},
+                      {"out-of-fold accuracy", 8},
+                      {"95% interval", 0, true},
+                      {"images"},
+                      {"seed"},
+                      {"vs best (McNemar)", 0, true},
+                      {"parameters", 0, true}});
+    for (std::size_t i = 0; i < s.folded.size(); ++i) {
+      const FoldedPoint& f = s.folded[i];
+      const std::string versus =
+          f.versus_best == "best" || f.versus_best == "not compared"
+              ? f.versus_best
+              : text::format("%s (p = %.2g)", f.versus_best.c_str(), f.p_value);
+      folded.add_row({std::to_string(i + 1), text::format("%.4f", f.accuracy),
+                      text::format("[%.3f, %.3f]", f.ci.low, f.ci.high), std::to_string(f.images),
+                      std::to_string(f.seed), versus,
+                      f.parameters.empty() ? "(base configuration)" : f.parameters});
+    }
+    out += text::format(
+               "configurations by pooled out-of-fold accuracy (%lld-fold cross-validation: every "
+               "image predicted once; choose by this):\n",
+               s.folded.front().folds) +
+           folded.str() + "\n";
+  }
+  out += "configurations by mean validation accuracy over seeds" +
+         std::string(s.folded.empty() ? "" : " (each fold apart)") + ":\n" + points.str() +
+         "(vs best: McNemar's exact test against the best on the same validation "
+         "images, per seed; indistinguishable = p >= 0.05 for every seed)\n";
   if (!s.points.empty()) {
     TextTable taxa({{"taxon", 0, true}, {"accuracy", 8}, {"95% interval", 0, true}, {"images"}});
     for (std::size_t k = 0; k < s.taxa.size(); ++k) {

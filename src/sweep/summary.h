@@ -4,7 +4,10 @@
 // the collector's /groups) and `<out>/ranking.csv`, and printed at the end
 // of `midge sweep`. Each trial's accuracy carries its 95% Wilson interval
 // (over its validation images); the best point's per-taxon accuracy is
-// pooled over its seeds. Schema: docs/results-schema.md.
+// pooled over its seeds. A sweep with [folds] is also ranked by each
+// configuration's pooled out-of-fold accuracy (collect::PooledFolds), the
+// figure to choose by: it rests on every image, not one fold's fifth.
+// Schema: docs/results-schema.md.
 #pragma once
 
 #include <cstdint>
@@ -41,9 +44,22 @@ struct Point {
   double largest_p = 0;
 };
 
+// A configuration's k folds pooled (one seed), best first.
+struct FoldedPoint {
+  std::string parameters;  // the trials' slug without run.seed and the fold keys
+  long long seed = 0;
+  long long folds = 0;
+  double accuracy = 0;
+  stats::Interval ci;
+  std::int64_t images = 0;
+  std::string versus_best;  // "best", "indistinguishable", "different", "not compared"
+  double p_value = 1;
+};
+
 struct SweepSummary {
-  std::vector<std::string> keys;  // swept keys other than run.seed
-  std::vector<Point> points;      // best first
+  std::vector<FoldedPoint> folded;  // empty without [folds]
+  std::vector<std::string> keys;    // swept keys other than run.seed
+  std::vector<Point> points;        // best first
   std::vector<TrialResult> trials;
   // The best point, per taxon, over all its seeds' validation images.
   std::vector<std::string> taxa;

@@ -22,7 +22,8 @@ expect_out "10 complete"
 run "$MIDGE" collect sw
 expect_rc 0
 expect_out "cross-validation: each configuration's folds pooled"
-echo "$OUT" | grep "out-of-fold accuracy" >oof.txt
+expect_out "configurations by pooled out-of-fold accuracy (5-fold cross-validation"
+echo "$OUT" | grep "^out-of-fold accuracy" >oof.txt
 [ "$(wc -l <oof.txt)" -eq 2 ] || fail "expected 2 pooled configurations:
 $OUT"
 CHECKS=$((CHECKS + 1))
@@ -49,6 +50,9 @@ for lr, rows in pooled.items():
     want.append(round(100 * correct / len(rows), 1))
     print(f"stage2.lr {lr}: {len(rows)} images, each once, {correct} right out of fold")
 assert got == sorted(want), (got, want)
+# The sweep's ranking (summary.h5 /sweep/folds) ranks by the same figures.
+ranked = h5py.File(f"{sys.argv[1]}/summary.h5", "r")["sweep/folds/accuracy"][()]
+assert [round(100 * a, 1) for a in ranked] == sorted(want, reverse=True), (ranked, want)
 print("pooled accuracies", got)
 EOF
 CHECKS=$((CHECKS + 1))
