@@ -63,6 +63,49 @@ std::string open_set_line(const Group& g) {
   return line + text::format(" (%zu of %zu runs record it)\n", share.size(), g.runs.size());
 }
 
+// Mean of `field` over the runs of G that record it (not NaN); `n` gets
+// how many do.
+double mean_recorded(const Group& g, double RunSummary::*field, std::size_t* n) {
+  std::vector<double> v;
+  for (const auto& r : g.runs) {
+    if (!std::isnan(r.*field)) v.push_back(r.*field);
+  }
+  *n = v.size();
+  return v.empty() ? std::numeric_limits<double>::quiet_NaN() : stats::mean(v);
+}
+
+// Macro-F1 and top-3, specimen-level accuracy and prediction sets, for the
+// runs that record them.
+std::string issue28_lines(const Group& g) {
+  std::string out;
+  const std::size_t runs = g.runs.size();
+  std::size_t n = 0;
+  const double f1 = mean_recorded(g, &RunSummary::macro_f1, &n);
+  std::size_t n3 = 0;
+  const double top3 = mean_recorded(g, &RunSummary::top3_accuracy, &n3);
+  if (n > 0) {
+    out += text::format("macro-F1 %.4f, top-3 accuracy %s%% (%zu of %zu runs record them)\n", f1,
+                        pct(top3).c_str(), n, runs);
+  }
+  const double spec = mean_recorded(g, &RunSummary::specimen_accuracy, &n);
+  if (n > 0) {
+    out += text::format(
+        "specimen-level accuracy %s%% (mean log-probability of a specimen's images; %zu of %zu "
+        "runs know specimens)\n",
+        pct(spec).c_str(), n, runs);
+  }
+  const double target = mean_recorded(g, &RunSummary::set_coverage_target, &n);
+  if (n > 0) {
+    std::size_t unused = 0;
+    out += text::format(
+        "prediction sets at coverage %.3f: coverage %s%%, mean size %.2f taxa (validation, "
+        "leave one out; %zu of %zu runs)\n",
+        target, pct(mean_recorded(g, &RunSummary::set_coverage, &unused)).c_str(),
+        mean_recorded(g, &RunSummary::set_mean_size, &unused), n, runs);
+  }
+  return out;
+}
+
 std::string paired_text(const Collection& c) {
   if (c.paired.empty() && c.paired_notes.empty()) return "";
   std::ostringstream os;
@@ -136,6 +179,7 @@ std::string format_tables(const Collection& c) {
     os << "accuracy " << pct(stats::mean(acc)) << "% (sd " << pct(stats::sample_sd(acc))
        << "), balanced accuracy " << pct(stats::mean(bal)) << "% (sd " << pct(stats::sample_sd(bal))
        << ")\n";
+    os << issue28_lines(g);
     for (const auto& l : g.levels) {
       os << "accuracy at " << l.level << " level " << pct(stats::mean(l.per_run)) << "% (sd "
          << pct(stats::sample_sd(l.per_run)) << ")\n";

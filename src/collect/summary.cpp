@@ -146,6 +146,12 @@ Collection collect_runs(const std::vector<std::string>& dirs, const std::string&
     r.accuracy = rec.eval.accuracy;
     r.balanced_accuracy = rec.eval.balanced_accuracy;
     const double none = std::numeric_limits<double>::quiet_NaN();
+    r.macro_f1 = rec.eval.macro_f1 >= 0 ? rec.eval.macro_f1 : none;
+    r.top3_accuracy = rec.eval.top3_accuracy >= 0 ? rec.eval.top3_accuracy : none;
+    r.specimen_accuracy = rec.eval.has_specimens ? rec.eval.specimen_accuracy : none;
+    r.set_coverage_target = rec.eval.has_sets ? rec.eval.set_coverage_target : none;
+    r.set_coverage = rec.eval.has_sets ? rec.eval.set_coverage : none;
+    r.set_mean_size = rec.eval.has_sets ? rec.eval.set_mean_size : none;
     r.ece_before = rec.eval.has_calibration ? rec.eval.ece_before : none;
     r.ece_after = rec.eval.has_calibration ? rec.eval.ece_after : none;
     r.accepted_share = r.accuracy_accepted = r.auroc = r.fpr_at_accept = none;

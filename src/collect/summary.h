@@ -38,6 +38,14 @@ struct RunSummary {
   std::vector<std::int64_t> confusion;  // C x C
   double accuracy = 0;
   double balanced_accuracy = 0;
+  // Issue #28's figures; NaN where the run does not record them (an older
+  // file; specimens unknown; predict.coverage = 0).
+  double macro_f1 = 0;
+  double top3_accuracy = 0;
+  double specimen_accuracy = 0;
+  double set_coverage_target = 0;
+  double set_coverage = 0;  // leave-one-out, run.h5 /eval/sets
+  double set_mean_size = 0;
   std::string taxonomy;  // data.taxonomy of the run
   // Expected calibration error of the validation probabilities, before and
   // after temperature scaling (run.h5 /eval/calibration); NaN for a run

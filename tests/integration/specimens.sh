@@ -114,6 +114,15 @@ print(f"sets: threshold {q:.4f}, leave-one-out coverage {np.mean(hits):.4f}, mea
 EOF
 CHECKS=$((CHECKS + 1))
 
+# midge collect reports them beside accuracy.
+spec_acc=$(/usr/bin/python3 -c "import h5py; print('%.1f' % (100 * h5py.File('spec/run.h5')['eval/specimens/accuracy'][()]))")
+cov=$(/usr/bin/python3 -c "import h5py; print('%.1f' % (100 * h5py.File('spec/run.h5')['eval/sets/coverage'][()]))")
+run "$MIDGE" collect spec
+expect_rc 0
+expect_out "specimen-level accuracy ${spec_acc}%"
+expect_out "prediction sets at coverage 0.950: coverage ${cov}%"
+expect_out "macro-F1 "
+
 # midge predict gives each image the set run.h5's threshold defines.
 mapfile -t val < <(/usr/bin/python3 -c "import h5py; [print(p.decode()) for p in h5py.File('spec/run.h5')['split/val/paths'][()]]")
 run "$MIDGE" predict --model spec/model.h5 --input "${val[@]}" --out pred.csv
