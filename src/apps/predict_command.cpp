@@ -3,6 +3,7 @@
 #include "apps/commands.h"
 #include "core/errors.h"
 #include "core/text.h"
+#include "data/specimens.h"
 #include "explain/identify.h"
 
 namespace midge::apps {
@@ -41,14 +42,20 @@ int run_predict(const std::vector<std::string>& args, distributed::Communicator&
       "accepted,score) or .h5/.hdf5 (/paths, /top_taxa, /top_probabilities, /errors,\n"
       "/accepted, /scores); the other format is written next to it (same name, the other\n"
       "extension). One line per image is printed. Unreadable images are reported and\n"
-      "listed; the others are still identified; the exit code is then 1.\n\n"
+      "listed; the others are still identified; the exit code is then 1. With a prediction\n"
+      "set in the model (predict.coverage at training) each image also gets the set of\n"
+      "taxa that holds its true taxon with that probability (CSV column set).\n\n"
       "Options");
   desc.add_options()("help,h", "show this help")("model", po::value<std::string>(),
                                                  "model.h5 written by midge train")(
       "input", po::value<std::vector<std::string>>()->multitoken(), "image files or folders")(
       "out", po::value<std::string>(), "output file: .csv or .h5 (the other is written beside it)")(
       "top-k", po::value<int>()->default_value(3), "taxa per image")(
-      "uncalibrated", "report the network's raw softmax probabilities (temperature 1)")(
+      "specimen-pattern", po::value<std::string>()->default_value(""),
+      "regular expression over file names naming each image's specimen (as "
+      "data.specimen_pattern): adds one line per specimen, its images fused, and "
+      "<out>.specimens.csv")("uncalibrated",
+                             "report the network's raw softmax probabilities (temperature 1)")(
       "threads", po::value<int>()->default_value(0), "CPU threads (0 = all cores)")(
       "device", po::value<std::string>()->default_value("auto"),
       "auto|cpu|cuda (auto: the GPU when one is visible)");
@@ -77,9 +84,19 @@ int run_predict(const std::vector<std::string>& args, distributed::Communicator&
   o.threads = vm["threads"].as<int>();
   o.device = device;
   o.calibrated = vm.count("uncalibrated") == 0U;
+  const data::SpecimenPattern pattern(vm["specimen-pattern"].as<std::string>());
+  std::vector<std::string> specimens;
+  for (const auto& image : images) specimens.push_back(pattern.specimen_of(image));
   const auto predictions = explain::predict(model, images, o);
+  const explain::ModelSummary summary = explain::model_summary(model);
+  std::vector<explain::SpecimenPrediction> fused;
+  if (!pattern.empty())
+    fused = explain::fuse_predictions(predictions, specimens, summary.classes, o.top_k);
   explain::write_predictions_csv(predictions, outputs.csv);
-  explain::write_predictions_h5(predictions, model, outputs.h5, o.calibrated);
+  explain::write_predictions_h5(predictions, model, outputs.h5, o.calibrated, &fused);
+  const std::string specimens_csv =
+      std::filesystem::path(outputs.csv).replace_extension(".specimens.csv").string();
+  if (!fused.empty()) explain::write_specimens_csv(fused, specimens_csv);
   std::size_t failed = 0;
   std::size_t unknown = 0;
   std::string lines;
@@ -90,17 +107,30 @@ int run_predict(const std::vector<std::string>& args, distributed::Communicator&
   }
   // The sets' coverage, when the model has sets (stats/conformal.h).
   std::string sets;
-  const double coverage = explain::prediction_set_coverage(model);
+  const double coverage = summary.coverage;
   if (o.calibrated && coverage > 0) {
     sets = text::format(
         "sets: the taxa that hold the true one with probability %.3f (conformal, calibrated on "
         "the training run's validation images)\n",
         coverage);
   }
+  for (const auto& s : fused) {
+    if (s.taxa.empty()) {
+      lines += "specimen " + s.name + ": no image read\n";
+      continue;
+    }
+    lines += text::format("specimen %s (%lld images): %s (%.3f)", s.name.c_str(),
+                          static_cast<long long>(s.images), s.taxa.front().c_str(),
+                          s.probabilities.front());
+    for (std::size_t r = 1; r < s.taxa.size(); ++r)
+      lines += text::format(", %s %.3f", s.taxa[r].c_str(), s.probabilities[r]);
+    lines += "\n";
+  }
   print_once(world, lines + "identified " + std::to_string(predictions.size() - failed) + " of " +
                         std::to_string(predictions.size()) + " images, " + std::to_string(unknown) +
                         " of them as an unknown taxon\n" + sets + "CSV:  " + outputs.csv +
-                        "\nHDF5: " + outputs.h5 + "\n");
+                        "\nHDF5: " + outputs.h5 + "\n" +
+                        (fused.empty() ? "" : "specimens: " + specimens_csv + "\n"));
   return failed == 0 ? kExitSuccess : kExitRunFailed;
 }
 

@@ -37,6 +37,19 @@ struct Prediction {
   // model.h5 coverage (predict.coverage at training time). Empty when the
   // model has no sets (coverage 0) or probabilities are uncalibrated.
   std::vector<std::string> set;
+  // Every taxon's probability (model.h5 class order), for fusing a
+  // specimen's images; empty when not read.
+  std::vector<double> all;
+};
+
+// One specimen's images fused (stats/fusion.h): the taxa by the
+// normalised geometric mean of their images' probabilities (the mean
+// log-probability), top k.
+struct SpecimenPrediction {
+  std::string name;
+  std::int64_t images = 0;  // images read
+  std::vector<std::string> taxa;
+  std::vector<double> probabilities;
 };
 
 // Probabilities are softmax(logits / T) with the temperature T fitted on
@@ -50,9 +63,23 @@ struct PredictOptions {
   std::string device = "auto";  // auto (CUDA when visible) | cpu | cuda
 };
 
-// The coverage of the model's prediction sets (model.h5 coverage; 0 when
-// it has none).
-double prediction_set_coverage(const std::string& model_file);
+// What `midge predict` reports of the model: its taxa and the coverage of
+// its prediction sets (model.h5 coverage; 0 when it has none).
+struct ModelSummary {
+  std::vector<std::string> classes;
+  double coverage = 0;
+};
+ModelSummary model_summary(const std::string& model_file);
+
+// The specimens of `predictions` (specimens[i] names prediction i's; one
+// row per specimen in order of first appearance), top k each. A specimen
+// none of whose images was read has no taxa.
+std::vector<SpecimenPrediction> fuse_predictions(const std::vector<Prediction>& predictions,
+                                                 const std::vector<std::string>& specimens,
+                                                 const std::vector<std::string>& classes,
+                                                 int top_k);
+// specimen,images,rank,taxon,probability: k rows per specimen.
+void write_specimens_csv(const std::vector<SpecimenPrediction>& specimens, const std::string& path);
 
 std::vector<Prediction> predict(const std::string& model_file,
                                 const std::vector<std::string>& images,
@@ -73,8 +100,11 @@ void check_prediction_outputs(const std::string& csv, const std::string& h5,
 // open_set, open_set_threshold, temperature, calibrated, coverage (0: no
 // sets)) renderings.
 void write_predictions_csv(const std::vector<Prediction>& predictions, const std::string& path);
+// With `specimens`, also /specimens/names, /specimens/images,
+// /specimens/top_taxa [S,k] and /specimens/top_probabilities [S,k].
 void write_predictions_h5(const std::vector<Prediction>& predictions, const std::string& model_file,
-                          const std::string& path, bool calibrated);
+                          const std::string& path, bool calibrated,
+                          const std::vector<SpecimenPrediction>* specimens = nullptr);
 
 // One line per image for the terminal: "path: taxon (p)", or "path: unknown
 // (candidates: a p, b p, ...)" below the open-set threshold, or "path:

@@ -152,6 +152,25 @@ print(f"predict: the sets of {checked} images match the threshold {q:.4f}")
 EOF
 CHECKS=$((CHECKS + 1))
 
+# With the pattern, predict fuses each specimen's images: one row per
+# specimen, its first taxon the one run.h5's specimen fusion chose (the
+# temperature does not change which taxon has the highest mean
+# log-probability).
+run "$MIDGE" predict --model spec/model.h5 --input "${val[@]}" --out pred2.csv \
+  --specimen-pattern "$PATTERN"
+expect_rc 0
+expect_out "specimen Dentimentum_alpha/0004 (4 images): "
+/usr/bin/python3 - spec/run.h5 pred2.specimens.csv <<'EOF' || fail "predict's specimens differ from run.h5"
+import csv, h5py, sys
+f = h5py.File(sys.argv[1], "r")
+classes = [c.decode() for c in f["classes"][()]]
+want = {n.decode(): classes[p] for n, p in zip(f["eval/specimens/names"][()], f["eval/specimens/predicted"][()])}
+got = {r["specimen"]: r["taxon"] for r in csv.DictReader(open(sys.argv[2])) if r["rank"] == "1"}
+assert got == want, (got, want)
+print(f"predict: {len(got)} specimens, each the taxon of run.h5's fusion")
+EOF
+CHECKS=$((CHECKS + 1))
+
 # Image by image, on purpose: the views of a specimen are split apart.
 run "$MIDGE" train --set data.root=S --set "data.specimen_pattern=$PATTERN" \
   --set data.split_unit=image "${TINY[@]}" --out img
