@@ -101,9 +101,11 @@ void pool_folds(Collection* c) {
     }
   }
   for (const auto& [key, runs] : sets) {
-    // A configuration with only the default fold is an ordinary run, not a
-    // cross-validation.
-    if (runs.size() < 2) continue;
+    // Runs of one fold only (the default split; copies of one run) are not
+    // a cross-validation.
+    std::set<long long> folds_seen;
+    for (const RunSummary* r : runs) folds_seen.insert(r->fold);
+    if (folds_seen.size() < 2) continue;
     c->pooled.push_back(pool(runs, std::get<3>(key)));
   }
   std::stable_sort(c->pooled.begin(), c->pooled.end(),

@@ -120,8 +120,8 @@ bool has_groups(const Split& split) { return any_set(split, &Sample::group); }
 
 void check_split_unit(const Split& split, SplitUnit unit, const std::string& origin) {
   // One individual is one taxon: labels of a specimen's images must agree.
-  // Checked on the taxa as given (before data.level), train, val and
-  // holdout alike.
+  // Checked on the taxa as given (before data.level and held-out taxa), in
+  // train and val.
   std::map<std::string, int> taxon_of;
   for (const auto* samples : {&split.train, &split.val}) {
     for (const auto& s : *samples) {

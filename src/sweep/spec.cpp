@@ -1,5 +1,6 @@
 #include "sweep/spec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -287,6 +288,13 @@ std::vector<Config> resolve_trials(const std::optional<std::string>& base_file,
     try {
       Config c = resolve_config(base_file, sets);
       validate(c, options);
+      // A manifest fixes the split: every fold would validate the same images.
+      const bool folded = std::any_of(t.params.begin(), t.params.end(),
+                                      [](const auto& p) { return p.first == "data.split_offset"; });
+      if (folded && !c.data.manifest.empty()) {
+        throw ConfigError("[folds] needs data.root: data.manifest (" + c.data.manifest +
+                          ") fixes the split, so every fold would validate the same images");
+      }
       out.push_back(std::move(c));
     } catch (const ConfigError& e) {
       throw ConfigError("trial " + t.id + " (" + t.slug + "): " + e.what());

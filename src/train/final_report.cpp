@@ -61,8 +61,13 @@ class FinalReport {
 };
 
 void FinalReport::fuse_specimens(io::EvalRecord* e) const {
-  const stats::SpecimenFusion f = stats::fuse_specimens(r_.record().val_specimens, e->labels,
-                                                        e->predicted, e->probabilities, s_.classes);
+  // An image without a specimen (a blank manifest cell) is its own.
+  std::vector<std::string> specimens = r_.record().val_specimens;
+  for (std::size_t i = 0; i < specimens.size(); ++i) {
+    if (specimens[i].empty()) specimens[i] = r_.record().val_paths[i];
+  }
+  const stats::SpecimenFusion f =
+      stats::fuse_specimens(specimens, e->labels, e->predicted, e->probabilities, s_.classes);
   const stats::Metrics m = stats::compute_metrics(f.confusion, s_.classes);
   e->has_specimens = true;
   e->specimen_names = f.names;
@@ -83,7 +88,8 @@ void FinalReport::conformal_sets(const EvalResult& r, io::EvalRecord* e) const {
   const std::vector<float> p = stats::softmax_at(r.logits, s_.classes, e->temperature);
   const double alpha = 1 - coverage;
   const std::vector<double> scores = stats::lac_scores(p, e->labels, e->predicted, s_.classes);
-  if (scores.empty()) return;
+  // Leaving one out needs two images.
+  if (scores.size() < 2) return;
   const stats::ConformalSummary loo =
       stats::leave_one_out(p, e->labels, e->predicted, s_.classes, alpha);
   e->has_sets = true;

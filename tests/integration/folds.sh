@@ -57,6 +57,21 @@ print("pooled accuracies", got)
 EOF
 CHECKS=$((CHECKS + 1))
 
+# Copies of one run are not folds: no cross-validation section.
+mkdir -p dup/a dup/b
+cp "sw/trials/${id[0]}/run.h5" dup/a/ && cp "sw/trials/${id[0]}/run.h5" dup/b/
+run "$MIDGE" collect dup
+expect_rc 0
+grep -q "cross-validation" <<<"$OUT" && fail "two copies of one fold were pooled:
+$OUT"
+CHECKS=$((CHECKS + 1))
+
+# A manifest fixes the split: [folds] with one is refused before training.
+"$MIDGE" split --data S --out m.csv >/dev/null || fail "split"
+run "$MIDGE" sweep "${base[@]}" --set data.manifest=m.csv --sweep spec.ini --out refused --dry-run
+expect_rc 2
+expect_err "[folds] needs data.root: data.manifest (m.csv) fixes the split"
+
 # A configuration with a fold missing is reported, not pooled.
 rm -r "sw/trials/${id[2]}"
 run "$MIDGE" collect sw

@@ -195,6 +195,16 @@ expect_rc 0
 [ "$(leaks allowed/run.h5)" -eq 1 ] || fail "the manifest's one leaking specimen is not in run.h5"
 CHECKS=$((CHECKS + 2))
 
+# A blank specimen cell: that image is its own specimen (not one specimen
+# of every blank image, which would span taxa).
+awk -F, 'BEGIN { OFS = "," } NR > 1 && $3 == "val" && $4 ~ /0009$/ { $4 = "" } 1' m.csv >blank.csv
+[ "$(grep -c ',val,$' blank.csv)" -eq 16 ] || fail "blank.csv should blank 16 val images of 4 taxa"
+run "$MIDGE" train --set data.manifest=blank.csv "${TINY[@]}" --out blank
+expect_rc 0
+[ "$($H5 get blank/run.h5 eval/specimens/names | wc -w)" -eq 20 ] \
+  || fail "expected 4 taxa x (specimen 0004 + 4 blanked images, each its own) = 20 names"
+CHECKS=$((CHECKS + 2))
+
 # A file the pattern does not match is named.
 cp S/Dentimentum_alpha/Dentimentum_alpha_0000_v0.png S/Dentimentum_alpha/extra.png
 run "$MIDGE" split --data S --specimen-pattern "$PATTERN"
