@@ -5,6 +5,7 @@
 #include "core/text.h"
 #include "data/specimens.h"
 #include "explain/identify.h"
+#include "explain/specimen_predictions.h"
 
 namespace midge::apps {
 

@@ -42,15 +42,7 @@ struct Prediction {
   std::vector<double> all;
 };
 
-// One specimen's images fused (stats/fusion.h): the taxa by the
-// normalised geometric mean of their images' probabilities (the mean
-// log-probability), top k.
-struct SpecimenPrediction {
-  std::string name;
-  std::int64_t images = 0;  // images read
-  std::vector<std::string> taxa;
-  std::vector<double> probabilities;
-};
+struct SpecimenPrediction;  // explain/specimen_predictions.h
 
 // Probabilities are softmax(logits / T) with the temperature T fitted on
 // the validation images at training time (model.h5 attribute temperature),
@@ -70,16 +62,6 @@ struct ModelSummary {
   double coverage = 0;
 };
 ModelSummary model_summary(const std::string& model_file);
-
-// The specimens of `predictions` (specimens[i] names prediction i's; one
-// row per specimen in order of first appearance), top k each. A specimen
-// none of whose images was read has no taxa.
-std::vector<SpecimenPrediction> fuse_predictions(const std::vector<Prediction>& predictions,
-                                                 const std::vector<std::string>& specimens,
-                                                 const std::vector<std::string>& classes,
-                                                 int top_k);
-// specimen,images,rank,taxon,probability: k rows per specimen.
-void write_specimens_csv(const std::vector<SpecimenPrediction>& specimens, const std::string& path);
 
 std::vector<Prediction> predict(const std::string& model_file,
                                 const std::vector<std::string>& images,
