@@ -1,4 +1,5 @@
 #include <filesystem>
+#include <limits>
 
 #include "apps/commands.h"
 #include "core/errors.h"
@@ -76,6 +77,10 @@ int run_predict(const std::vector<std::string>& args, distributed::Communicator&
   if (!std::filesystem::is_regular_file(model))
     throw UsageError("midge predict: model not found: " + model);
   explain::check_prediction_outputs(outputs.csv, outputs.h5, model);
+  const data::SpecimenPattern pattern(vm["specimen-pattern"].as<std::string>());
+  const std::string specimens_csv =
+      std::filesystem::path(outputs.csv).replace_extension(".specimens.csv").string();
+  if (!pattern.empty()) explain::check_specimens_output(specimens_csv);
   const auto images = explain::collect_images(vm["input"].as<std::vector<std::string>>());
   if (images.empty()) throw UsageError("midge predict: no images in the given inputs");
   const std::string device = device_option("predict", vm["device"].as<std::string>());
@@ -85,18 +90,20 @@ int run_predict(const std::vector<std::string>& args, distributed::Communicator&
   o.threads = vm["threads"].as<int>();
   o.device = device;
   o.calibrated = vm.count("uncalibrated") == 0U;
-  const data::SpecimenPattern pattern(vm["specimen-pattern"].as<std::string>());
   std::vector<std::string> specimens;
   for (const auto& image : images) specimens.push_back(pattern.specimen_of(image));
   const auto predictions = explain::predict(model, images, o);
   const explain::ModelSummary summary = explain::model_summary(model);
   std::vector<explain::SpecimenPrediction> fused;
-  if (!pattern.empty())
-    fused = explain::fuse_predictions(predictions, specimens, summary.classes, o.top_k);
+  if (!pattern.empty()) {
+    // Sets need the calibrated probabilities the threshold was fitted on.
+    const double threshold = o.calibrated && summary.coverage > 0
+                                 ? summary.specimen_set_threshold
+                                 : std::numeric_limits<double>::quiet_NaN();
+    fused = explain::fuse_predictions(predictions, specimens, summary.classes, o.top_k, threshold);
+  }
   explain::write_predictions_csv(predictions, outputs.csv);
   explain::write_predictions_h5(predictions, model, outputs.h5, o.calibrated, &fused);
-  const std::string specimens_csv =
-      std::filesystem::path(outputs.csv).replace_extension(".specimens.csv").string();
   if (!fused.empty()) explain::write_specimens_csv(fused, specimens_csv);
   std::size_t failed = 0;
   std::size_t unknown = 0;
@@ -125,6 +132,8 @@ int run_predict(const std::vector<std::string>& args, distributed::Communicator&
                           s.probabilities.front());
     for (std::size_t r = 1; r < s.taxa.size(); ++r)
       lines += text::format(", %s %.3f", s.taxa[r].c_str(), s.probabilities[r]);
+    if (s.has_set)
+      lines += "; set: " + (s.set.empty() ? std::string("none") : text::join(s.set, ", "));
     lines += "\n";
   }
   print_once(world, lines + "identified " + std::to_string(predictions.size() - failed) + " of " +

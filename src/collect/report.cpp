@@ -76,7 +76,7 @@ double mean_recorded(const Group& g, double RunSummary::*field, std::size_t* n) 
 
 // Macro-F1 and top-3, specimen-level accuracy and prediction sets, for the
 // runs that record them.
-std::string issue28_lines(const Group& g) {
+std::string identification_lines(const Group& g) {
   std::string out;
   const std::size_t runs = g.runs.size();
   std::size_t n = 0;
@@ -102,6 +102,15 @@ std::string issue28_lines(const Group& g) {
         "leave one out; %zu of %zu runs)\n",
         target, pct(mean_recorded(g, &RunSummary::set_coverage, &unused)).c_str(),
         mean_recorded(g, &RunSummary::set_mean_size, &unused), n, runs);
+  }
+  const double spec_cov = mean_recorded(g, &RunSummary::specimen_set_coverage, &n);
+  if (n > 0) {
+    std::size_t unused = 0;
+    out += text::format(
+        "specimen prediction sets: coverage %s%%, mean size %.2f taxa (validation specimens, "
+        "leave one out; %zu of %zu runs)\n",
+        pct(spec_cov).c_str(), mean_recorded(g, &RunSummary::specimen_set_mean_size, &unused), n,
+        runs);
   }
   return out;
 }
@@ -179,7 +188,7 @@ std::string format_tables(const Collection& c) {
     os << "accuracy " << pct(stats::mean(acc)) << "% (sd " << pct(stats::sample_sd(acc))
        << "), balanced accuracy " << pct(stats::mean(bal)) << "% (sd " << pct(stats::sample_sd(bal))
        << ")\n";
-    os << issue28_lines(g);
+    os << identification_lines(g);
     for (const auto& l : g.levels) {
       os << "accuracy at " << l.level << " level " << pct(stats::mean(l.per_run)) << "% (sd "
          << pct(stats::sample_sd(l.per_run)) << ")\n";

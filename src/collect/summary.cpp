@@ -152,6 +152,9 @@ Collection collect_runs(const std::vector<std::string>& dirs, const std::string&
     r.set_coverage_target = rec.eval.has_sets ? rec.eval.set_coverage_target : none;
     r.set_coverage = rec.eval.has_sets ? rec.eval.set_coverage : none;
     r.set_mean_size = rec.eval.has_sets ? rec.eval.set_mean_size : none;
+    const bool specimen_sets = rec.eval.has_specimens && rec.eval.has_specimen_sets;
+    r.specimen_set_coverage = specimen_sets ? rec.eval.specimen_set_coverage : none;
+    r.specimen_set_mean_size = specimen_sets ? rec.eval.specimen_set_mean_size : none;
     r.ece_before = rec.eval.has_calibration ? rec.eval.ece_before : none;
     r.ece_after = rec.eval.has_calibration ? rec.eval.ece_after : none;
     r.accepted_share = r.accuracy_accepted = r.auroc = r.fpr_at_accept = none;

@@ -46,6 +46,8 @@ struct RunSummary {
   double set_coverage_target = 0;
   double set_coverage = 0;  // leave-one-out, run.h5 /eval/sets
   double set_mean_size = 0;
+  double specimen_set_coverage = 0;  // run.h5 /eval/specimens/sets
+  double specimen_set_mean_size = 0;
   std::string taxonomy;  // data.taxonomy of the run
   // Expected calibration error of the validation probabilities, before and
   // after temperature scaling (run.h5 /eval/calibration); NaN for a run

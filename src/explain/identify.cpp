@@ -126,7 +126,7 @@ Prepared prepare(const LoadedModel& m, const std::vector<std::string>& images, s
 
 ModelSummary model_summary(const std::string& model_file) {
   const model::ModelMeta meta = model::read_model_meta(model_file);
-  return {meta.classes, meta.coverage};
+  return {meta.classes, meta.coverage, meta.specimen_set_threshold};
 }
 
 std::vector<Prediction> predict(const std::string& model_file,
@@ -164,6 +164,7 @@ std::vector<Prediction> predict(const std::string& model_file,
         pr.all.assign(row, row + c);
       }
       if (sets) {
+        pr.has_set = true;
         const float* row = all.data_ptr<float>() + static_cast<std::ptrdiff_t>(j) * c;
         for (int taxon : stats::prediction_set(row, c, m.meta.set_threshold))
           pr.set.push_back(m.meta.classes[static_cast<std::size_t>(taxon)]);
@@ -264,7 +265,10 @@ void write_predictions_csv(const std::vector<Prediction>& predictions, const std
 
 std::string describe_prediction(const Prediction& p) {
   if (!p.error.empty()) return p.path + ": not read: " + p.error;
-  const std::string set = p.set.empty() ? "" : "; set: " + text::join(p.set, ", ");
+  // An empty set (no taxon reaches the threshold) is said, not left out:
+  // it tells the image is unlike the calibration images.
+  const std::string set =
+      !p.has_set ? "" : "; set: " + (p.set.empty() ? std::string("none") : text::join(p.set, ", "));
   std::string out = p.path + ": ";
   if (p.accepted) {
     return out + p.taxa.front() + text::format(" (%.3f)", p.probabilities.front()) + set;
@@ -291,7 +295,7 @@ void write_predictions_h5(const std::vector<Prediction>& predictions, const std:
   std::vector<std::int64_t> set_sizes;
   for (const auto& p : predictions) {
     sets.push_back(text::join(p.set, ";"));
-    set_sizes.push_back(static_cast<std::int64_t>(p.set.size()));
+    set_sizes.push_back(p.has_set ? static_cast<std::int64_t>(p.set.size()) : -1);
     paths.push_back(p.path);
     errors.push_back(p.error);
     accepted.push_back(p.error.empty() && p.accepted ? 1 : 0);
@@ -319,9 +323,13 @@ void write_predictions_h5(const std::vector<Prediction>& predictions, const std:
     std::vector<std::int64_t> counts;
     std::vector<std::string> top;
     std::vector<double> top_p;
+    std::vector<std::string> specimen_sets;
+    std::vector<std::int64_t> specimen_set_sizes;
     for (const auto& s : *specimens) {
       names.push_back(s.name);
       counts.push_back(s.images);
+      specimen_sets.push_back(text::join(s.set, ";"));
+      specimen_set_sizes.push_back(s.has_set ? static_cast<std::int64_t>(s.set.size()) : -1);
       for (std::size_t r = 0; r < k; ++r) {
         top.push_back(r < s.taxa.size() ? s.taxa[r] : "");
         top_p.push_back(r < s.probabilities.size() ? s.probabilities[r] : 0.0);
@@ -331,6 +339,8 @@ void write_predictions_h5(const std::vector<Prediction>& predictions, const std:
     f.write("specimens/images", counts);
     f.write("specimens/top_taxa", top, {names.size(), k});
     f.write("specimens/top_probabilities", top_p, {names.size(), k});
+    f.write("specimens/sets", specimen_sets);
+    f.write("specimens/set_sizes", specimen_set_sizes);
   }
   f.set_attr("", "open_set", meta.open_set);
   f.set_attr("", "open_set_threshold", meta.open_set_threshold);

@@ -35,7 +35,9 @@ struct Prediction {
   // calibrated probability reaches the model's set threshold, most
   // probable first; it holds the true taxon with probability
   // model.h5 coverage (predict.coverage at training time). Empty when the
-  // model has no sets (coverage 0) or probabilities are uncalibrated.
+  // model has no sets (coverage 0) or probabilities are uncalibrated
+  // (has_set false), and empty too when no taxon reaches the threshold.
+  bool has_set = false;
   std::vector<std::string> set;
   // Every taxon's probability (model.h5 class order), for fusing a
   // specimen's images; empty when not read.
@@ -60,6 +62,8 @@ struct PredictOptions {
 struct ModelSummary {
   std::vector<std::string> classes;
   double coverage = 0;
+  // model.h5 specimen_set_threshold (NaN: no specimen sets).
+  double specimen_set_threshold = 0;
 };
 ModelSummary model_summary(const std::string& model_file);
 
@@ -78,19 +82,22 @@ void check_prediction_outputs(const std::string& csv, const std::string& h5,
 // image; set = the prediction set's taxa joined by ';', the same on each of
 // an image's rows) and HDF5 (/paths, /top_taxa [N,k], /top_probabilities
 // [N,k], /errors, /accepted [N] 1|0, /scores [N], /sets [N] (joined by ';'),
-// /set_sizes [N]; attributes classes, model, format = midge-predictions,
+// /set_sizes [N] (-1: no set); attributes classes, model, format = midge-predictions,
 // open_set, open_set_threshold, temperature, calibrated, coverage (0: no
 // sets)) renderings.
 void write_predictions_csv(const std::vector<Prediction>& predictions, const std::string& path);
 // With `specimens`, also /specimens/names, /specimens/images,
-// /specimens/top_taxa [S,k] and /specimens/top_probabilities [S,k].
+// /specimens/top_taxa [S,k], /specimens/top_probabilities [S,k],
+// /specimens/sets [S] (joined by ';') and /specimens/set_sizes [S] (-1:
+// no set).
 void write_predictions_h5(const std::vector<Prediction>& predictions, const std::string& model_file,
                           const std::string& path, bool calibrated,
                           const std::vector<SpecimenPrediction>* specimens = nullptr);
 
 // One line per image for the terminal: "path: taxon (p)", or "path: unknown
 // (candidates: a p, b p, ...)" below the open-set threshold, or "path:
-// not read: reason"; with a prediction set "; set: a, b".
+// not read: reason"; with a prediction set "; set: a, b" ("; set: none"
+// when it is empty).
 std::string describe_prediction(const Prediction& p);
 
 struct GradcamOptions {

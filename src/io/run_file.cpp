@@ -174,6 +174,13 @@ void write_run_file(const std::string& path, const RunRecord& r) {
       f.write_scalar("eval/specimens/accuracy", e.specimen_accuracy);
       f.write_scalar("eval/specimens/balanced_accuracy", e.specimen_balanced_accuracy);
       f.write_scalar("eval/specimens/macro_f1", e.specimen_macro_f1);
+      if (e.has_specimen_sets) {
+        f.write_scalar("eval/specimens/sets/threshold", e.specimen_set_threshold);
+        f.write_scalar("eval/specimens/sets/coverage", e.specimen_set_coverage);
+        f.write_scalar("eval/specimens/sets/mean_size", e.specimen_set_mean_size);
+        f.write("eval/specimens/sets/coverage_per_taxon", e.specimen_set_coverage_per_taxon);
+        f.write("eval/specimens/sets/mean_size_per_taxon", e.specimen_set_mean_size_per_taxon);
+      }
     }
     f.write_scalar("eval/loss", r.eval.loss);
     f.write("eval/labels", r.eval.labels);
@@ -317,6 +324,16 @@ RunRecord read_run_file(const std::string& path) {
       e.specimen_accuracy = f.read_double("eval/specimens/accuracy");
       e.specimen_balanced_accuracy = f.read_double("eval/specimens/balanced_accuracy");
       e.specimen_macro_f1 = f.read_double("eval/specimens/macro_f1");
+      e.has_specimen_sets = f.exists("eval/specimens/sets/threshold");
+      if (e.has_specimen_sets) {
+        e.specimen_set_threshold = f.read_double("eval/specimens/sets/threshold");
+        e.specimen_set_coverage = f.read_double("eval/specimens/sets/coverage");
+        e.specimen_set_mean_size = f.read_double("eval/specimens/sets/mean_size");
+        e.specimen_set_coverage_per_taxon =
+            f.read_doubles("eval/specimens/sets/coverage_per_taxon");
+        e.specimen_set_mean_size_per_taxon =
+            f.read_doubles("eval/specimens/sets/mean_size_per_taxon");
+      }
     }
     r.eval.loss = f.read_double("eval/loss");
     r.eval.labels = f.read_int64s("eval/labels");

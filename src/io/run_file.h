@@ -118,6 +118,17 @@ struct EvalRecord {
   double set_mean_size = 0;
   std::vector<double> set_coverage_per_taxon;
   std::vector<double> set_mean_size_per_taxon;
+  // The same for specimens (with has_specimens and has_sets): the LAC
+  // threshold from the validation specimens' fused calibrated
+  // probabilities (stats::fused_probabilities), leave-one-out coverage and
+  // mean set size over the specimens. +infinity: too few specimens for the
+  // coverage asked (every taxon in every set).
+  bool has_specimen_sets = false;
+  double specimen_set_threshold = 0;
+  double specimen_set_coverage = 0;
+  double specimen_set_mean_size = 0;
+  std::vector<double> specimen_set_coverage_per_taxon;
+  std::vector<double> specimen_set_mean_size_per_taxon;
 };
 
 struct GradcamRecord {

@@ -70,6 +70,9 @@ std::size_t written_rank(const std::string& name) {
                                          "eval/sets/threshold",
                                          "eval/sets/coverage",
                                          "eval/sets/mean_size",
+                                         "eval/specimens/sets/threshold",
+                                         "eval/specimens/sets/coverage",
+                                         "eval/specimens/sets/mean_size",
                                          "eval/loss",
                                          "eval/calibration/temperature",
                                          "eval/calibration/ece_before",
@@ -159,6 +162,12 @@ void check_schema(const std::string& path, const RunRecord& r) {
                "one per taxon");
       s.indices("eval/specimens/labels", e.specimen_labels, c);
       s.indices("eval/specimens/predicted", e.specimen_predicted, c, -1);
+      if (e.has_specimen_sets) {
+        s.length("eval/specimens/sets/coverage_per_taxon",
+                 e.specimen_set_coverage_per_taxon.size(), c, "one per taxon");
+        s.length("eval/specimens/sets/mean_size_per_taxon",
+                 e.specimen_set_mean_size_per_taxon.size(), c, "one per taxon");
+      }
     }
     if (e.has_calibration) {
       const std::size_t b = e.bin_upper.size();

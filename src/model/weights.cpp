@@ -1,5 +1,6 @@
 #include "model/weights.h"
 
+#include <cmath>
 #include <map>
 #include <sstream>
 
@@ -135,6 +136,8 @@ void save_model_h5(ResNet& model, const ModelMeta& meta, const std::string& path
   f.set_attr("", "accept_rate", meta.accept_rate);
   f.set_attr("", "coverage", meta.coverage);
   f.set_attr("", "set_threshold", meta.set_threshold);
+  if (!std::isnan(meta.specimen_set_threshold))
+    f.set_attr("", "specimen_set_threshold", meta.specimen_set_threshold);
   write_tensors(f, "weights", named_state(model));
   f.commit();
 }
@@ -176,6 +179,8 @@ ModelMeta read_model_meta(const std::string& path) {
     m.coverage = f.attr_double("", "coverage");
     m.set_threshold = f.attr_double("", "set_threshold");
   }
+  if (f.has_attr("", "specimen_set_threshold"))
+    m.specimen_set_threshold = f.attr_double("", "specimen_set_threshold");
   return m;
 }
 

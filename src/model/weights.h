@@ -19,6 +19,7 @@
 #pragma once
 
 #include <array>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,10 @@ struct ModelMeta {
   // every taxon with probability >= 1 - threshold.
   double coverage = 0;
   double set_threshold = 0;
+  // The threshold of a specimen's set (its images fused, stats/fusion.h),
+  // calibrated on the validation specimens; NaN when the run knew no
+  // specimens (attribute absent).
+  double specimen_set_threshold = std::numeric_limits<double>::quiet_NaN();
 };
 
 enum class ImportPolicy { kExact, kDropHead };

@@ -53,4 +53,20 @@ SpecimenFusion fuse_specimens(const std::vector<std::string>& specimens,
   return f;
 }
 
+std::vector<float> fused_probabilities(const SpecimenFusion& f, int classes) {
+  const auto c = static_cast<std::size_t>(classes);
+  std::vector<float> p(f.names.size() * c, 1.0F / static_cast<float>(classes));
+  for (std::size_t s = 0; s < f.names.size(); ++s) {
+    if (f.images[s] == 0) continue;
+    const double* row = f.log_probabilities.data() + s * c;
+    // Shifted by the largest so that exp cannot underflow to 0 everywhere.
+    const double top = *std::max_element(row, row + c);
+    double sum = 0;
+    for (std::size_t k = 0; k < c; ++k) sum += std::exp(row[k] - top);
+    for (std::size_t k = 0; k < c; ++k)
+      p[s * c + k] = static_cast<float>(std::exp(row[k] - top) / sum);
+  }
+  return p;
+}
+
 }  // namespace midge::stats

@@ -33,4 +33,11 @@ SpecimenFusion fuse_specimens(const std::vector<std::string>& specimens,
                               const std::vector<std::int64_t>& predicted,
                               const std::vector<float>& probabilities, int classes);
 
+// The specimens' probabilities (specimens x classes): exp of the mean
+// log-probability normalised over the taxa, the normalised geometric mean
+// of their images' probabilities. A row without images (predicted -1) is
+// uniform. These are what a specimen's prediction set is built from
+// (stats/conformal.h).
+std::vector<float> fused_probabilities(const SpecimenFusion& f, int classes);
+
 }  // namespace midge::stats

@@ -36,10 +36,19 @@ class FinalReport {
   // Per-specimen identification of the validation images (into E), from
   // the probabilities of every rank's images (stats/fusion.h).
   void fuse_specimens(io::EvalRecord* e) const;
+  // The specimen of each validation image; an image without one (a blank
+  // manifest cell) is its own.
+  std::vector<std::string> validation_specimens() const;
   // Conformal prediction sets at predict.coverage (into E), on the
   // probabilities calibrated by E's temperature, as `midge predict`
   // reports them.
   void conformal_sets(const EvalResult& r, io::EvalRecord* e) const;
+  // The same for specimens (into E): calibrated on the validation
+  // specimens' fused probabilities, as `midge predict --specimen-pattern`
+  // fuses a specimen's images. A fused probability is sharper than an
+  // image's (agreeing images multiply), so the image threshold would not
+  // hold its coverage for specimens: they get their own.
+  void specimen_sets(const EvalResult& r, io::EvalRecord* e) const;
   // Open-set scores and threshold of the final evaluation, and their
   // separation of held-out taxa (into E). A collective with held-out taxa.
   // False when a stop was agreed during it.
@@ -62,12 +71,8 @@ class FinalReport {
 
 void FinalReport::fuse_specimens(io::EvalRecord* e) const {
   // An image without a specimen (a blank manifest cell) is its own.
-  std::vector<std::string> specimens = r_.record().val_specimens;
-  for (std::size_t i = 0; i < specimens.size(); ++i) {
-    if (specimens[i].empty()) specimens[i] = r_.record().val_paths[i];
-  }
-  const stats::SpecimenFusion f =
-      stats::fuse_specimens(specimens, e->labels, e->predicted, e->probabilities, s_.classes);
+  const stats::SpecimenFusion f = stats::fuse_specimens(
+      validation_specimens(), e->labels, e->predicted, e->probabilities, s_.classes);
   const stats::Metrics m = stats::compute_metrics(f.confusion, s_.classes);
   e->has_specimens = true;
   e->specimen_names = f.names;
@@ -80,6 +85,33 @@ void FinalReport::fuse_specimens(io::EvalRecord* e) const {
   e->specimen_accuracy = m.accuracy;
   e->specimen_balanced_accuracy = m.balanced_accuracy;
   e->specimen_macro_f1 = m.macro_f1;
+}
+
+std::vector<std::string> FinalReport::validation_specimens() const {
+  std::vector<std::string> specimens = r_.record().val_specimens;
+  for (std::size_t i = 0; i < specimens.size(); ++i) {
+    if (specimens[i].empty()) specimens[i] = r_.record().val_paths[i];
+  }
+  return specimens;
+}
+
+void FinalReport::specimen_sets(const EvalResult& r, io::EvalRecord* e) const {
+  if (!e->has_sets || !e->has_specimens) return;
+  const std::vector<float> p = stats::softmax_at(r.logits, s_.classes, e->temperature);
+  const stats::SpecimenFusion f =
+      stats::fuse_specimens(validation_specimens(), e->labels, e->predicted, p, s_.classes);
+  const std::vector<float> fused = stats::fused_probabilities(f, s_.classes);
+  const double alpha = 1 - e->set_coverage_target;
+  const std::vector<double> scores = stats::lac_scores(fused, f.labels, f.predicted, s_.classes);
+  if (scores.size() < 2) return;
+  const stats::ConformalSummary loo =
+      stats::leave_one_out(fused, f.labels, f.predicted, s_.classes, alpha);
+  e->has_specimen_sets = true;
+  e->specimen_set_threshold = stats::conformal_threshold(scores, alpha);
+  e->specimen_set_coverage = loo.coverage;
+  e->specimen_set_mean_size = loo.mean_size;
+  e->specimen_set_coverage_per_taxon = loo.coverage_per_taxon;
+  e->specimen_set_mean_size_per_taxon = loo.mean_size_per_taxon;
 }
 
 void FinalReport::conformal_sets(const EvalResult& r, io::EvalRecord* e) const {
@@ -258,6 +290,7 @@ bool FinalReport::run() {
   if (!r_.record().val_specimens.empty()) fuse_specimens(&e);
   calibrate(r, &e);
   conformal_sets(r, &e);
+  specimen_sets(r, &e);
   if (!evaluate_open_set(r, &e)) return interrupted("the open-set evaluation");
   out_->table = per_taxon_table(m, s_.split.classes, r.count);
   out_->table += text::format("macro-F1 %.4f, top-3 accuracy %.4f\n", e.macro_f1, e.top3_accuracy);
@@ -278,6 +311,16 @@ bool FinalReport::run() {
         e.specimen_accuracy, e.specimen_balanced_accuracy, e.specimen_macro_f1,
         e.specimen_names.size());
   }
+  if (e.has_specimen_sets) {
+    const std::string threshold =
+        std::isinf(e.specimen_set_threshold)
+            ? std::string("every taxon (too few validation specimens for this coverage)")
+            : text::format("taxa with fused probability >= %.4f", 1 - e.specimen_set_threshold);
+    out_->table += text::format(
+        "specimen prediction sets: %s; on validation specimens (leave one out) coverage %.4f, "
+        "mean size %.2f taxa\n",
+        threshold.c_str(), e.specimen_set_coverage, e.specimen_set_mean_size);
+  }
   out_->accuracy = m.accuracy;
   out_->balanced_accuracy = m.balanced_accuracy;
   distributed::Verdict v = s_.rank0_phase("writing " + s_.path("model.h5"), [&] {
@@ -295,6 +338,7 @@ bool FinalReport::run() {
       meta.coverage = e.set_coverage_target;
       meta.set_threshold = e.set_threshold;
     }
+    if (e.has_specimen_sets) meta.specimen_set_threshold = e.specimen_set_threshold;
     if (const io::OpenSetScore* chosen = e.open_set.selected()) {
       meta.open_set = chosen->method;
       meta.open_set_threshold = chosen->threshold;

@@ -39,8 +39,12 @@ CHECKS=$((CHECKS + 1))
 TINY=(--set data.image_size=32 --set model.arch=resnet18 --set stage1.epochs=1
   --set stage2.epochs=1 --set stage1.batch_size=8 --set stage2.batch_size=8 --set run.threads=1
   --set data.workers=0 --set gradcam.max_images=1)
-# Training splits the same way and records each image's specimen.
-run "$MIDGE" train --set data.root=S --set "data.specimen_pattern=$PATTERN" "${TINY[@]}" --out spec
+# Training splits the same way and records each image's specimen. At
+# predict.coverage 0.8 the 8 validation specimens give a finite specimen
+# threshold (the ceil(9 x 0.8) = 8th smallest score; at 0.95 the rank, 9,
+# exceeds 8 and every set would hold every taxon).
+run "$MIDGE" train --set data.root=S --set "data.specimen_pattern=$PATTERN" --set predict.coverage=0.8 \
+  "${TINY[@]}" --out spec
 expect_rc 0
 [ "$($H5 get spec/run.h5 split/val/specimens | wc -w)" -eq 32 ] || fail "32 val specimens rows"
 [ "$(/usr/bin/python3 -c "import h5py; print(h5py.File('spec/run.h5')['split'].attrs['unit'])")" = specimen ] \
@@ -97,7 +101,7 @@ z = np.log(np.maximum(p[ok], 1e-38)) / T
 pc = np.exp(z - z.max(1, keepdims=True))
 pc /= pc.sum(1, keepdims=True)
 scores = 1 - pc[np.arange(len(pc)), y[ok]]
-def threshold(sc, alpha=0.05):
+def threshold(sc, alpha=0.2):
     r = int(np.ceil((len(sc) + 1) * (1 - alpha) - 1e-9))
     return np.inf if r > len(sc) else np.sort(sc)[r - 1]
 q = threshold(scores)
@@ -111,23 +115,44 @@ for i in range(len(pc)):
 assert abs(np.mean(hits) - e["sets/coverage"][()]) < 1e-9, (np.mean(hits), e["sets/coverage"][()])
 assert abs(np.mean(sizes) - e["sets/mean_size"][()]) < 1e-9, (np.mean(sizes), e["sets/mean_size"][()])
 print(f"sets: threshold {q:.4f}, leave-one-out coverage {np.mean(hits):.4f}, mean size {np.mean(sizes):.2f}")
+# Specimen sets: the same on each specimen's fused calibrated
+# probabilities (normalised exp of the mean log-probability).
+lz = np.log(np.maximum(pc, 1e-38))
+okspec = [s for s, good in zip(specimens, ok) if good]
+fz = np.array([lz[[i for i, s in enumerate(okspec) if s == n]].mean(0) for n in names])
+fp = np.exp(fz - fz.max(1, keepdims=True))
+fp /= fp.sum(1, keepdims=True)
+fs = 1 - fp[np.arange(len(fp)), truth]
+qs = threshold(fs)
+assert np.isfinite(qs), "8 specimens at coverage 0.8 should give a finite threshold"
+assert abs(qs - e["specimens/sets/threshold"][()]) < 1e-5, (qs, e["specimens/sets/threshold"][()])
+sizes, hits = [], []
+for i in range(len(fp)):
+    members = 1 - fp[i] <= threshold(np.delete(fs, i)) + 1e-6
+    sizes.append(members.sum())
+    hits.append(members[truth[i]])
+assert abs(np.mean(hits) - e["specimens/sets/coverage"][()]) < 1e-9, (np.mean(hits), e["specimens/sets/coverage"][()])
+assert abs(np.mean(sizes) - e["specimens/sets/mean_size"][()]) < 1e-9, (np.mean(sizes), e["specimens/sets/mean_size"][()])
+print(f"specimen sets: threshold {qs:.4f}, leave-one-out coverage {np.mean(hits):.4f}, mean size {np.mean(sizes):.2f}")
 EOF
 CHECKS=$((CHECKS + 1))
 
 # midge collect reports them beside accuracy.
 spec_acc=$(/usr/bin/python3 -c "import h5py; print('%.1f' % (100 * h5py.File('spec/run.h5')['eval/specimens/accuracy'][()]))")
 cov=$(/usr/bin/python3 -c "import h5py; print('%.1f' % (100 * h5py.File('spec/run.h5')['eval/sets/coverage'][()]))")
+spec_cov=$(/usr/bin/python3 -c "import h5py; print('%.1f' % (100 * h5py.File('spec/run.h5')['eval/specimens/sets/coverage'][()]))")
 run "$MIDGE" collect spec
 expect_rc 0
 expect_out "specimen-level accuracy ${spec_acc}%"
-expect_out "prediction sets at coverage 0.950: coverage ${cov}%"
+expect_out "prediction sets at coverage 0.800: coverage ${cov}%"
+expect_out "specimen prediction sets: coverage ${spec_cov}%"
 expect_out "macro-F1 "
 
 # midge predict gives each image the set run.h5's threshold defines.
 mapfile -t val < <(/usr/bin/python3 -c "import h5py; [print(p.decode()) for p in h5py.File('spec/run.h5')['split/val/paths'][()]]")
 run "$MIDGE" predict --model spec/model.h5 --input "${val[@]}" --out pred.csv
 expect_rc 0
-expect_out "sets: the taxa that hold the true one with probability 0.950"
+expect_out "sets: the taxa that hold the true one with probability 0.800"
 /usr/bin/python3 - spec/run.h5 pred.csv <<'EOF' || fail "predict's sets differ from run.h5's threshold"
 import csv, h5py, numpy as np, sys
 f = h5py.File(sys.argv[1], "r")
@@ -155,21 +180,48 @@ CHECKS=$((CHECKS + 1))
 # With the pattern, predict fuses each specimen's images: one row per
 # specimen, its first taxon the one run.h5's specimen fusion chose (the
 # temperature does not change which taxon has the highest mean
-# log-probability).
+# log-probability), its set the taxa whose fused probability reaches
+# run.h5's specimen threshold.
 run "$MIDGE" predict --model spec/model.h5 --input "${val[@]}" --out pred2.csv \
-  --specimen-pattern "$PATTERN"
+  --specimen-pattern "$PATTERN" --top-k 4
 expect_rc 0
 expect_out "specimen Dentimentum_alpha/0004 (4 images): "
+expect_out "; set: "
 /usr/bin/python3 - spec/run.h5 pred2.specimens.csv <<'EOF' || fail "predict's specimens differ from run.h5"
 import csv, h5py, sys
 f = h5py.File(sys.argv[1], "r")
 classes = [c.decode() for c in f["classes"][()]]
 want = {n.decode(): classes[p] for n, p in zip(f["eval/specimens/names"][()], f["eval/specimens/predicted"][()])}
-got = {r["specimen"]: r["taxon"] for r in csv.DictReader(open(sys.argv[2])) if r["rank"] == "1"}
+rows = [r for r in csv.DictReader(open(sys.argv[2]))]
+got = {r["specimen"]: r["taxon"] for r in rows if r["rank"] == "1"}
 assert got == want, (got, want)
-print(f"predict: {len(got)} specimens, each the taxon of run.h5's fusion")
+# The fused probabilities predict printed, against the specimen threshold.
+q = f["eval/specimens/sets/threshold"][()]
+checked = 0
+for name in got:
+    mine = [r for r in rows if r["specimen"] == name]
+    shown = {r["taxon"]: float(r["probability"]) for r in mine}
+    if len(shown) < len(classes) or any(abs(1 - p - q) < 1e-4 for p in shown.values()):
+        continue  # not every taxon listed, or one on the boundary
+    want_set = {t for t, p in shown.items() if 1 - p <= q}
+    got_set = set(mine[0]["set"].split(";")) if mine[0]["set"] else set()
+    assert got_set == want_set, (name, got_set, want_set)
+    checked += 1
+assert checked >= len(got) - 2, checked
+print(f"predict: {len(got)} specimens, each the taxon of run.h5's fusion; {checked} sets match {q:.4f}")
 EOF
 CHECKS=$((CHECKS + 1))
+
+# predict overwrites its own specimens CSV, never another file there.
+run "$MIDGE" predict --model spec/model.h5 --input "${val[@]}" --out pred2.csv --specimen-pattern "$PATTERN"
+expect_rc 0
+echo "my notes" >pred3.specimens.csv
+run "$MIDGE" predict --model spec/model.h5 --input "${val[@]}" --out pred3.csv --specimen-pattern "$PATTERN"
+expect_rc 2
+expect_err "pred3.specimens.csv exists and is not a midge specimens CSV"
+[ "$(cat pred3.specimens.csv)" = "my notes" ] || fail "predict overwrote pred3.specimens.csv"
+[ ! -e pred3.csv ] || fail "predict wrote pred3.csv after refusing"
+CHECKS=$((CHECKS + 2))
 
 # Image by image, on purpose: the views of a specimen are split apart.
 run "$MIDGE" train --set data.root=S --set "data.specimen_pattern=$PATTERN" \

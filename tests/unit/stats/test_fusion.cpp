@@ -41,5 +41,25 @@ TEST(Fusion, RefusesMismatchedSizesAndASpecimenOfTwoTaxa) {
   EXPECT_THROW(fuse_specimens({"a", "a"}, {0, 1}, {0, 1}, {1, 0, 0, 1}, 2), std::invalid_argument);
 }
 
+TEST(Fusion, FusedProbabilitiesAreTheNormalisedGeometricMean) {
+  // Specimen a: images (0.9, 0.1) and (0.6, 0.4): sqrt(0.54) : sqrt(0.04).
+  // Specimen b: its only image unreadable: uniform.
+  const SpecimenFusion f =
+      fuse_specimens({"a", "a", "b"}, {0, 0, 1}, {0, 0, -1}, {0.9F, 0.1F, 0.6F, 0.4F, 0, 0}, 2);
+  const std::vector<float> p = fused_probabilities(f, 2);
+  ASSERT_EQ(p.size(), 4U);
+  const double a0 = std::sqrt(0.9 * 0.6);
+  const double a1 = std::sqrt(0.1 * 0.4);
+  EXPECT_NEAR(p[0], a0 / (a0 + a1), 1e-6);
+  EXPECT_NEAR(p[1], a1 / (a0 + a1), 1e-6);
+  EXPECT_FLOAT_EQ(p[2], 0.5F);
+  EXPECT_FLOAT_EQ(p[3], 0.5F);
+  // Mean log-probabilities far below float range still give a distribution.
+  SpecimenFusion g = f;
+  g.log_probabilities = {-2000.0, -2001.0, 0, 0};
+  const std::vector<float> q = fused_probabilities(g, 2);
+  EXPECT_NEAR(q[0], 1 / (1 + std::exp(-1.0)), 1e-6);
+}
+
 }  // namespace
 }  // namespace midge::stats
