@@ -28,6 +28,22 @@ std::int64_t total(const collect::RunSummary& r) {
   return t;
 }
 
+// The per-taxon table of a cross-validated configuration: its pooled
+// out-of-fold confusion (taxa x taxa, images every fold could read).
+void take_best_per_taxon(const collect::PooledFolds& pf, const std::string& parameters,
+                         SweepSummary* s) {
+  const std::size_t n = pf.classes.size();
+  s->best_parameters = parameters;
+  s->best_folds = pf.folds;
+  s->taxa = pf.classes;
+  s->correct.assign(n, 0);
+  s->support.assign(n, 0);
+  for (std::size_t k = 0; k < n && pf.confusion.size() == n * n; ++k) {
+    s->correct[k] = pf.confusion[k * n + k];
+    for (std::size_t j = 0; j < n; ++j) s->support[k] += pf.confusion[k * n + j];
+  }
+}
+
 }  // namespace
 
 SweepSummary summarize_sweep(const std::vector<Trial>& trials, const collect::Collection& c) {
@@ -107,6 +123,7 @@ SweepSummary summarize_sweep(const std::vector<Trial>& trials, const collect::Co
     f.ci = pf.interval;
     f.images = pf.images;
     f.versus_best = s.folded.empty() ? "best" : "not compared";
+    if (s.folded.empty()) take_best_per_taxon(pf, f.parameters, &s);
     for (const auto& x : c.pooled_paired) {
       if (x.pooled != i) continue;
       f.p_value = x.test.p_value;
@@ -114,8 +131,9 @@ SweepSummary summarize_sweep(const std::vector<Trial>& trials, const collect::Co
     }
     s.folded.push_back(std::move(f));
   }
-  if (!s.points.empty()) {
+  if (!s.points.empty() && s.folded.empty()) {
     const collect::Group& best = c.groups[static_cast<std::size_t>(s.points.front().group - 1)];
+    s.best_parameters = s.points.front().parameters;
     s.taxa = best.classes;
     const std::size_t n = best.classes.size();
     s.correct.assign(n, 0);
@@ -239,7 +257,8 @@ void write_sweep_group(const SweepSummary& s, io::H5Node& f) {
     f.write("sweep/best/ci_low", best_low);
     f.write("sweep/best/ci_high", best_high);
     f.write("sweep/best/support", s.support);
-    f.set_attr("sweep/best", "parameters", s.points.front().parameters);
+    f.set_attr("sweep/best", "parameters", s.best_parameters);
+    f.set_attr("sweep/best", "folds", static_cast<std::int64_t>(s.best_folds));
   }
 }
 
@@ -329,7 +348,12 @@ std::string ranking_text(const SweepSummary& s) {
       taxa.add_row({s.taxa[k], text::format("%.4f", a),
                     text::format("[%.3f, %.3f]", ci.low, ci.high), std::to_string(s.support[k])});
     }
-    out += "\nbest configuration per taxon (all its seeds):\n" + taxa.str();
+    out += s.best_folds > 0
+               ? text::format(
+                     "\nbest configuration per taxon (out-of-fold, its %lld folds pooled):\n",
+                     s.best_folds) +
+                     taxa.str()
+               : "\nbest configuration per taxon (all its seeds):\n" + taxa.str();
   }
   return out;
 }

@@ -61,7 +61,12 @@ struct SweepSummary {
   std::vector<std::string> keys;    // swept keys other than run.seed
   std::vector<Point> points;        // best first
   std::vector<TrialResult> trials;
-  // The best point, per taxon, over all its seeds' validation images.
+  // The best point, per taxon, over all its seeds' validation images; with
+  // [folds], the best cross-validated configuration's pooled out-of-fold
+  // predictions instead (best_folds > 0), so that the table agrees with
+  // the ranking to choose by.
+  std::string best_parameters;
+  long long best_folds = 0;
   std::vector<std::string> taxa;
   std::vector<std::int64_t> correct;
   std::vector<std::int64_t> support;

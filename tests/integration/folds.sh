@@ -53,7 +53,18 @@ assert got == sorted(want), (got, want)
 # The sweep's ranking (summary.h5 /sweep/folds) ranks by the same figures.
 ranked = h5py.File(f"{sys.argv[1]}/summary.h5", "r")["sweep/folds/accuracy"][()]
 assert [round(100 * a, 1) for a in ranked] == sorted(want, reverse=True), (ranked, want)
-print("pooled accuracies", got)
+# Its per-taxon table (/sweep/best) is the best configuration's pooled
+# out-of-fold predictions: every image once, right as counted here.
+best = h5py.File(f"{sys.argv[1]}/summary.h5", "r")["sweep/best"]
+assert best.attrs["folds"] == 5, best.attrs["folds"]
+right_of = {k: sum(1 for _, y, q in rows if y == q) for k, rows in pooled.items()}
+lr = best.attrs["parameters"].removeprefix("stage2.lr=")
+assert right_of[lr] == max(right_of.values()), (lr, right_of)
+assert int(best["support"][()].sum()) == len(images), best["support"][()]
+for k in range(3):
+    right = sum(1 for _, y, q in pooled[lr] if y == k and q == k)
+    assert abs(best["accuracy"][k] - right / 10) < 1e-9, (k, best["accuracy"][k], right)
+print("pooled accuracies", got, "; best per taxon", list(best["accuracy"][()]))
 EOF
 CHECKS=$((CHECKS + 1))
 
