@@ -83,9 +83,12 @@ std::string identification_lines(const Group& g) {
   const double f1 = mean_recorded(g, &RunSummary::macro_f1, &n);
   std::size_t n3 = 0;
   const double top3 = mean_recorded(g, &RunSummary::top3_accuracy, &n3);
-  if (n > 0) {
+  // With 3 taxa or fewer the true one is always among the top 3.
+  if (n > 0 && g.classes.size() > 3) {
     out += text::format("macro-F1 %.4f, top-3 accuracy %s%% (%zu of %zu runs record them)\n", f1,
                         pct(top3).c_str(), n, runs);
+  } else if (n > 0) {
+    out += text::format("macro-F1 %.4f (%zu of %zu runs record it)\n", f1, n, runs);
   }
   const double spec = mean_recorded(g, &RunSummary::specimen_accuracy, &n);
   if (n > 0) {

@@ -23,6 +23,11 @@ run "$MIDGE" collect sw
 expect_rc 0
 expect_out "cross-validation: each configuration's folds pooled"
 expect_out "configurations by pooled out-of-fold accuracy (5-fold cross-validation"
+# With 3 taxa top-3 accuracy is always 100%: not reported.
+expect_out "macro-F1 "
+grep -q "top-3" <<<"$OUT" && fail "top-3 accuracy reported for 3 taxa:
+$OUT"
+CHECKS=$((CHECKS + 1))
 echo "$OUT" | grep "^out-of-fold accuracy" >oof.txt
 [ "$(wc -l <oof.txt)" -eq 2 ] || fail "expected 2 pooled configurations:
 $OUT"

@@ -147,6 +147,7 @@ expect_out "specimen-level accuracy ${spec_acc}%"
 expect_out "prediction sets at coverage 0.800: coverage ${cov}%"
 expect_out "specimen prediction sets: coverage ${spec_cov}%"
 expect_out "macro-F1 "
+expect_out ", top-3 accuracy "
 
 # midge predict gives each image the set run.h5's threshold defines.
 mapfile -t val < <(/usr/bin/python3 -c "import h5py; [print(p.decode()) for p in h5py.File('spec/run.h5')['split/val/paths'][()]]")
