@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -79,6 +80,116 @@ TEST(Conformal, MeanCoverageOverTwentySplitsIsWithinTheFiniteSampleBound) {
     const double high = 1 - alpha + 1.0 / (n + 1) + 4 * sigma;
     EXPECT_GE(mean, low) << "alpha " << alpha;
     EXPECT_LE(mean, high) << "alpha " << alpha;
+  }
+}
+
+// A trained model's validation scores: softmax regression (3 taxa, 2
+// features: overlapping Gaussian clusters) fitted by gradient descent on
+// 600 training points, then applied to 1000 validation points.
+Simulated trained_validation_scores(double* accuracy) {
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> noise(0, 1.0);
+  const double centre[3][2] = {{0, 0}, {1.5, 0}, {0.75, 1.3}};
+  auto draw = [&](std::size_t n, std::vector<double>* x, std::vector<std::int64_t>* y) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto k = static_cast<std::size_t>(i % 3);
+      x->push_back(centre[k][0] + noise(rng));
+      x->push_back(centre[k][1] + noise(rng));
+      y->push_back(static_cast<std::int64_t>(k));
+    }
+  };
+  double w[3][3] = {};  // per taxon: two weights and a bias
+  auto softmax = [&](double x0, double x1, double* p) {
+    double z[3];
+    double top = -1e300;
+    for (int k = 0; k < 3; ++k) top = std::max(top, z[k] = w[k][0] * x0 + w[k][1] * x1 + w[k][2]);
+    double sum = 0;
+    for (int k = 0; k < 3; ++k) sum += (p[k] = std::exp(z[k] - top));
+    for (int k = 0; k < 3; ++k) p[k] /= sum;
+  };
+  std::vector<double> x;
+  std::vector<std::int64_t> y;
+  draw(600, &x, &y);
+  for (int step = 0; step < 300; ++step) {
+    double grad[3][3] = {};
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      double p[3];
+      softmax(x[2 * i], x[2 * i + 1], p);
+      for (int k = 0; k < 3; ++k) {
+        const double d = p[k] - (y[i] == k ? 1.0 : 0.0);
+        grad[k][0] += d * x[2 * i];
+        grad[k][1] += d * x[2 * i + 1];
+        grad[k][2] += d;
+      }
+    }
+    for (int k = 0; k < 3; ++k)
+      for (int j = 0; j < 3; ++j) w[k][j] -= 0.5 * grad[k][j] / static_cast<double>(y.size());
+  }
+  Simulated v;
+  std::vector<double> vx;
+  draw(1000, &vx, &v.labels);
+  std::size_t right = 0;
+  for (std::size_t i = 0; i < v.labels.size(); ++i) {
+    double p[3];
+    softmax(vx[2 * i], vx[2 * i + 1], p);
+    for (double q : p) v.p.push_back(static_cast<float>(q));
+    v.predicted.push_back(std::max_element(p, p + 3) - p);
+    right += v.predicted.back() == v.labels[i] ? 1 : 0;
+  }
+  *accuracy = static_cast<double>(right) / static_cast<double>(v.labels.size());
+  return v;
+}
+
+// The rows `rows` of `s`.
+Simulated subset(const Simulated& s, const std::vector<std::size_t>& rows, int classes) {
+  Simulated out;
+  for (std::size_t i : rows) {
+    const auto c = static_cast<std::size_t>(classes);
+    out.p.insert(out.p.end(), s.p.begin() + static_cast<long>(i * c),
+                 s.p.begin() + static_cast<long>((i + 1) * c));
+    out.labels.push_back(s.labels[i]);
+    out.predicted.push_back(s.predicted[i]);
+  }
+  return out;
+}
+
+TEST(Conformal, TwentyRandomSplitsOfATrainedModelsValidationScores) {
+  // As above, but the scores are a trained classifier's, and each split
+  // divides its 1000 validation images at random into n = 500 calibration
+  // and m = 500 test images. Given the 1000 scores, a random split makes
+  // calibration and test images exchangeable, so the mean coverage over
+  // splits has the same bound, and the 20 splits are independent draws.
+  double accuracy = 0;
+  const Simulated v = trained_validation_scores(&accuracy);
+  ASSERT_GT(accuracy, 0.6) << "the classifier did not learn";
+  ASSERT_LT(accuracy, 0.95) << "too easy: sets of one taxon would hide the bound";
+  const std::size_t n = 500;
+  const std::size_t m = 500;
+  const int splits = 20;
+  std::mt19937_64 rng(5);
+  std::vector<std::size_t> order(v.labels.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  double previous_size = 4;
+  for (double alpha : {0.05, 0.1, 0.2}) {
+    double sum = 0;
+    double size = 0;
+    for (int split = 0; split < splits; ++split) {
+      std::shuffle(order.begin(), order.end(), rng);
+      const Simulated cal = subset(v, {order.begin(), order.begin() + n}, 3);
+      const Simulated test = subset(v, {order.begin() + n, order.end()}, 3);
+      const double q = conformal_threshold(lac_scores(cal.p, cal.labels, cal.predicted, 3), alpha);
+      sum += coverage(test, 3, q);
+      for (std::size_t i = 0; i < m; ++i)
+        size += static_cast<double>(prediction_set(test.p.data() + i * 3, 3, q).size());
+    }
+    const double mean = sum / splits;
+    const double sigma = std::sqrt(alpha * (1 - alpha) * (1.0 / n + 1.0 / m) / splits);
+    EXPECT_GE(mean, 1 - alpha - 4 * sigma) << "alpha " << alpha;
+    EXPECT_LE(mean, 1 - alpha + 1.0 / (n + 1) + 4 * sigma) << "alpha " << alpha;
+    // A lower coverage gives smaller sets on the same scores.
+    size /= static_cast<double>(splits * m);
+    EXPECT_LT(size, previous_size) << "alpha " << alpha;
+    previous_size = size;
   }
 }
 
