@@ -56,7 +56,10 @@ int run_predict(const std::vector<std::string>& args, distributed::Communicator&
       "specimen-pattern", po::value<std::string>()->default_value(""),
       "regular expression over file names naming each image's specimen (as "
       "data.specimen_pattern): adds one line per specimen, its images fused, and "
-      "<out>.specimens.csv")("uncalibrated",
+      "<out>.specimens.csv")(
+      "specimens", po::value<std::string>()->default_value(""),
+      "CSV naming each image's specimen (columns path and specimen; others, e.g. a "
+      "training manifest's, are ignored): as --specimen-pattern")("uncalibrated",
                              "report the network's raw softmax probabilities (temperature 1)")(
       "threads", po::value<int>()->default_value(0), "CPU threads (0 = all cores)")(
       "device", po::value<std::string>()->default_value("auto"),
@@ -78,9 +81,13 @@ int run_predict(const std::vector<std::string>& args, distributed::Communicator&
     throw UsageError("midge predict: model not found: " + model);
   explain::check_prediction_outputs(outputs.csv, outputs.h5, model);
   const data::SpecimenPattern pattern(vm["specimen-pattern"].as<std::string>());
+  const std::string table_file = vm["specimens"].as<std::string>();
+  if (!pattern.empty() && !table_file.empty())
+    throw UsageError("midge predict: give --specimen-pattern or --specimens, not both");
+  const bool by_specimen = !pattern.empty() || !table_file.empty();
   const std::string specimens_csv =
       std::filesystem::path(outputs.csv).replace_extension(".specimens.csv").string();
-  if (!pattern.empty()) explain::check_specimens_output(specimens_csv);
+  if (by_specimen) explain::check_specimens_output(specimens_csv);
   const auto images = explain::collect_images(vm["input"].as<std::vector<std::string>>());
   if (images.empty()) throw UsageError("midge predict: no images in the given inputs");
   const std::string device = device_option("predict", vm["device"].as<std::string>());
@@ -90,12 +97,19 @@ int run_predict(const std::vector<std::string>& args, distributed::Communicator&
   o.threads = vm["threads"].as<int>();
   o.device = device;
   o.calibrated = vm.count("uncalibrated") == 0U;
+  // Every image's specimen before any work: a file the pattern or the
+  // table does not name is an error that names it.
   std::vector<std::string> specimens;
-  for (const auto& image : images) specimens.push_back(pattern.specimen_of(image));
+  if (!table_file.empty()) {
+    const data::SpecimenTable table(table_file);
+    for (const auto& image : images) specimens.push_back(table.specimen_of(image));
+  } else {
+    for (const auto& image : images) specimens.push_back(pattern.specimen_of(image));
+  }
   const auto predictions = explain::predict(model, images, o);
   const explain::ModelSummary summary = explain::model_summary(model);
   std::vector<explain::SpecimenPrediction> fused;
-  if (!pattern.empty()) {
+  if (by_specimen) {
     // Sets need the calibrated probabilities the threshold was fitted on.
     const double threshold = o.calibrated && summary.coverage > 0
                                  ? summary.specimen_set_threshold

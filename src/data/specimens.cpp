@@ -1,11 +1,13 @@
 #include "data/specimens.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <regex>
 #include <set>
 
 #include "core/errors.h"
+#include "io/csv.h"
 #include "data/image_set.h"
 #include "data/split.h"
 
@@ -147,6 +149,53 @@ void check_split_unit(const Split& split, SplitUnit unit, const std::string& ori
                     " belong on one side (validation would see what training saw). Set "
                     "data.split_unit = image to split image by image on purpose");
   }
+}
+
+namespace {
+
+std::string resolved(const std::string& path) {
+  std::error_code ec;
+  const fs::path p = fs::weakly_canonical(fs::absolute(path), ec);
+  return ec ? fs::absolute(path).lexically_normal().string() : p.string();
+}
+
+}  // namespace
+
+SpecimenTable::SpecimenTable(const std::string& csv) : csv_(csv) {
+  auto rows = io::read_csv(csv, {});
+  if (rows.empty()) throw DataError(csv + ": empty (expected a header with path and specimen)");
+  const io::CsvRow header = rows.front();
+  const auto column = [&](const char* name) {
+    const auto it = std::find(header.begin(), header.end(), name);
+    if (it == header.end()) {
+      throw DataError(csv + ": the header has no '" + name +
+                      "' column (a specimen table needs path and specimen)");
+    }
+    return static_cast<std::size_t>(it - header.begin());
+  };
+  const std::size_t path_column = column("path");
+  const std::size_t specimen_column = column("specimen");
+  const fs::path base = fs::path(csv).parent_path();
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    if (rows[i].size() != header.size()) {
+      throw DataError(csv + ": row " + std::to_string(i + 1) + " has " +
+                      std::to_string(rows[i].size()) + " fields, expected " +
+                      std::to_string(header.size()));
+    }
+    fs::path p(rows[i][path_column]);
+    if (p.is_relative()) p = base / p;
+    const std::string key = resolved(p.string());
+    const std::string& specimen = rows[i][specimen_column];
+    // A blank cell: the image is its own specimen, as in training.
+    if (!specimen_.emplace(key, specimen.empty() ? p.string() : specimen).second)
+      throw DataError(csv + ": row " + std::to_string(i + 1) + ": " + p.string() + " is listed twice");
+  }
+}
+
+std::string SpecimenTable::specimen_of(const std::string& image) const {
+  const auto it = specimen_.find(resolved(image));
+  if (it == specimen_.end()) throw DataError(image + ": not listed in the specimen table " + csv_);
+  return it->second;
 }
 
 }  // namespace midge::data

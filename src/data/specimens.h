@@ -18,6 +18,7 @@
 // changes.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,6 +50,24 @@ class SpecimenPattern {
   struct Compiled;
   std::string pattern_;
   std::shared_ptr<const Compiled> compiled_;
+};
+
+// The specimens of a table: a CSV whose header has the columns `path` and
+// `specimen` (others, such as a training manifest's taxon and split, are
+// ignored), for `midge predict --specimens`. A relative path is relative
+// to the CSV's folder; paths are compared after resolving `.`, `..` and
+// symbolic links. A blank specimen cell makes the image its own specimen.
+class SpecimenTable {
+ public:
+  // Throws DataError naming the file for a missing column or a path
+  // listed twice.
+  explicit SpecimenTable(const std::string& csv);
+  // Throws DataError naming the image and the table when it is not listed.
+  std::string specimen_of(const std::string& image) const;
+
+ private:
+  std::string csv_;
+  std::map<std::string, std::string> specimen_;  // resolved path -> specimen
 };
 
 // Names the specimen of every image of a scanned set (TaxonFolder::

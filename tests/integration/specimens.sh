@@ -213,6 +213,22 @@ print(f"predict: {len(got)} specimens, each the taxon of run.h5's fusion; {check
 EOF
 CHECKS=$((CHECKS + 1))
 
+# A table of specimens (here the manifest: its path and specimen columns)
+# names them as the pattern does: the same fused rows.
+run "$MIDGE" predict --model spec/model.h5 --input "${val[@]}" --out pred4.csv --specimens m.csv --top-k 4
+expect_rc 0
+cmp pred2.specimens.csv pred4.specimens.csv || fail "--specimens m.csv fused otherwise than the pattern"
+# An image the table does not list is named; both ways at once are refused.
+run "$MIDGE" predict --model spec/model.h5 --input S/Dentimentum_alpha/Dentimentum_alpha_0000_v0.png \
+  --out pred5.csv --specimens <(head -1 m.csv)
+expect_rc 1
+expect_err "Dentimentum_alpha_0000_v0.png: not listed in the specimen table"
+run "$MIDGE" predict --model spec/model.h5 --input "${val[@]}" --out pred5.csv --specimens m.csv \
+  --specimen-pattern "$PATTERN"
+expect_rc 2
+expect_err "give --specimen-pattern or --specimens, not both"
+CHECKS=$((CHECKS + 1))
+
 # predict overwrites its own specimens CSV, never another file there.
 run "$MIDGE" predict --model spec/model.h5 --input "${val[@]}" --out pred2.csv --specimen-pattern "$PATTERN"
 expect_rc 0
