@@ -59,8 +59,8 @@ int run_predict(const std::vector<std::string>& args, distributed::Communicator&
       "<out>.specimens.csv")(
       "specimens", po::value<std::string>()->default_value(""),
       "CSV naming each image's specimen (columns path and specimen; others, e.g. a "
-      "training manifest's, are ignored): as --specimen-pattern")("uncalibrated",
-                             "report the network's raw softmax probabilities (temperature 1)")(
+      "training manifest's, are ignored): as --specimen-pattern")(
+      "uncalibrated", "report the network's raw softmax probabilities (temperature 1)")(
       "threads", po::value<int>()->default_value(0), "CPU threads (0 = all cores)")(
       "device", po::value<std::string>()->default_value("auto"),
       "auto|cpu|cuda (auto: the GPU when one is visible)");

@@ -7,9 +7,9 @@
 #include <set>
 
 #include "core/errors.h"
-#include "io/csv.h"
 #include "data/image_set.h"
 #include "data/split.h"
+#include "io/csv.h"
 
 namespace midge::data {
 namespace fs = std::filesystem;
@@ -188,7 +188,8 @@ SpecimenTable::SpecimenTable(const std::string& csv) : csv_(csv) {
     const std::string& specimen = rows[i][specimen_column];
     // A blank cell: the image is its own specimen, as in training.
     if (!specimen_.emplace(key, specimen.empty() ? p.string() : specimen).second)
-      throw DataError(csv + ": row " + std::to_string(i + 1) + ": " + p.string() + " is listed twice");
+      throw DataError(csv + ": row " + std::to_string(i + 1) + ": " + p.string() +
+                      " is listed twice");
   }
 }
 

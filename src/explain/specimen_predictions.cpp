@@ -16,8 +16,8 @@ namespace midge::explain {
 
 std::vector<SpecimenPrediction> fuse_predictions(const std::vector<Prediction>& predictions,
                                                  const std::vector<std::string>& specimens,
-                                                 const std::vector<std::string>& classes,
-                                                 int top_k, double set_threshold) {
+                                                 const std::vector<std::string>& classes, int top_k,
+                                                 double set_threshold) {
   const int c = static_cast<int>(classes.size());
   std::vector<std::int64_t> labels(predictions.size(), 0);  // unknown: one "taxon" for all
   std::vector<std::int64_t> read(predictions.size(), -1);
@@ -76,8 +76,7 @@ void check_specimens_output(const std::string& path) {
 
 void write_specimens_csv(const std::vector<SpecimenPrediction>& specimens,
                          const std::string& path) {
-  std::string text =
-      io::csv_line({"specimen", "images", "rank", "taxon", "probability", "set"});
+  std::string text = io::csv_line({"specimen", "images", "rank", "taxon", "probability", "set"});
   for (const auto& s : specimens) {
     if (s.taxa.empty()) text += io::csv_line({s.name, "0", "", "", "", ""});
     const std::string set = text::join(s.set, ";");

@@ -36,8 +36,8 @@ struct SpecimenPrediction {
 // of whose images was read has no taxa and no set.
 std::vector<SpecimenPrediction> fuse_predictions(const std::vector<Prediction>& predictions,
                                                  const std::vector<std::string>& specimens,
-                                                 const std::vector<std::string>& classes,
-                                                 int top_k, double set_threshold);
+                                                 const std::vector<std::string>& classes, int top_k,
+                                                 double set_threshold);
 // specimen,images,rank,taxon,probability,set: k rows per specimen (set:
 // the prediction set's taxa joined by ';', on each of its rows).
 // Whether PATH is a specimens CSV midge wrote (its header, with or

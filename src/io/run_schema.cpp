@@ -163,8 +163,8 @@ void check_schema(const std::string& path, const RunRecord& r) {
       s.indices("eval/specimens/labels", e.specimen_labels, c);
       s.indices("eval/specimens/predicted", e.specimen_predicted, c, -1);
       if (e.has_specimen_sets) {
-        s.length("eval/specimens/sets/coverage_per_taxon",
-                 e.specimen_set_coverage_per_taxon.size(), c, "one per taxon");
+        s.length("eval/specimens/sets/coverage_per_taxon", e.specimen_set_coverage_per_taxon.size(),
+                 c, "one per taxon");
         s.length("eval/specimens/sets/mean_size_per_taxon",
                  e.specimen_set_mean_size_per_taxon.size(), c, "one per taxon");
       }

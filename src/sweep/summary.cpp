@@ -348,12 +348,12 @@ std::string ranking_text(const SweepSummary& s) {
       taxa.add_row({s.taxa[k], text::format("%.4f", a),
                     text::format("[%.3f, %.3f]", ci.low, ci.high), std::to_string(s.support[k])});
     }
-    out += s.best_folds > 0
-               ? text::format(
-                     "\nbest configuration per taxon (out-of-fold, its %lld folds pooled):\n",
-                     s.best_folds) +
-                     taxa.str()
-               : "\nbest configuration per taxon (all its seeds):\n" + taxa.str();
+    out +=
+        s.best_folds > 0
+            ? text::format("\nbest configuration per taxon (out-of-fold, its %lld folds pooled):\n",
+                           s.best_folds) +
+                  taxa.str()
+            : "\nbest configuration per taxon (all its seeds):\n" + taxa.str();
   }
   return out;
 }

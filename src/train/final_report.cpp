@@ -71,8 +71,8 @@ class FinalReport {
 
 void FinalReport::fuse_specimens(io::EvalRecord* e) const {
   // An image without a specimen (a blank manifest cell) is its own.
-  const stats::SpecimenFusion f = stats::fuse_specimens(
-      validation_specimens(), e->labels, e->predicted, e->probabilities, s_.classes);
+  const stats::SpecimenFusion f = stats::fuse_specimens(validation_specimens(), e->labels,
+                                                        e->predicted, e->probabilities, s_.classes);
   const stats::Metrics m = stats::compute_metrics(f.confusion, s_.classes);
   e->has_specimens = true;
   e->specimen_names = f.names;
