@@ -39,12 +39,17 @@ for seed in $seeds; do
   data="$work/data-$seed"
   "$midge" synth --out "$data" --classes 5 --per-class "$per_class" --views 4 --marks --size 64 \
     --seed "$seed" >/dev/null
+  pids=()
   for unit in image specimen; do
     "$midge" train --config configs/demo.ini --set data.root="$data" --set data.split_unit=$unit \
       --set run.seed="$seed" "${recipe[@]}" --out "$work/$unit-$seed" --log-level warn >/dev/null &
+    pids+=($!)
   done
-  wait -n
-  wait -n
+  # Each in turn, so that a failed run ends the benchmark only after the
+  # other has stopped (the EXIT trap removes their folder).
+  failed=0
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  [ "$failed" -eq 0 ] || { echo "bench/specimens.sh: a training run of seed $seed failed" >&2; exit 1; }
   rows+=("$seed $(figures "$work/image-$seed/run.h5") $(figures "$work/specimen-$seed/run.h5")")
   echo "seed $seed done" >&2
 done

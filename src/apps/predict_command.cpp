@@ -46,7 +46,10 @@ int run_predict(const std::vector<std::string>& args, distributed::Communicator&
       "extension). One line per image is printed. Unreadable images are reported and\n"
       "listed; the others are still identified; the exit code is then 1. With a prediction\n"
       "set in the model (predict.coverage at training) each image also gets the set of\n"
-      "taxa that holds its true taxon with that probability (CSV column set).\n\n"
+      "taxa that holds its true taxon with that probability (CSV column set).\n"
+      "With --specimen-pattern or --specimens, each specimen's images are also fused into one\n"
+      "line with its own set (calibrated on the validation specimens): <out>.specimens.csv\n"
+      "(specimen,images,rank,taxon,probability,set) and HDF5 /specimens.\n\n"
       "Options");
   desc.add_options()("help,h", "show this help")("model", po::value<std::string>(),
                                                  "model.h5 written by midge train")(

@@ -9,6 +9,7 @@
 // still processed.
 #pragma once
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -63,7 +64,7 @@ struct ModelSummary {
   std::vector<std::string> classes;
   double coverage = 0;
   // model.h5 specimen_set_threshold (NaN: no specimen sets).
-  double specimen_set_threshold = 0;
+  double specimen_set_threshold = std::numeric_limits<double>::quiet_NaN();
 };
 ModelSummary model_summary(const std::string& model_file);
 

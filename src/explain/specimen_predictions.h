@@ -38,12 +38,13 @@ std::vector<SpecimenPrediction> fuse_predictions(const std::vector<Prediction>& 
                                                  const std::vector<std::string>& specimens,
                                                  const std::vector<std::string>& classes, int top_k,
                                                  double set_threshold);
-// specimen,images,rank,taxon,probability,set: k rows per specimen (set:
-// the prediction set's taxa joined by ';', on each of its rows).
 // Whether PATH is a specimens CSV midge wrote (its header, with or
 // without the set column of older versions), so that predict may
 // overwrite it; refuses (UsageError) anything else that exists there.
 void check_specimens_output(const std::string& path);
+// specimen,images,rank,taxon,probability,set: k rows per specimen (set:
+// the prediction set's taxa joined by ';', on each of its rows; empty both
+// for no set and for an empty one: the HDF5 /specimens/set_sizes tells).
 void write_specimens_csv(const std::vector<SpecimenPrediction>& specimens, const std::string& path);
 
 }  // namespace midge::explain

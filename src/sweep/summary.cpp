@@ -29,7 +29,8 @@ std::int64_t total(const collect::RunSummary& r) {
 }
 
 // The per-taxon table of a cross-validated configuration: its pooled
-// out-of-fold confusion (taxa x taxa, images every fold could read).
+// out-of-fold confusion (taxa x taxa, each image predicted by the one
+// fold that validated it; unreadable images left out).
 void take_best_per_taxon(const collect::PooledFolds& pf, const std::string& parameters,
                          SweepSummary* s) {
   const std::size_t n = pf.classes.size();

@@ -92,7 +92,7 @@ for k in range(p.shape[1]):
     f1.append(0 if prec + rec == 0 else 2 * prec * rec / (prec + rec))
 assert abs(np.mean(f1) - e["macro_f1"][()]) < 1e-12, (np.mean(f1), e["macro_f1"][()])
 print(f"{len(names)} specimens: accuracy {acc:.4f}; images: top-3 {top3:.4f}, macro-F1 {np.mean(f1):.4f}")
-# Prediction sets (predict.coverage 0.95): the LAC threshold on the
+# Prediction sets (predict.coverage 0.8): the LAC threshold on the
 # calibrated probabilities (softmax(log p / T) = softmax(logits / T)), and
 # the leave-one-out coverage and set size.
 T = e["calibration/temperature"][()]
@@ -187,7 +187,9 @@ run "$MIDGE" predict --model spec/model.h5 --input "${val[@]}" --out pred2.csv \
   --specimen-pattern "$PATTERN" --top-k 4
 expect_rc 0
 expect_out "specimen Dentimentum_alpha/0004 (4 images): "
-expect_out "; set: "
+grep -qE '^specimen .*; set: ' <<<"$OUT" || fail "no set on predict's specimen lines:
+$OUT"
+CHECKS=$((CHECKS + 1))
 /usr/bin/python3 - spec/run.h5 pred2.specimens.csv <<'EOF' || fail "predict's specimens differ from run.h5"
 import csv, h5py, sys
 f = h5py.File(sys.argv[1], "r")

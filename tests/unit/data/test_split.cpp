@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/errors.h"
+#include "data/specimens.h"
 #include "data/split.h"
 #include "io/csv.h"
 #include "support/temp_dir.h"
@@ -283,6 +284,39 @@ TEST(SplitEncoding, RoundTripsAnyBytesAndRefusesDamage) {
   EXPECT_THROW(decode_split(text.substr(0, text.size() - 3)), DataError);
   EXPECT_THROW(decode_split(text + "x"), DataError);
   EXPECT_THROW(decode_split("garbage"), DataError);
+}
+
+TEST(Specimens, ATableNamesEachImagesSpecimenByResolvedPath) {
+  TempDir dir;
+  fs::create_directories(dir.path() / "tab");
+  // Relative to the table's folder; other columns (a manifest's) ignored;
+  // a blank cell makes the image its own specimen.
+  testing::write_text(dir.path() / "tab" / "t.csv",
+                      "taxon,path,specimen,split\n"
+                      "a,../img/a1.png,a/1,train\n"
+                      "a,../img/a2.png,a/1,val\n"
+                      "b,../img/b1.png,,val\n");
+  const SpecimenTable table((dir.path() / "tab" / "t.csv").string());
+  EXPECT_EQ(table.specimen_of(dir.str("img/a1.png")), "a/1");
+  EXPECT_EQ(table.specimen_of(dir.str("img/./a2.png")), "a/1");
+  EXPECT_EQ(table.specimen_of(dir.str("img/b1.png")),
+            (dir.path() / "tab" / ".." / "img" / "b1.png").string());
+  try {
+    (void)table.specimen_of(dir.str("img/c1.png"));
+    FAIL() << "an image the table does not list";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("c1.png: not listed in the specimen table"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Specimens, ATableWithoutItsColumnsOrWithAPathTwiceIsRefused) {
+  TempDir dir;
+  testing::write_text(dir.path() / "no.csv", "path,taxon\nx.png,a\n");
+  EXPECT_THROW(SpecimenTable(dir.str("no.csv")), DataError);
+  testing::write_text(dir.path() / "twice.csv", "path,specimen\nx.png,1\n./x.png,2\n");
+  EXPECT_THROW(SpecimenTable(dir.str("twice.csv")), DataError);
 }
 
 }  // namespace
