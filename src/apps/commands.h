@@ -14,6 +14,7 @@ int run_predict(const std::vector<std::string>& args, distributed::Communicator&
 int run_gradcam(const std::vector<std::string>& args, distributed::Communicator& world);
 int run_replay(const std::vector<std::string>& args, distributed::Communicator& world);
 int run_collect(const std::vector<std::string>& args, distributed::Communicator& world);
+int run_status(const std::vector<std::string>& args, distributed::Communicator& world);
 int run_verify(const std::vector<std::string>& args, distributed::Communicator& world);
 int run_options(const std::vector<std::string>& args, distributed::Communicator& world);
 

@@ -50,6 +50,8 @@ const Command kCommands[] = {
      MIDGE_TORCH_COMMAND(midge::apps::run_gradcam)},
     {"predict", "identify new specimens with a trained model",
      MIDGE_TORCH_COMMAND(midge::apps::run_predict)},
+    {"status", "where a sweep or run stands, from its files (exit 0 done, 1 failed, 3 running)",
+     midge::apps::run_status},
     {"verify", "check result files against their checksums (ok / corrupt / old format)",
      midge::apps::run_verify},
     {"options", "list every configuration key (--markdown for docs/config.md)",

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# `midge status OUT` (issue #29) on a finished, a failed and a running
+# sweep, and on single runs: what it prints comes from sweep.h5 and the
+# trials' run.h5, its exit code says 0 done, 1 failed, 3 still running.
+# The running sweep is held at a step by fault injection (MIDGE_FAULT
+# hang, core/fault.h) so that it is certainly running while status looks.
+source "$(dirname "$0")/lib.sh"
+cd "$WORK"
+"$MIDGE" synth --out S --classes 3 --per-class 10 --size 32 --seed 3 >/dev/null || fail "synth"
+# 24 training images in batches of 4: 6 steps per epoch.
+cat >cfg.ini <<INI
+[data]
+root = $WORK/S
+image_size = 32
+workers = 0
+[model]
+arch = resnet18
+[stage1]
+epochs = 1
+batch_size = 4
+[stage2]
+epochs = 1
+batch_size = 4
+[run]
+threads = 1
+[gradcam]
+max_images = 0
+INI
+printf '[grid]\nstage2.lr = 0.0001, 0.0003\n' >two.ini
+printf '[grid]\nstage2.lr = 0.0001\n' >one.ini
+
+# Finished: exit 0, the best trial named.
+run "$MIDGE" sweep --config cfg.ini --sweep one.ini --out done
+expect_rc 0
+mapfile -t one < <(sweep_ids one.ini --config cfg.ini)
+run "$MIDGE" status done
+expect_rc 0
+expect_out "sweep done: complete; 1 trial(s): 1 complete, 0 running, 0 pending, 0 failed"
+expect_out "best so far: ${one[0]}, validation accuracy"
+run "$MIDGE" status "done/trials/${one[0]}"
+expect_rc 0
+expect_out "run done/trials/${one[0]}/run.h5: complete"
+
+# Failed: the first trial's loss turns NaN; exit 1, the trial and why.
+mapfile -t two < <(sweep_ids two.ini --config cfg.ini)
+[ ${#two[@]} -eq 2 ] || fail "expected 2 trials: ${two[*]}"
+MIDGE_FAULT=loss@rank0:step1 run "$MIDGE" sweep --config cfg.ini --sweep two.ini --out bad
+run "$MIDGE" status bad
+expect_rc 1
+expect_out "2 trial(s): 1 complete, 0 running, 0 pending, 1 failed"
+expect_out "  failed  ${two[0]} (stage2.lr=0.0001): "
+expect_out "best so far: ${two[1]}"
+run "$MIDGE" status "bad/trials/${two[0]}/run.h5"
+expect_rc 1
+expect_out ": failed"
+
+# Running: held at step 9 (stage 2, batch 3): stage 1's epoch is in run.h5.
+MIDGE_FAULT=hang@rank0:step9 "$MIDGE" sweep --config cfg.ini --sweep two.ini --out live \
+  --log-level debug >live.log 2>&1 &
+pid=$!
+wait_for_line live.log "stage 2 epoch 1 batch 2/6 done" "$pid"
+run "$MIDGE" status live
+kill -KILL "$pid"
+wait "$pid"
+expect_rc 3
+expect_out "2 trial(s): 0 complete, 1 running, 1 pending, 0 failed"
+expect_out "  running ${two[0]} (group 0, since "
+expect_out "): stage 1 epoch 1/1, val acc "
+expect_out "time left: about unknown"
+
+# Not a sweep or run folder: a usage error naming it.
+run "$MIDGE" status S
+expect_rc 2
+expect_err "midge status: S holds neither sweep.h5 (a sweep) nor run.h5 (a run)"
+CHECKS=$((CHECKS + 1))
+done_ok
