@@ -2,7 +2,8 @@
 # Submits a sweep and, once it has ended well, the collect job that ranks
 # its trials; prints both job ids and where the summary will be.
 #
-# usage: slurm/submit.sh CONFIG SPEC OUT [--set key=value ...]
+# usage: slurm/submit.sh CONFIG SPEC OUT [--retry failed] [--set key=value ...]
+#   (--retry failed: run the sweep's failed trials again, docs/sweeps.md)
 #   RANKS_PER_TRIAL=K      ranks per trial (default 1)
 #   SWEEP_SBATCH="..."     extra sbatch options for the sweep job, e.g.
 #                          "--ntasks=8 --gpus-per-task=1 --ntasks-per-node=4"

@@ -115,7 +115,7 @@ sweep::Part parse_part(const std::string& text) {
 int run_sweep(const std::vector<std::string>& args, distributed::Communicator& world) {
   po::options_description desc(
       "midge sweep --config FILE --sweep FILE [--ranks-per-trial K] [--part I/N] [--out DIR]\n"
-      "            [--dry-run]\n\n"
+      "            [--retry failed] [--dry-run]\n\n"
       "Runs the trials of a sweep spec (jobs/*.ini) over groups of K ranks.\n\n"
       "Options");
   desc.add_options()("help,h", "show this help and every configuration key")(
@@ -124,7 +124,10 @@ int run_sweep(const std::vector<std::string>& args, distributed::Communicator& w
       "part", po::value<std::string>(),
       "I/N: run only the trials whose number in the trial table, minus 1, modulo N is I "
       "(0 <= I < N), e.g. one task of a Slurm job array each; all parts share --out")(
-      "out", po::value<std::string>()->default_value("results/sweep"), "output folder");
+      "out", po::value<std::string>()->default_value("results/sweep"), "output folder")(
+      "retry", po::value<std::string>(),
+      "failed: run this part's failed trials again (each failed attempt's folder kept as "
+      "trials/<id>.failed-N, its error in sweep.h5)");
   desc.add(config_options());
   auto vm = parse_args("sweep", args, desc);
   if (vm.count("help") != 0U) {
@@ -143,6 +146,11 @@ int run_sweep(const std::vector<std::string>& args, distributed::Communicator& w
   }
   sweep::Part part;
   if (vm.count("part") != 0U) part = parse_part(vm["part"].as<std::string>());
+  const bool retry_failed = vm.count("retry") != 0U;
+  if (retry_failed && vm["retry"].as<std::string>() != "failed") {
+    throw UsageError("midge sweep: --retry takes 'failed' (the trials to run again), got '" +
+                     vm["retry"].as<std::string>() + "'");
+  }
   const ConfigSources sources = sources_of(vm);
   const Config config = load_validated(sources, k, world);
   // Every trial's configuration is resolved and checked before anything runs.
@@ -176,6 +184,7 @@ int run_sweep(const std::vector<std::string>& args, distributed::Communicator& w
   plan.halving_rate = config.sweep.halving_rate;
   plan.rung_epochs = config.sweep.rung_epochs;
   plan.part = part;
+  plan.retry_failed = retry_failed;
   plan.trials = trials;
   plan.configs = std::move(configs);
   const std::string out = vm["out"].as<std::string>();

@@ -52,8 +52,8 @@ void write_journal(const std::string& path, const Journal& j) {
   f.set_attr("", "status", std::string(sweep_status_name(j.status)));
   f.set_attr("", "started", j.started);
   f.set_attr("", "finished", j.finished);
-  std::vector<std::string> id, slug, state, started, finished, error;
-  std::vector<std::int64_t> group, rung, promoted;
+  std::vector<std::string> id, slug, state, started, finished, error, earlier_errors;
+  std::vector<std::int64_t> group, rung, promoted, attempt;
   std::vector<double> seconds, accuracy, balanced, rung_accuracy, rung_loss;
   for (const auto& t : j.trials) {
     id.push_back(t.id);
@@ -62,6 +62,8 @@ void write_journal(const std::string& path, const Journal& j) {
     started.push_back(t.started);
     finished.push_back(t.finished);
     error.push_back(t.error);
+    attempt.push_back(t.attempt);
+    earlier_errors.push_back(t.earlier_errors);
     group.push_back(t.group);
     seconds.push_back(t.seconds);
     accuracy.push_back(t.accuracy);
@@ -84,6 +86,8 @@ void write_journal(const std::string& path, const Journal& j) {
   f.write("trials/accuracy", accuracy);
   f.write("trials/balanced_accuracy", balanced);
   f.write("trials/error", error);
+  f.write("trials/attempt", attempt);
+  f.write("trials/earlier_errors", earlier_errors);
   if (j.rungs > 0) {
     const std::vector<std::uint64_t> dims{j.trials.size(), static_cast<std::uint64_t>(j.rungs)};
     f.write("trials/rung", rung);
@@ -129,6 +133,12 @@ Journal read_journal(const std::string& path) {
   const auto accuracy = f.read_doubles("trials/accuracy");
   const auto balanced = f.read_doubles("trials/balanced_accuracy");
   const auto error = f.read_strings("trials/error");
+  // Journals written before --retry lack these: every trial on attempt 1.
+  const bool attempts = f.exists("trials/attempt");
+  const auto attempt =
+      attempts ? f.read_int64s("trials/attempt") : std::vector<std::int64_t>(id.size(), 1);
+  const auto earlier_errors =
+      attempts ? f.read_strings("trials/earlier_errors") : std::vector<std::string>(id.size());
   std::vector<std::int64_t> rung, promoted;
   std::vector<double> rung_accuracy, rung_loss;
   if (j.rungs > 0) {
@@ -162,6 +172,8 @@ Journal read_journal(const std::string& path) {
   per_trial("accuracy", accuracy.size(), 1);
   per_trial("balanced_accuracy", balanced.size(), 1);
   per_trial("error", error.size(), 1);
+  per_trial("attempt", attempt.size(), 1);
+  per_trial("earlier_errors", earlier_errors.size(), 1);
   if (width > 0) {
     per_trial("rung", rung.size(), 1);
     per_trial("promoted", promoted.size(), 1);
@@ -191,6 +203,8 @@ Journal read_journal(const std::string& path) {
     t.accuracy = accuracy[i];
     t.balanced_accuracy = balanced[i];
     t.error = error[i];
+    t.attempt = attempt[i];
+    t.earlier_errors = earlier_errors[i];
     if (width > 0) {
       t.rung = rung[i];
       t.promoted = promoted[i];

@@ -46,6 +46,11 @@ struct TrialRecord {
   std::int64_t promoted = 0;
   std::vector<double> rung_accuracy;
   std::vector<double> rung_loss;
+  // `midge sweep --retry failed`: which attempt this is (1: the first), and
+  // how each earlier one failed ("attempt N: error" lines; its folder kept
+  // as trials/<id>.failed-N).
+  std::int64_t attempt = 1;
+  std::string earlier_errors;
 };
 
 struct Journal {

@@ -62,6 +62,44 @@ void check_same_sweep(const Journal& old, const SweepPlan& plan, const std::stri
   }
 }
 
+// Failed trials of this part start again from scratch: the failed
+// attempt's folder is kept beside as <id>.failed-N (N its attempt), so
+// nothing it wrote is lost, and its error stays in the journal.
+void retry_failed_trials(const SweepPlan& plan, const fs::path& out, Journal* j) {
+  std::vector<std::string> retried;
+  for (std::size_t i = 0; i < j->trials.size(); ++i) {
+    TrialRecord& t = j->trials[i];
+    if (!plan.part.has(i) || t.state != TrialState::kFailed) continue;
+    const fs::path folder = out / "trials" / t.id;
+    const fs::path aside = out / "trials" / (t.id + ".failed-" + std::to_string(t.attempt));
+    std::error_code ec;
+    if (fs::exists(folder, ec)) {
+      if (fs::exists(aside, ec)) {
+        throw IoError("cannot set aside " + folder.string() + ": " + aside.string() +
+                      " exists already");
+      }
+      fs::rename(folder, aside, ec);
+      if (ec) {
+        throw IoError("cannot move " + folder.string() + " to " + aside.string() + ": " +
+                      ec.message());
+      }
+    }
+    TrialRecord again;
+    again.id = t.id;
+    again.slug = t.slug;
+    again.attempt = t.attempt + 1;
+    again.earlier_errors = t.earlier_errors + (t.earlier_errors.empty() ? "" : "\n") + "attempt " +
+                           std::to_string(t.attempt) + ": " + t.error;
+    t = again;
+    retried.push_back(text::format("%zu", i + 1));
+  }
+  log::info(retried.empty()
+                ? std::string("--retry failed: no failed trial to run again")
+                : text::format("--retry failed: trial(s) %s run again (earlier attempts kept as "
+                               "trials/<id>.failed-N)",
+                               text::join(retried, ", ").c_str()));
+}
+
 // A new journal for `plan`, or the one in the folder after checking that it
 // belongs to this very sweep; trials of this part that were running when an
 // earlier job died become interrupted (taken first, resumed from their
@@ -111,6 +149,7 @@ Journal prepared_journal(const SweepPlan& plan, const std::string& path, int wor
     if (plan.part.has(i) && j.trials[i].state == TrialState::kRunning)
       j.trials[i].state = TrialState::kInterrupted;
   }
+  if (plan.retry_failed) retry_failed_trials(plan, fs::path(path).parent_path(), &j);
   j.parts = static_cast<std::int64_t>(plan.part.count);
   j.world_size = world_size;
   j.ranks_per_trial = plan.ranks_per_trial;

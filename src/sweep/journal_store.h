@@ -18,7 +18,9 @@ void check_same_sweep(const Journal& old, const SweepPlan& plan, const std::stri
 
 // A new journal for `plan`, or the one at `path` after check_same_sweep;
 // trials of this part that were running when an earlier job died become
-// interrupted (taken first, resumed from their state.h5).
+// interrupted (taken first, resumed from their state.h5). With
+// plan.retry_failed, this part's failed trials become pending again, on
+// their next attempt, each folder moved aside to trials/<id>.failed-N.
 Journal prepared_journal(const SweepPlan& plan, const std::string& path, int world_size);
 
 // Trials that halving ended between `before` and `after`: their run.h5

@@ -71,6 +71,9 @@ struct SweepPlan {
   long long halving_rate = 3;
   long long rung_epochs = 1;
   Part part;  // --part I/N: the trials this job runs (sweep/assignment.h)
+  // --retry failed: this part's failed trials run again, their folders
+  // set aside (prepared_journal, sweep/journal_store.h).
+  bool retry_failed = false;
   std::vector<Trial> trials;
   std::vector<Config> configs;  // one per trial, resolved and validated
 };

@@ -2,6 +2,7 @@
 # `midge status OUT` (issue #29) on a finished, a failed and a running
 # sweep, and on single runs: what it prints comes from sweep.h5 and the
 # trials' run.h5, its exit code says 0 done, 1 failed, 3 still running.
+# And `midge sweep --retry failed` on the failed sweep.
 # The running sweep is held at a step by fault injection (MIDGE_FAULT
 # hang, core/fault.h) so that it is certainly running while status looks.
 source "$(dirname "$0")/lib.sh"
@@ -53,6 +54,27 @@ expect_out "best so far: ${two[1]}"
 run "$MIDGE" status "bad/trials/${two[0]}/run.h5"
 expect_rc 1
 expect_out ": failed"
+
+# Retrying: only the failed trial runs again, its failed attempt kept
+# beside; the complete one is left as it was.
+H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
+kept=$(sha256sum <"bad/trials/${two[1]}/run.h5")
+run "$MIDGE" sweep --config cfg.ini --sweep two.ini --out bad --retry failed
+expect_rc 0
+expect_err "--retry failed: trial(s) 1 run again"
+[ "$($H5 attr "bad/trials/${two[0]}.failed-1/run.h5" status)" = failed ] || fail "attempt 1 not kept"
+[ "$($H5 attr "bad/trials/${two[0]}/run.h5" status)" = complete ] || fail "attempt 2 not complete"
+[ "$(sha256sum <"bad/trials/${two[1]}/run.h5")" = "$kept" ] || fail "the complete trial ran again"
+[ "$($H5 get bad/sweep.h5 trials/attempt)" = "2 1" ] || fail "attempts: $($H5 get bad/sweep.h5 trials/attempt)"
+$H5 get bad/sweep.h5 trials/earlier_errors | grep -q "attempt 1: loss is NaN" ||
+  fail "the first attempt's error is not in the journal"
+CHECKS=$((CHECKS + 5))
+run "$MIDGE" status bad
+expect_rc 0
+expect_out "2 trial(s): 2 complete, 0 running, 0 pending, 0 failed"
+run "$MIDGE" sweep --config cfg.ini --sweep two.ini --out bad --retry all
+expect_rc 2
+expect_err "--retry takes 'failed'"
 
 # Running: held at step 9 (stage 2, batch 3): stage 1's epoch is in run.h5.
 MIDGE_FAULT=hang@rank0:step9 "$MIDGE" sweep --config cfg.ini --sweep two.ini --out live \

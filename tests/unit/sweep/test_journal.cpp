@@ -36,6 +36,8 @@ Journal example() {
   }
   j.trials[0].state = TrialState::kComplete;
   j.trials[0].accuracy = 0.75;
+  j.trials[1].attempt = 3;
+  j.trials[1].earlier_errors = "attempt 1: loss is NaN\nattempt 2: rank 1 died";
   return j;
 }
 
@@ -50,6 +52,25 @@ TEST(SweepJournal, ReadsBackWhatWasWritten) {
   EXPECT_EQ(j.trials[0].state, TrialState::kComplete);
   EXPECT_DOUBLE_EQ(j.trials[0].accuracy, 0.75);
   EXPECT_EQ(j.trials[1].slug, "stage2.lr=b2");
+  EXPECT_EQ(j.trials[0].attempt, 1);
+  EXPECT_EQ(j.trials[1].attempt, 3);
+  EXPECT_EQ(j.trials[1].earlier_errors, "attempt 1: loss is NaN\nattempt 2: rank 1 died");
+}
+
+TEST(SweepJournal, AJournalFromBeforeRetriesHasEveryTrialOnItsFirstAttempt) {
+  testing::TempDir dir;
+  const std::string path = dir.str("sweep.h5");
+  write_journal(path, example());
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  for (const char* d : {"trials/attempt", "trials/earlier_errors"})
+    EXPECT_GE(H5Ldelete(f, d, H5P_DEFAULT), 0) << d;
+  H5Fclose(f);
+  io::seal_file(path);
+  const Journal j = read_journal(path);
+  ASSERT_EQ(j.trials.size(), 2U);
+  EXPECT_EQ(j.trials[1].attempt, 1);
+  EXPECT_EQ(j.trials[1].earlier_errors, "");
 }
 
 TEST(SweepJournal, AnOlderJournalWithoutPartsOrHalvingIsOnePartWithoutHalving) {
