@@ -103,7 +103,8 @@ struct RunConfig {
   long long threads = 0;
   bool deterministic = false;
   long long checkpoint_every = 0;
-  bool cuda_graph = false;  // capture the training step (train/step_graph.h)
+  bool cuda_graph = false;      // capture the training step (train/step_graph.h)
+  double progress_seconds = 0;  // <out>/progress.txt at most this often (0: every step)
 };
 
 struct DistConfig {

@@ -346,6 +346,12 @@ OptionTable build_table() {
       "run.checkpoint_every", 1, 0, kMaxEpochs,
       "Write state.h5 for resuming every n epochs; 0 = never.",
       [](Config & c) -> auto& { return c.run.checkpoint_every; });
+  d.number(
+      "run.progress_seconds", 30, 0, 86400,
+      "Rank 0 rewrites <out>/progress.txt (stage, epoch, batch, time) after a step at most "
+      "this often, for `midge status`; run.h5 itself is written once per epoch. 0 = after "
+      "every step (for tests: one small file write per step).",
+      [](Config & c) -> auto& { return c.run.progress_seconds; });
   d.boolean(
       "run.cuda_graph", false,
       "Capture the whole training step (forward, loss, backward, optimizer) as one CUDA graph "

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <numeric>
 
 #include "core/config.h"
@@ -28,10 +29,12 @@ std::string duration_text(double seconds) {
 
 std::string progress_text(const RunProgressView& p) {
   if (!p.error.empty() && p.status.empty()) return "run.h5 not readable yet (" + p.error + ")";
-  if (p.stage == 0) return "starting (no epoch finished yet)";
+  if (p.stage == 0)
+    return "no epoch finished yet" + (p.step.empty() ? std::string() : "; now " + p.step);
   std::string out = text::format("stage %d epoch %lld/%lld", p.stage, p.epoch, p.stage_epochs);
   if (p.last_val_acc >= 0) out += text::format(", val acc %.4f", p.last_val_acc);
   if (p.seconds_left >= 0) out += ", about " + duration_text(p.seconds_left) + " left";
+  if (!p.step.empty()) out += "; now " + p.step;
   return out;
 }
 
@@ -48,6 +51,10 @@ RunProgressView run_progress(const std::string& run_h5) {
     return p;
   }
   p.status = io::run_status_name(r.status);
+  if (r.status == io::RunStatus::kRunning) {
+    std::ifstream in(fs::path(run_h5).parent_path() / "progress.txt");
+    std::getline(in, p.step);
+  }
   p.error = r.error;
   if (r.has_eval) p.accuracy = r.eval.accuracy;
   long long epochs1 = 0;

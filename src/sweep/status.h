@@ -18,14 +18,17 @@ namespace midge::sweep {
 // One run's progress from its run.h5.
 struct RunProgressView {
   std::string path;
-  std::string status;  // run.h5 status: running, complete, failed, interrupted
-  int stage = 0;       // the stage of the last epoch finished (0: none yet)
-  long long epoch = 0;  // epochs finished in that stage
+  std::string status;          // run.h5 status: running, complete, failed, interrupted
+  int stage = 0;               // the stage of the last epoch finished (0: none yet)
+  long long epoch = 0;         // epochs finished in that stage
   long long stage_epochs = 0;  // that stage's epochs in the run's configuration
   double last_val_acc = -1;
   double accuracy = -1;      // final validation accuracy (complete runs)
   double seconds_left = -1;  // mean epoch time x epochs left (-1: unknown)
-  std::string error;         // why it failed, or why run.h5 could not be read
+  // The batch in progress, from progress.txt beside run.h5 (run.progress_seconds):
+  // "stage S epoch E batch B/N at TIME"; empty when there is none.
+  std::string step;
+  std::string error;  // why it failed, or why run.h5 could not be read
 };
 
 RunProgressView run_progress(const std::string& run_h5);

@@ -3,10 +3,15 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
 
+#include "core/clock.h"
+#include "core/errors.h"
 #include "core/log.h"
 #include "core/random.h"
 #include "core/text.h"
+#include "io/atomic_file.h"
+#include "io/run_file.h"
 #include "model/weights.h"
 #include "stats/metrics.h"
 #include "train/engine.h"
@@ -69,7 +74,8 @@ class StageRun final : public StageParts {
   // trained to its end, and the rerun validates it again.
   double epoch_sums_[kPartialSums] = {0, 0, 0, 0, 0};
   std::int64_t epoch_batches_ = 0;
-  double comm_seconds_ = 0;     // last epoch: time spent reducing gradients
+  std::optional<Clock::time_point> progress_written_;  // <out>/progress.txt
+  double comm_seconds_ = 0;                            // last epoch: time spent reducing gradients
   double exposed_seconds_ = 0;  // last epoch: gradient sync not hidden by backward
 };
 
@@ -268,6 +274,24 @@ bool StageRun::train_epoch(std::int64_t epoch, EpochReport* report) {
       log::debug(text::format(
           "stage %d epoch %lld batch %lld/%lld done", stage_, static_cast<long long>(epoch + 1),
           static_cast<long long>(b.index + 1), static_cast<long long>(batches)));
+      // Where the run is inside its epoch, for `midge status` (run.h5 is
+      // written once per epoch): a few bytes, at most every
+      // run.progress_seconds, so a shared file system barely notices.
+      if (!progress_written_ ||
+          seconds_since(*progress_written_) >= s_.config.run.progress_seconds) {
+        progress_written_ = Clock::now();
+        // Best effort, on rank 0 alone: a full disk must not stop training
+        // (nor part the ranks), so a failure is logged, not thrown.
+        try {
+          io::write_file_atomic(
+              s_.path("progress.txt"),
+              text::format("stage %d epoch %lld batch %lld/%lld at %s\n", stage_,
+                           static_cast<long long>(epoch + 1), static_cast<long long>(b.index + 1),
+                           static_cast<long long>(batches), io::utc_timestamp().c_str()));
+        } catch (const Error& e) {
+          log::warn(std::string("progress.txt not written: ") + e.what());
+        }
+      }
     }
   };
   LoaderSource source(*s_.train_loader);

@@ -77,8 +77,10 @@ expect_rc 2
 expect_err "--retry takes 'failed'"
 
 # Running: held at step 9 (stage 2, batch 3): stage 1's epoch is in run.h5.
+mapfile -t live < <(sweep_ids two.ini --config cfg.ini --set run.progress_seconds=0)
+[ ${#live[@]} -eq 2 ] || fail "expected 2 trials: ${live[*]}"
 MIDGE_FAULT=hang@rank0:step9 "$MIDGE" sweep --config cfg.ini --sweep two.ini --out live \
-  --log-level debug >live.log 2>&1 &
+  --set run.progress_seconds=0 --log-level debug >live.log 2>&1 &
 pid=$!
 wait_for_line live.log "stage 2 epoch 1 batch 2/6 done" "$pid"
 run "$MIDGE" status live
@@ -86,8 +88,11 @@ kill -KILL "$pid"
 wait "$pid"
 expect_rc 3
 expect_out "2 trial(s): 0 complete, 1 running, 1 pending, 0 failed"
-expect_out "  running ${two[0]} (group 0, since "
+expect_out "  running ${live[0]} (group 0, since "
 expect_out "): stage 1 epoch 1/1, val acc "
+# ... and the batch it is on, from progress.txt (written after every step
+# with run.progress_seconds = 0).
+expect_out "; now stage 2 epoch 1 batch 2/6 at "
 expect_out "time left: about unknown"
 
 # Not a sweep or run folder: a usage error naming it.
