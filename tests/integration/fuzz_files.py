@@ -245,7 +245,16 @@ def corrupt(case, rng, originals, work):
         overwrite(dst, at, rng)
         return f"64 bytes overwritten at {at} in /{name}"
     if how.startswith("rewrite-"):
-        target = rng.choice(rewrite_targets(src, case.kind))
+        targets = rewrite_targets(src, case.kind)
+        if how == "rewrite-string":
+            # Strings in place of a string dataset of the same shape are not
+            # another dtype but other values, sealed again: a free-text field
+            # (a trial's error, its finishing time) edited that way is a
+            # whole file no schema can tell from midge's own. So strings
+            # replace datasets of another dtype only.
+            with h5py.File(src, "r") as f:
+                targets = [n for n in targets if h5py.check_string_dtype(f[n].dtype) is None]
+        target = rng.choice(targets)
         rewrite(dst, target, how[len("rewrite-"):])
         return f"/{target} rewritten ({how[len('rewrite-'):]}) and sealed again"
     raise ValueError(how)
