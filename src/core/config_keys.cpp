@@ -349,8 +349,7 @@ OptionTable build_table() {
   d.number(
       "run.progress_seconds", 30, 0, 86400,
       "Rank 0 rewrites <out>/progress.txt (stage, epoch, batch, time) after a step at most "
-      "this often, for `midge status`; run.h5 itself is written once per epoch. 0 = after "
-      "every step (for tests: one small file write per step).",
+      "this often, for `midge status` (run.h5 is written per epoch); 0 = every step.",
       [](Config & c) -> auto& { return c.run.progress_seconds; });
   d.boolean(
       "run.cuda_graph", false,

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <optional>
 
 #include "core/fault.h"
 #include "core/log.h"
@@ -42,13 +43,13 @@ class FinalReport {
   // Conformal prediction sets at predict.coverage (into E), on the
   // probabilities calibrated by E's temperature, as `midge predict`
   // reports them.
-  void conformal_sets(const EvalResult& r, io::EvalRecord* e) const;
+  void conformal_sets(const std::vector<float>& calibrated, io::EvalRecord* e) const;
   // The same for specimens (into E): calibrated on the validation
   // specimens' fused probabilities, as `midge predict --specimen-pattern`
   // fuses a specimen's images. A fused probability is sharper than an
   // image's (agreeing images multiply), so the image threshold would not
   // hold its coverage for specimens: they get their own.
-  void specimen_sets(const EvalResult& r, io::EvalRecord* e) const;
+  void specimen_sets(const std::vector<float>& calibrated, io::EvalRecord* e) const;
   // Open-set scores and threshold of the final evaluation, and their
   // separation of held-out taxa (into E). A collective with held-out taxa.
   // False when a stop was agreed during it.
@@ -95,42 +96,52 @@ std::vector<std::string> FinalReport::validation_specimens() const {
   return specimens;
 }
 
-void FinalReport::specimen_sets(const EvalResult& r, io::EvalRecord* e) const {
-  if (!e->has_sets || !e->has_specimens) return;
-  const std::vector<float> p = stats::softmax_at(r.logits, s_.classes, e->temperature);
-  const stats::SpecimenFusion f =
-      stats::fuse_specimens(validation_specimens(), e->labels, e->predicted, p, s_.classes);
-  const std::vector<float> fused = stats::fused_probabilities(f, s_.classes);
-  const double alpha = 1 - e->set_coverage_target;
-  const std::vector<double> scores = stats::lac_scores(fused, f.labels, f.predicted, s_.classes);
-  if (scores.size() < 2) return;
-  const stats::ConformalSummary loo =
-      stats::leave_one_out(fused, f.labels, f.predicted, s_.classes, alpha);
-  e->has_specimen_sets = true;
-  e->specimen_set_threshold = stats::conformal_threshold(scores, alpha);
-  e->specimen_set_coverage = loo.coverage;
-  e->specimen_set_mean_size = loo.mean_size;
-  e->specimen_set_coverage_per_taxon = loo.coverage_per_taxon;
-  e->specimen_set_mean_size_per_taxon = loo.mean_size_per_taxon;
+// The LAC threshold of `p` (rows x classes) at 1 - alpha and each row's
+// set from the others' threshold (stats/conformal.h); nullopt with fewer
+// than two rows, which leaving one out needs.
+struct SetFigures {
+  double threshold = 0;
+  stats::ConformalSummary loo;
+};
+std::optional<SetFigures> set_figures(const std::vector<float>& p,
+                                      const std::vector<std::int64_t>& labels,
+                                      const std::vector<std::int64_t>& predicted, int classes,
+                                      double alpha) {
+  const std::vector<double> scores = stats::lac_scores(p, labels, predicted, classes);
+  if (scores.size() < 2) return std::nullopt;
+  return SetFigures{stats::conformal_threshold(scores, alpha),
+                    stats::leave_one_out(p, labels, predicted, classes, alpha)};
 }
 
-void FinalReport::conformal_sets(const EvalResult& r, io::EvalRecord* e) const {
+void FinalReport::specimen_sets(const std::vector<float>& calibrated, io::EvalRecord* e) const {
+  if (!e->has_sets || !e->has_specimens) return;
+  const stats::SpecimenFusion f = stats::fuse_specimens(validation_specimens(), e->labels,
+                                                        e->predicted, calibrated, s_.classes);
+  const std::optional<SetFigures> sets =
+      set_figures(stats::fused_probabilities(f, s_.classes), f.labels, f.predicted, s_.classes,
+                  1 - e->set_coverage_target);
+  if (!sets) return;
+  e->has_specimen_sets = true;
+  e->specimen_set_threshold = sets->threshold;
+  e->specimen_set_coverage = sets->loo.coverage;
+  e->specimen_set_mean_size = sets->loo.mean_size;
+  e->specimen_set_coverage_per_taxon = sets->loo.coverage_per_taxon;
+  e->specimen_set_mean_size_per_taxon = sets->loo.mean_size_per_taxon;
+}
+
+void FinalReport::conformal_sets(const std::vector<float>& calibrated, io::EvalRecord* e) const {
   const double coverage = s_.config.predict.coverage;
   if (coverage <= 0) return;
-  const std::vector<float> p = stats::softmax_at(r.logits, s_.classes, e->temperature);
-  const double alpha = 1 - coverage;
-  const std::vector<double> scores = stats::lac_scores(p, e->labels, e->predicted, s_.classes);
-  // Leaving one out needs two images.
-  if (scores.size() < 2) return;
-  const stats::ConformalSummary loo =
-      stats::leave_one_out(p, e->labels, e->predicted, s_.classes, alpha);
+  const std::optional<SetFigures> sets =
+      set_figures(calibrated, e->labels, e->predicted, s_.classes, 1 - coverage);
+  if (!sets) return;
   e->has_sets = true;
   e->set_coverage_target = coverage;
-  e->set_threshold = stats::conformal_threshold(scores, alpha);
-  e->set_coverage = loo.coverage;
-  e->set_mean_size = loo.mean_size;
-  e->set_coverage_per_taxon = loo.coverage_per_taxon;
-  e->set_mean_size_per_taxon = loo.mean_size_per_taxon;
+  e->set_threshold = sets->threshold;
+  e->set_coverage = sets->loo.coverage;
+  e->set_mean_size = sets->loo.mean_size;
+  e->set_coverage_per_taxon = sets->loo.coverage_per_taxon;
+  e->set_mean_size_per_taxon = sets->loo.mean_size_per_taxon;
 }
 
 void FinalReport::calibrate(const EvalResult& r, io::EvalRecord* e) const {
@@ -289,8 +300,11 @@ bool FinalReport::run() {
   e.top3_accuracy = stats::top_k_accuracy(e.probabilities, e.labels, e.predicted, s_.classes, 3);
   if (!r_.record().val_specimens.empty()) fuse_specimens(&e);
   calibrate(r, &e);
-  conformal_sets(r, &e);
-  specimen_sets(r, &e);
+  // Sets are built on the calibrated probabilities, as `midge predict`
+  // reports them.
+  const std::vector<float> calibrated = stats::softmax_at(r.logits, s_.classes, e.temperature);
+  conformal_sets(calibrated, &e);
+  specimen_sets(calibrated, &e);
   if (!evaluate_open_set(r, &e)) return interrupted("the open-set evaluation");
   out_->table = per_taxon_table(m, s_.split.classes, r.count);
   // With 3 taxa or fewer the true one is always among the top 3.
