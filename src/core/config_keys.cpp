@@ -347,6 +347,12 @@ OptionTable build_table() {
       "Write state.h5 for resuming every n epochs; 0 = never.",
       [](Config & c) -> auto& { return c.run.checkpoint_every; });
   d.number(
+      "run.checkpoint_seconds", 60, 0, 86400,
+      "Epoch-end state.h5 (run.checkpoint_every) at most this often by rank 0's clock, so that "
+      "short epochs do not each rewrite it; a stop, a halving pause and the end of the run "
+      "always write it. 0 = every checkpoint_every epochs.",
+      [](Config & c) -> auto& { return c.run.checkpoint_seconds; });
+  d.number(
       "run.progress_seconds", 30, 0, 86400,
       "Rank 0 rewrites <out>/progress.txt (stage, epoch, batch, time) after a step at most "
       "this often, for `midge status` (run.h5 is written per epoch); 0 = every step.",

@@ -2,10 +2,15 @@
 // saved when, where a resumed run goes on, and reading it back.
 //
 // Saved (rank 0 writes, then all ranks agree, so a failed write ends every
-// rank alike) every run.checkpoint_every epochs and whenever the run must
-// be resumable at once: a stop on request, a pause at a halving rung, the
-// end of a stage. A stop inside an epoch also saves what each rank had
-// summed and each rank's BatchNorm buffers (collectives).
+// rank alike) every run.checkpoint_every epochs and at the end of a stage,
+// but not sooner than run.checkpoint_seconds after the last write (rank 0
+// decides inside its write, so the ranks need not agree on a clock): a
+// ResNet-50's state is ~300 MB, and epochs of a few seconds would rewrite
+// it (and hash it for its seal) most of the time they take, while a crash
+// loses at most that long plus an epoch. Whenever the run must be
+// resumable at once it is saved regardless: a stop on request, a pause at a
+// halving rung, the end of the run. A stop inside an epoch also saves what
+// each rank had summed and each rank's BatchNorm buffers (collectives).
 //
 // Where a resumed run goes on is a ResumePoint: the stage, the epochs of it
 // done and, inside the next epoch, the batches done with this rank's sums.
@@ -18,6 +23,7 @@
 #include <optional>
 #include <string>
 
+#include "core/clock.h"
 #include "train/checkpoint.h"
 #include "train/epoch_loop.h"
 #include "train/gradient_sync.h"
@@ -56,7 +62,8 @@ class Checkpointer {
   // once; nullopt otherwise.
   std::optional<InsideEpoch> take_inside(int stage, std::int64_t epoch);
 
-  // state.h5 at `at` (batch 0) when `always` or run.checkpoint_every > 0.
+  // state.h5 at `at` (batch 0) when `always`, or when run.checkpoint_every
+  // > 0 and the last write is run.checkpoint_seconds old (rank 0's clock).
   void save(const ResumePoint& at, torch::optim::Optimizer* opt, bool always);
   // state.h5 at a stop inside an epoch: every rank's sums and BatchNorm
   // buffers too. `sync`: the stage's gradient reductions, settled first.
@@ -69,6 +76,7 @@ class Checkpointer {
   TrainState state_;
   ResumePoint at_;
   bool resumed_ = false;
+  Clock::time_point written_ = Clock::now();  // rank 0: the last state.h5, or the start
 };
 
 }  // namespace midge::train

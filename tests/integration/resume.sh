@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Kill -9 mid-epoch, rerun the same command: the run resumes from the last
 # completed epoch, and with run.deterministic=true ends with exactly the
-# results of an uninterrupted run.
+# results of an uninterrupted run (which, with run.checkpoint_seconds an hour,
+# wrote no state.h5 at all).
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
@@ -9,10 +10,18 @@ H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
 args=(train --set data.root=S --set data.image_size=48 --set model.arch=resnet18 --set data.workers=2
       --set stage1.epochs=2 --set stage2.epochs=4 --set stage1.batch_size=8 --set stage2.batch_size=8
       --set stage2.optimizer=adam --set stage2.lr=0.0005 --set stage2.schedule=plateau
-      --set stage2.early_stop_patience=3 --set run.deterministic=true --set run.threads=1)
+      --set stage2.early_stop_patience=3 --set run.deterministic=true --set run.threads=1
+      --set run.checkpoint_seconds=0)  # state.h5 every epoch: killed after one
 
-run "$MIDGE" "${args[@]}" --out whole
+# The reference run spaces its epoch-end state.h5 an hour apart
+# (run.checkpoint_seconds): none of its short epochs writes one, and the
+# results below are still those of the runs that write every epoch.
+run "$MIDGE" "${args[@]}" --set run.checkpoint_seconds=3600 --log-level debug --out whole
 expect_rc 0
+expect_err "state.h5 not written at stage 2 epoch 3: the last is under run.checkpoint_seconds (3600 s) old"
+[ ! -e whole/state.h5 ] && [ ! -e whole/state.prev.h5 ] ||
+  fail "state.h5 written within run.checkpoint_seconds: $(ls whole)"
+CHECKS=$((CHECKS + 2))
 
 # Interrupted run: killed as soon as its first checkpoint of stage 2 is on
 # disk, i.e. in the middle of stage 2's second epoch.

@@ -14,7 +14,7 @@ base=(--set data.root="$WORK/S" --set data.image_size=32 --set model.arch=resnet
       --set stage2.batch_size=8 --set stage1.early_stop_patience=0
       --set stage2.early_stop_patience=0 --set run.deterministic=true --set run.threads=1
       --set gradcam.max_images=0 --set sweep.halving=true --set sweep.halving_rate=3
-      --set sweep.rung_epochs=1)
+      --set sweep.rung_epochs=1 --set run.checkpoint_seconds=0)  # state.h5 every epoch: killed after one
 printf '[grid]\nstage2.lr = 0.0001, 0.0003, 0.001\nmodel.dropout = 0.1, 0.3, 0.5\n' > nine.ini
 mapfile -t id < <(sweep_ids nine.ini "${base[@]}")
 [ ${#id[@]} -eq 9 ] || fail "expected 9 trials: ${id[*]}"

@@ -11,7 +11,8 @@ H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
 echo "not a model" > bad.h5
 base=(--set data.root=S --set data.image_size=32 --set model.arch=resnet18 --set data.workers=1
       --set stage1.epochs=1 --set stage2.epochs=2 --set stage1.batch_size=8 --set stage2.batch_size=8
-      --set run.deterministic=true --set run.threads=1 --set gradcam.max_images=2)
+      --set run.deterministic=true --set run.threads=1 --set gradcam.max_images=2
+      --set run.checkpoint_seconds=0)  # state.h5 every epoch: killed after one
 printf '[grid]\nmodel.pretrained = none, bad.h5\nstage2.lr = 0.0001, 0.0003\n' > spec.ini
 mapfile -t id < <(sweep_ids spec.ini "${base[@]}")
 [ ${#id[@]} -eq 4 ] || fail "expected 4 trials: ${id[*]}"

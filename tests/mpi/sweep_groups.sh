@@ -15,7 +15,7 @@ echo "not a model" > bad.h5
 base=(--set data.root="$WORK/S" --set data.image_size=32 --set model.arch=resnet18
       --set data.workers=1 --set stage1.epochs=1 --set stage2.epochs=2 --set stage1.batch_size=8
       --set stage2.batch_size=8 --set run.deterministic=true --set run.threads=1
-      --set gradcam.max_images=2)
+      --set gradcam.max_images=2 --set run.checkpoint_seconds=0)  # state.h5 every epoch: killed after one
 # states DIR: the journal's trial states, space-separated.
 states() { $H5 get "$1/sweep.h5" trials/state; }
 

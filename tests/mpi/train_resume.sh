@@ -12,7 +12,8 @@ H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
 # job's rank 1 and no other MPI test's.
 args=(train --set data.root="$WORK/S" --set data.image_size=32 --set model.arch=resnet18 --set data.workers=1
       --set stage1.epochs=1 --set stage2.epochs=3 --set stage1.batch_size=8 --set stage2.batch_size=8
-      --set run.deterministic=true --set run.threads=1 --set gradcam.max_images=3)
+      --set run.deterministic=true --set run.threads=1 --set gradcam.max_images=3
+      --set run.checkpoint_seconds=0)  # state.h5 every epoch: killed after one
 run timeout 240 "$MPIEXEC" -n 2 --oversubscribe "$MIDGE" "${args[@]}" --out whole
 expect_rc 0 "uninterrupted 2-rank run"
 

@@ -107,6 +107,7 @@ TEST(Options, EveryDesignKeyIsDeclaredWithHelp) {
                         "run.threads",
                         "run.deterministic",
                         "run.checkpoint_every",
+                        "run.checkpoint_seconds",
                         "run.cuda_graph",
                         "dist.bucket_mb",
                         "dist.overlap",
