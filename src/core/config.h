@@ -104,8 +104,8 @@ struct RunConfig {
   bool deterministic = false;
   long long checkpoint_every = 0;
   double checkpoint_seconds = 0;  // epoch-end state.h5 at most this often (0: no limit)
-  bool cuda_graph = false;      // capture the training step (train/step_graph.h)
-  double progress_seconds = 0;  // <out>/progress.txt at most this often (0: every step)
+  bool cuda_graph = false;        // capture the training step (train/step_graph.h)
+  double progress_seconds = 0;    // <out>/progress.txt at most this often (0: every step)
 };
 
 struct DistConfig {

@@ -113,6 +113,12 @@ void write_run_file(const std::string& path, const RunRecord& r) {
   f.set_attr("", "peak_rss_bytes", r.peak_rss_bytes);
   f.set_attr("", "peak_cuda_bytes", r.peak_cuda_bytes);
   f.write("classes", r.classes);
+  if (!r.rank_hosts.empty()) {
+    f.write("ranks/host", r.rank_hosts);
+    f.write("ranks/local_rank", r.rank_local_ranks);
+    f.write("ranks/threads", r.rank_threads);
+    f.write("ranks/device", r.rank_devices);
+  }
   f.write("split/train/paths", r.train_paths);
   f.write("split/train/labels", r.train_labels);
   f.write("split/val/paths", r.val_paths);
@@ -257,6 +263,12 @@ RunRecord read_run_file(const std::string& path) {
   if (f.has_attr("", "peak_rss_bytes")) r.peak_rss_bytes = f.attr_int64("", "peak_rss_bytes");
   if (f.has_attr("", "peak_cuda_bytes")) r.peak_cuda_bytes = f.attr_int64("", "peak_cuda_bytes");
   r.classes = f.read_strings("classes");
+  if (f.exists("ranks/host")) {
+    r.rank_hosts = f.read_strings("ranks/host");
+    r.rank_local_ranks = f.read_int64s("ranks/local_rank");
+    r.rank_threads = f.read_int64s("ranks/threads");
+    r.rank_devices = f.read_strings("ranks/device");
+  }
   r.train_paths = f.read_strings("split/train/paths");
   r.train_labels = f.read_int64s("split/train/labels");
   r.val_paths = f.read_strings("split/val/paths");

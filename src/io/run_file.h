@@ -162,6 +162,13 @@ struct RunRecord {
   std::string versions;  // "LibTorch 1.13.0; OpenCV 4.6.0; HDF5 1.10.8; MPI ..."
   std::string amp;       // the precision trained in: off|bf16|fp16 (run.amp resolved)
   std::string device;    // rank 0's device: "cpu: <model> (N threads)" or "cuda:0 (...)"
+  // Where each rank ran (/ranks, one entry per rank in rank order): host
+  // name, rank among the job's processes on that node, threads, device
+  // ("cpu", "cuda:1"). Empty in files written before midge had it.
+  std::vector<std::string> rank_hosts;
+  std::vector<std::int64_t> rank_local_ranks;
+  std::vector<std::int64_t> rank_threads;
+  std::vector<std::string> rank_devices;
   // As read back (writing always stamps kRunSchemaVersion and this build).
   std::int64_t schema_version = kRunSchemaVersion;
   std::string midge_version;

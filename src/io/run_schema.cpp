@@ -127,6 +127,13 @@ void check_schema(const std::string& path, const RunRecord& r) {
              "one per image");
   }
   s.length("inputs/paths", r.input_paths.size(), r.input_keys.size(), "one per input");
+  if (!r.rank_hosts.empty()) {
+    const std::size_t n = r.rank_hosts.size();
+    s.length("ranks/host", n, static_cast<std::size_t>(r.world_size), "one per rank");
+    s.length("ranks/local_rank", r.rank_local_ranks.size(), n, "one per rank");
+    s.length("ranks/threads", r.rank_threads.size(), n, "one per rank");
+    s.length("ranks/device", r.rank_devices.size(), n, "one per rank");
+  }
   s.length("inputs/sha256", r.input_sha256.size(), r.input_keys.size(), "one per input");
   s.length("data/skipped_reasons", r.skipped_reasons.size(), r.skipped.size(), "one per file");
   s.history("stage1/history", r.stage1);

@@ -76,10 +76,10 @@ void Checkpointer::save(const ResumePoint& at, torch::optim::Optimizer* opt, boo
   if (always || s_.config.run.checkpoint_every > 0) {
     s_.rank0_phase("writing " + s_.path("state.h5"), [this, always] {
       if (!always && seconds_since(written_) < s_.config.run.checkpoint_seconds) {
-        log::debug(text::format("state.h5 not written at stage %d epoch %lld: the last is under "
-                                "run.checkpoint_seconds (%g s) old",
-                                state_.stage, static_cast<long long>(state_.epoch),
-                                s_.config.run.checkpoint_seconds));
+        log::debug(text::format(
+            "state.h5 not written at stage %d epoch %lld: the last is under "
+            "run.checkpoint_seconds (%g s) old",
+            state_.stage, static_cast<long long>(state_.epoch), s_.config.run.checkpoint_seconds));
         return;
       }
       save_state(s_.path("state.h5"), s_.net, state_);

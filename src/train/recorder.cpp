@@ -21,6 +21,16 @@ void Recorder::begin() {
 
 void Recorder::describe_session() {
   record_.device = hardware_description(s_.device);
+  record_.rank_hosts.clear();
+  record_.rank_local_ranks.clear();
+  record_.rank_threads.clear();
+  record_.rank_devices.clear();
+  for (const Session::Place& p : s_.places) {
+    record_.rank_hosts.push_back(p.host);
+    record_.rank_local_ranks.push_back(p.local_rank);
+    record_.rank_threads.push_back(p.threads);
+    record_.rank_devices.push_back(p.device);
+  }
   record_.classes = s_.split.classes;
   for (const auto& x : s_.split.train) {
     record_.train_paths.push_back(x.path);

@@ -11,9 +11,8 @@ namespace midge::train {
 bool key_may_change_on_resume(const std::string& key) {
   return key == "data.workers" || key == "data.prefetch" || key == "data.cache" ||
          key == "data.cache_dir" || key == "run.threads" || key == "run.checkpoint_every" ||
-         key == "run.checkpoint_seconds" ||
-         key == "run.cuda_graph" || key == "run.progress_seconds" || key == "dist.timeout" ||
-         key == "sweep.seed";
+         key == "run.checkpoint_seconds" || key == "run.cuda_graph" ||
+         key == "run.progress_seconds" || key == "dist.timeout" || key == "sweep.seed";
 }
 
 namespace {

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "data/taxonomy.h"
+#include "io/run_file.h"
 #include "model/weights.h"
 #include "train/progress.h"
 #include "train/replica.h"
@@ -146,12 +147,48 @@ void check_backend_available(const Config& config) {
   }
 }
 
+namespace {
+
+// Each rank's host, node-local rank, threads and device to every rank (a
+// broadcast per rank, once per run), and one line naming the nodes.
+void gather_places(Session& s) {
+  const std::string mine =
+      io::host_name() + '\t' + std::to_string(s.world.local_rank()) + '\t' +
+      std::to_string(s.device.threads) + '\t' +
+      (s.device.cuda ? "cuda:" + std::to_string(s.device.device.index()) : std::string("cpu"));
+  s.places.clear();
+  for (int r = 0; r < s.world.size(); ++r) {
+    std::string line = r == s.world.rank() ? mine : std::string();
+    s.world.broadcast(line, r);
+    const std::vector<std::string> f = text::split(line, '\t');
+    if (f.size() != 4) throw DistError("rank " + std::to_string(r) + " sent no placement");
+    s.places.push_back({f[0], std::stoi(f[1]), std::stoi(f[2]), f[3]});
+  }
+  if (s.world.size() == 1 || !s.rank0()) return;
+  // "4 ranks on 2 nodes: nodea (0, 1), nodeb (2, 3)", nodes in order of
+  // their first rank.
+  std::vector<std::pair<std::string, std::vector<std::string>>> nodes;
+  for (std::size_t r = 0; r < s.places.size(); ++r) {
+    auto it = std::find_if(nodes.begin(), nodes.end(),
+                           [&](const auto& n) { return n.first == s.places[r].host; });
+    if (it == nodes.end()) it = nodes.insert(nodes.end(), {s.places[r].host, {}});
+    it->second.push_back(std::to_string(r));
+  }
+  std::vector<std::string> parts;
+  for (const auto& n : nodes) parts.push_back(n.first + " (" + text::join(n.second, ", ") + ")");
+  log::info(text::format("%d ranks on %zu node(s): %s", s.world.size(), nodes.size(),
+                         text::join(parts, ", ").c_str()));
+}
+
+}  // namespace
+
 void open_session(Session& s) {
   s.agree.phase("choosing the device", [&] {
     s.device = choose_device(s.config.run, s.world.local_rank(), s.world.cpu_sharers());
     // Peaks of this run alone (a sweep runs many in one process).
     reset_peak_memory(s.device);
   });
+  gather_places(s);
   open_nccl(s);
   std::string encoded;
   s.rank0_phase("reading the data set",

@@ -49,6 +49,16 @@ struct Session {
   const std::string cache_dir;  // empty: `<out>/cache` (train::TrainOptions)
 
   DeviceChoice device;
+  // Where each rank of the run runs, in rank order, the same on every rank
+  // (run.h5 /ranks; the log names the nodes): on a cluster the first thing
+  // to check when ranks on one node are slower or pick the same GPU.
+  struct Place {
+    std::string host;
+    int local_rank = 0;  // among the job's processes on that node
+    int threads = 1;
+    std::string device;  // "cpu" or "cuda:N"
+  };
+  std::vector<Place> places;
   // dist.backend resolved to NCCL: one communicator for the whole run (a
   // sweep's trial group), before any GradientSync that uses it.
   std::unique_ptr<distributed::NcclComm> nccl;

@@ -271,5 +271,38 @@ TEST(RunFile, SettingTheStatusChangesOnlyTheStatusAttributes) {
   EXPECT_THROW(parse_run_status("done", "x.h5"), IoError);
 }
 
+TEST(RunFile, RanksPlacementIsWrittenReadBackAndCheckedPerRank) {
+  testing::TempDir dir;
+  RunRecord r = example();
+  r.world_size = 3;
+  r.rank_hosts = {"nodea", "nodea", "nodeb"};
+  r.rank_local_ranks = {0, 1, 0};
+  r.rank_threads = {2, 2, 4};
+  r.rank_devices = {"cuda:0", "cuda:1", "cuda:0"};
+  write_run_file(dir.str("run.h5"), r);
+  const RunRecord back = read_run_file(dir.str("run.h5"));
+  EXPECT_EQ(back.rank_hosts, r.rank_hosts);
+  EXPECT_EQ(back.rank_local_ranks, r.rank_local_ranks);
+  EXPECT_EQ(back.rank_threads, r.rank_threads);
+  EXPECT_EQ(back.rank_devices, r.rank_devices);
+  // A table of another length than world_size is refused, naming it.
+  r.rank_threads = {2, 2};
+  write_run_file(dir.str("short.h5"), r);
+  try {
+    read_run_file(dir.str("short.h5"));
+    FAIL() << "a /ranks column of the wrong length was read";
+  } catch (const CorruptFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("/ranks/threads has 2 values, 3 expected"),
+              std::string::npos)
+        << e.what();
+  }
+  // Files written before midge kept it read as without.
+  EXPECT_TRUE(read_run_file([&] {
+                write_run_file(dir.str("old.h5"), example());
+                return dir.str("old.h5");
+              }())
+                  .rank_hosts.empty());
+}
+
 }  // namespace
 }  // namespace midge::io
