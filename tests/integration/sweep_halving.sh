@@ -14,7 +14,7 @@ base=(--set data.root="$WORK/S" --set data.image_size=32 --set model.arch=resnet
       --set stage2.batch_size=8 --set stage1.early_stop_patience=0
       --set stage2.early_stop_patience=0 --set run.deterministic=true --set run.threads=1
       --set gradcam.max_images=0 --set sweep.halving=true --set sweep.halving_rate=3
-      --set sweep.rung_epochs=1 --set run.checkpoint_seconds=0)  # state.h5 every epoch: killed after one
+      --set sweep.rung_epochs=1)
 printf '[grid]\nstage2.lr = 0.0001, 0.0003, 0.001\nmodel.dropout = 0.1, 0.3, 0.5\n' > nine.ini
 mapfile -t id < <(sweep_ids nine.ini "${base[@]}")
 [ ${#id[@]} -eq 9 ] || fail "expected 9 trials: ${id[*]}"
@@ -91,14 +91,15 @@ done
 CHECKS=$((CHECKS + 1))
 
 # Killed while trial 5 trains stage 1 (trials 1-3 have met rung 0, one of
-# them rung 1), then rerun.
-"$MIDGE" sweep "${base[@]}" --sweep nine.ini --out h2 > h2.log 2>&1 &
+# them rung 1), then rerun. Every epoch writes state.h5 here
+# (run.checkpoint_seconds=0): the kill waits for trial 5's first.
+"$MIDGE" sweep "${base[@]}" --set run.checkpoint_seconds=0 --sweep nine.ini --out h2 > h2.log 2>&1 &
 pid=$!
 wait_for_checkpoint "h2/trials/${id[4]}/state.h5" 1 1 "$pid"
 kill -9 "$pid" || fail "the sweep ended before it could be killed"
 wait "$pid"
 grep -q "at rung 1" h2.log || fail "no trial reached rung 1 before the kill"
-run timeout 600 "$MIDGE" sweep "${base[@]}" --sweep nine.ini --out h2
+run timeout 600 "$MIDGE" sweep "${base[@]}" --set run.checkpoint_seconds=0 --sweep nine.ini --out h2
 expect_rc 0 "resumed halving sweep"
 expect_err "resuming from h2/trials/${id[4]}/state.h5: stage 1"
 for d in trials/state trials/promoted trials/rung trials/rung_accuracy trials/rung_loss; do

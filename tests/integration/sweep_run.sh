@@ -11,8 +11,9 @@ H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
 echo "not a model" > bad.h5
 base=(--set data.root=S --set data.image_size=32 --set model.arch=resnet18 --set data.workers=1
       --set stage1.epochs=1 --set stage2.epochs=2 --set stage1.batch_size=8 --set stage2.batch_size=8
-      --set run.deterministic=true --set run.threads=1 --set gradcam.max_images=2
-      --set run.checkpoint_seconds=0)  # state.h5 every epoch: killed after one
+      --set run.deterministic=true --set run.threads=1 --set gradcam.max_images=2)
+# The runs killed after an epoch's state.h5 write one every epoch.
+every_epoch=(--set run.checkpoint_seconds=0)
 printf '[grid]\nmodel.pretrained = none, bad.h5\nstage2.lr = 0.0001, 0.0003\n' > spec.ini
 mapfile -t id < <(sweep_ids spec.ini "${base[@]}")
 [ ${#id[@]} -eq 4 ] || fail "expected 4 trials: ${id[*]}"
@@ -63,14 +64,14 @@ base+=(--set stage2.epochs=8)
 printf '[grid]\nstage2.lr = 0.0001, 0.0003\n' > two.ini
 mapfile -t id2 < <(sweep_ids two.ini "${base[@]}")
 [ ${#id2[@]} -eq 2 ] || fail "expected 2 trials: ${id2[*]}"
-"$MIDGE" sweep "${base[@]}" --sweep two.ini --out cut > cut.log 2>&1 &
+"$MIDGE" sweep "${base[@]}" "${every_epoch[@]}" --sweep two.ini --out cut > cut.log 2>&1 &
 pid=$!
 wait_for_checkpoint "cut/trials/${id2[1]}/state.h5" 2 1 "$pid"
 kill -9 "$pid" || fail "the sweep finished before it could be killed"
 wait "$pid"
 cp "cut/trials/${id2[0]}/run.h5" cut_first.h5
 [ "$($H5 get cut/sweep.h5 trials/state)" = "complete running" ] || fail "journal after the kill"
-run timeout 300 "$MIDGE" sweep "${base[@]}" --sweep two.ini --out cut
+run timeout 300 "$MIDGE" sweep "${base[@]}" "${every_epoch[@]}" --sweep two.ini --out cut
 expect_rc 0
 expect_err "resuming from cut/trials/${id2[1]}/state.h5: stage 2"
 cmp -s cut_first.h5 "cut/trials/${id2[0]}/run.h5" || fail "the resumed sweep rewrote trial 1"
@@ -83,13 +84,13 @@ CHECKS=$((CHECKS + 3))
 # While a sweep runs, a second job on the same folder is refused: the same
 # cut (its part lock is held) and another cut (trials of the running one are
 # running) alike; exit 2, nothing taken.
-"$MIDGE" sweep "${base[@]}" --sweep two.ini --out busy > busy.log 2>&1 &
+"$MIDGE" sweep "${base[@]}" "${every_epoch[@]}" --sweep two.ini --out busy > busy.log 2>&1 &
 pid=$!
 wait_for_checkpoint "busy/trials/${id2[0]}/state.h5" 2 1 "$pid"
-run timeout 60 "$MIDGE" sweep "${base[@]}" --sweep two.ini --out busy
+run timeout 60 "$MIDGE" sweep "${base[@]}" "${every_epoch[@]}" --sweep two.ini --out busy
 expect_rc 2 "a second job on a running sweep"
 expect_err "busy: another job is running this sweep now (sweep.part-0-of-1.lock is locked)"
-run timeout 60 "$MIDGE" sweep "${base[@]}" --sweep two.ini --part 1/2 --out busy
+run timeout 60 "$MIDGE" sweep "${base[@]}" "${every_epoch[@]}" --sweep two.ini --part 1/2 --out busy
 expect_rc 2 "a job cutting a running sweep into parts"
 expect_err "trial(s) 1 are running in jobs that split this sweep into 1 part(s)"
 kill -9 "$pid" || fail "the first sweep ended before the checks"

@@ -15,7 +15,7 @@ echo "not a model" > bad.h5
 base=(--set data.root="$WORK/S" --set data.image_size=32 --set model.arch=resnet18
       --set data.workers=1 --set stage1.epochs=1 --set stage2.epochs=2 --set stage1.batch_size=8
       --set stage2.batch_size=8 --set run.deterministic=true --set run.threads=1
-      --set gradcam.max_images=2 --set run.checkpoint_seconds=0)  # state.h5 every epoch: killed after one
+      --set gradcam.max_images=2)
 # states DIR: the journal's trial states, space-separated.
 states() { $H5 get "$1/sweep.h5" trials/state; }
 
@@ -70,8 +70,8 @@ CHECKS=$((CHECKS + 2))
 printf '[grid]\nstage2.epochs = 1, 6\nstage2.lr = 0.0001, 0.0003\n' > long.ini
 mapfile -t lid < <(sweep_ids long.ini "${base[@]}")
 [ ${#lid[@]} -eq 4 ] || fail "expected 4 trials: ${lid[*]}"
-setsid "$MPIEXEC" -n 4 --oversubscribe "$MIDGE" sweep "${base[@]}" --sweep long.ini \
-  --ranks-per-trial 2 --out cut > cut.log 2>&1 &
+setsid "$MPIEXEC" -n 4 --oversubscribe "$MIDGE" sweep "${base[@]}" --set run.checkpoint_seconds=0 \
+  --sweep long.ini --ranks-per-trial 2 --out cut > cut.log 2>&1 &
 job=$!
 wait_for_checkpoint "cut/trials/${lid[2]}/state.h5" 2 1 "$job"
 kill -9 -- "-$job" || fail "the sweep ended before it could be killed"
@@ -85,8 +85,8 @@ done
   fail "journal after the kill: $(states cut)"
 cp "cut/trials/${lid[0]}/run.h5" first.h5
 cp "cut/trials/${lid[1]}/run.h5" second.h5
-run timeout 600 "$MPIEXEC" -n 4 --oversubscribe "$MIDGE" sweep "${base[@]}" --sweep long.ini \
-  --ranks-per-trial 2 --out cut
+run timeout 600 "$MPIEXEC" -n 4 --oversubscribe "$MIDGE" sweep "${base[@]}" --set run.checkpoint_seconds=0 \
+  --sweep long.ini --ranks-per-trial 2 --out cut
 expect_rc 0 "resumed sweep"
 expect_err "resuming from cut/trials/${lid[2]}/state.h5: stage 2"
 [ "$(states cut)" = "complete complete complete complete" ] || fail "states: $(states cut)"
