@@ -9,6 +9,7 @@
 #
 #   nodes_up       makes $NODE_A and $NODE_B (10.199.7.1 and .2); removes them on exit
 #   on NODE CMD..  runs CMD on NODE (a node name, with its host name)
+#   daemon_on NODE CMD..  the same, keeping the machine's /sys (slurmd)
 #   node_ns NODE   the namespace of NODE
 #
 # Needs root, `ip` and `unshare`: without them nodes_up skips the test
@@ -72,6 +73,17 @@ nodes_up() {
     cp "$WORK/hosts" "/etc/netns/$ns/hosts"
   done
   trap 'nodes_down; rm -rf "$WORK"' EXIT
+}
+
+# daemon_on NODE CMD...: the same for a daemon that needs the machine's
+# /sys as it is (slurmd reads /sys/fs/cgroup, which `ip netns exec` hides
+# behind a fresh sysfs): only the network namespace is entered, so names
+# resolve through the machine's /etc/hosts (give daemons addresses).
+daemon_on() {
+  local node=$1
+  shift
+  nsenter --net="/run/netns/$(node_ns "$node")" unshare --uts -- \
+    bash -c 'hostname "$0" && exec "$@"' "$node" "$@"
 }
 
 # on NODE CMD...: CMD in NODE's network namespace with NODE as host name.

@@ -53,7 +53,7 @@ ReturnToService=2
 MinJobAge=2
 KillWait=5
 StateSaveLocation=$spool/ctld
-SlurmdSpoolDir=$spool/%n
+SlurmdSpoolDir=$spool/%n/spool
 SlurmctldPidFile=$spool/slurmctld.pid
 SlurmdPidFile=$spool/slurmd.%n.pid
 SlurmctldLogFile=$spool/log/slurmctld.log
@@ -64,9 +64,18 @@ NodeName=$NODE_A NodeAddr=${NODE_ADDR[$NODE_A]} $hw State=UNKNOWN
 NodeName=$NODE_B NodeAddr=${NODE_ADDR[$NODE_B]} $hw State=UNKNOWN
 PartitionName=two Nodes=$NODE_A,$NODE_B Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
 CONF
-on "$NODE_A" slurmctld || fail "slurmctld did not start: $(tail -5 "$spool/log/slurmctld.log")"
-on "$NODE_A" slurmd -N "$NODE_A" || fail "slurmd on $NODE_A did not start"
-on "$NODE_B" slurmd -N "$NODE_B" || fail "slurmd on $NODE_B did not start"
+daemon_on "$NODE_A" slurmctld || fail "slurmctld did not start: $(tail -5 "$spool/log/slurmctld.log")"
+# Each slurmd reads its own copy of the configuration, whose mpi.conf gives
+# the node a PMIx directory of its own: on a cluster /tmp is node-local,
+# here both nodes share this machine's, and two nodes of one job step
+# would both create /tmp/spmix_appdir_<uid>_<job>.<step>.
+for node in $NODE_A $NODE_B; do
+  mkdir -p "$spool/$node/etc" "$spool/$node/tmp" "$spool/$node/spool"
+  cp "$SLURM_CONF" "$spool/$node/etc/slurm.conf"
+  echo "PMIxCliTmpDirBase=$spool/$node/tmp" >"$spool/$node/etc/mpi.conf"
+  daemon_on "$node" slurmd -f "$spool/$node/etc/slurm.conf" -N "$node" ||
+    fail "slurmd on $node did not start: $(tail -5 "$spool/log/slurmd.$node.log")"
+done
 # The rest of the test runs on nodea, where the controller answers.
 slurm() { on "$NODE_A" "$@"; }
 deadline=$(($(date +%s) + 60))
@@ -79,7 +88,7 @@ done
 squeue() { slurm squeue "$@"; }
 
 "$MIDGE" synth --out S --classes 3 --per-class 24 --size 48 >/dev/null || fail "synth"
-# 58 training images in batches of 4 (2 per rank): 14 steps an epoch, so
+# 60 training images in batches of 4 (2 per rank): 15 steps an epoch, so
 # that a signal after step 2 lands inside the epoch.
 cat >cfg.ini <<INI
 [data]
@@ -109,7 +118,8 @@ job=$(slurm sbatch --parsable --nodes=2 --ntasks-per-node=1 --chdir="$WORK" \
   fail "sbatch --nodes=2 train.sbatch"
 wait_for_job "$job" 200
 log=midge-train-$job.out
-[ "$($H5 attr two/run.h5 status)" = complete ] || fail "the two-node job did not complete: $(tail -20 "$log")"
+[ -f two/run.h5 ] && [ "$($H5 attr two/run.h5 status)" = complete ] ||
+  fail "the two-node job did not complete: $(tail -20 "$log"); slurmd logs: $(tail -n 8 "$spool"/log/slurmd.*.log)"
 [ "$($H5 get two/run.h5 ranks/host)" = "$NODE_A $NODE_B" ] ||
   fail "ranks of the two-node job ran on: $($H5 get two/run.h5 ranks/host)"
 [ "$($H5 get two/run.h5 ranks/local_rank)" = "0 0" ] || fail "node-local ranks: $($H5 get two/run.h5 ranks/local_rank)"
@@ -127,7 +137,7 @@ job=$(slurm sbatch --parsable --nodes=2 --ntasks-per-node=1 --chdir="$WORK" \
   --log-level debug) || fail "sbatch sweep.sbatch"
 log=midge-sweep-${job}_4294967294.out
 deadline=$(($(date +%s) + 120))
-until [ -f "$log" ] && grep -qF "stage 2 epoch 1 batch 2/14 done" "$log"; do
+until [ -f "$log" ] && grep -qF "stage 2 epoch 1 batch 2/15 done" "$log"; do
   [ "$(date +%s)" -lt "$deadline" ] || fail "the sweep did not reach stage 2 within 120 s: $(tail -5 "$log")"
   sleep 0.1
 done
