@@ -5,7 +5,8 @@
 #  - `midge train` on 4 ranks, 2 per node, is bitwise equal to the same run
 #    on 4 ranks of one node; run.h5 says where each rank ran (/ranks: hosts
 #    nodea nodea nodeb nodeb, node-local ranks 0 1 0 1, threads as each
-#    node divides its CPUs among its own ranks);
+#    node divides its CPUs among its own ranks: 1 each there, 2 each for
+#    one rank per node);
 #  - `midge sweep --ranks-per-trial 2` on 4 ranks: one group per node; on
 #    2 ranks, one per node: one group that spans both. The trials of both
 #    sweeps are bitwise equal (the same 2-rank training whether its ranks
@@ -29,8 +30,9 @@ mpirun_nodes() {
   on "$NODE_A" timeout 300 mpirun --host "$hosts" -n "$n" \
     --mca plm_rsh_agent "$SRC/tests/multinode/rsh_agent.sh" \
     --mca btl tcp,self,vader --mca btl_tcp_if_include "$NODE_NET.0/24" \
-    --mca oob_tcp_if_include "$NODE_NET.0/24" "$MIDGE" "$@"
+    --mca oob_tcp_if_include "$NODE_NET.0/24" ${MPIRUN_EXTRA[@]+"${MPIRUN_EXTRA[@]}"} "$MIDGE" "$@"
 }
+MPIRUN_EXTRA=()
 # column FILE DATASET: the dataset's values, space-separated.
 column() { $H5 get "$1" "$2"; }
 
@@ -56,6 +58,20 @@ $H5 same one/run.h5 two/run.h5 eval/probabilities eval/confusion stage1/history/
   fail "4 ranks on two nodes differ from 4 ranks on one"
 [ -z "$($H5 changed one/model.h5 two/model.h5)" ] || fail "weights differ between one node and two"
 CHECKS=$((CHECKS + 9))
+
+# Threads follow each node's own ranks (run.threads = 0): one rank on each
+# node, not bound to a core (mpirun binds 2 ranks to a core each by
+# default, and midge keeps to a rank's binding), has both of its node's
+# CPUs, where 2 ranks on one node had 1 each.
+MPIRUN_EXTRA=(--bind-to none)
+run mpirun_nodes "$NODE_A:1,$NODE_B:1" 2 train "${base[@]}" --set run.threads=0 \
+  --set stage2.epochs=0 --set gradcam.max_images=0 --out alone_each
+MPIRUN_EXTRA=()
+expect_rc 0 "one rank on each node"
+[ "$(column alone_each/run.h5 ranks/threads)" = "2 2" ] ||
+  fail "one rank per node: /ranks/threads $(column alone_each/run.h5 ranks/threads), expected 2 2"
+[ "$(column alone_each/run.h5 ranks/local_rank)" = "0 0" ] || fail "one rank per node: local ranks"
+CHECKS=$((CHECKS + 2))
 
 # Sweeps of 2 trials on groups of 2 ranks: a group on each node, then one
 # group across both nodes.
