@@ -22,6 +22,8 @@ PACKAGES=(
   libgtest-dev
   # a real single-node Slurm for tests/slurm (scripts/slurm-local.sh)
   slurmctld slurmd slurm-client munge
+  # network namespaces for the two-node tests (tests/multinode)
+  iproute2
   # Python used by tests and analysis/ (torchvision parity, reading HDF5)
   python3 python3-numpy python3-h5py python3-torch python3-torchvision
 )
