@@ -17,7 +17,7 @@ files=$("$build/bench/midge_bench_checksums" --dir "$work/files" --arch resnet50
 printf '[grid]\nstage2.lr = 0.0001, 0.0003\n' >"$work/spec.ini"
 "$build/midge" sweep --set data.root="$work/S" --set data.image_size=32 --set model.arch=resnet18 \
   --set stage1.epochs=1 --set stage2.epochs=1 --set stage1.batch_size=6 --set stage2.batch_size=6 \
-  --set run.threads=2 --set run.checkpoint_seconds=0 --set gradcam.max_images=2 --sweep "$work/spec.ini" --out "$work/sw" \
+  --set run.threads=2 --set gradcam.max_images=2 --sweep "$work/spec.ini" --out "$work/sw" \
   >/dev/null 2>&1
 find "$work/sw" -name '*.h5' | sort >"$work/list"
 best() {  # best of 3 wall seconds of "$@"

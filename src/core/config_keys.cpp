@@ -349,8 +349,8 @@ OptionTable build_table() {
   d.number(
       "run.checkpoint_seconds", 60, 0, 86400,
       "Epoch-end state.h5 (run.checkpoint_every) at most this often by rank 0's clock, so that "
-      "short epochs do not each rewrite it; a stop, a halving pause and the end of the run "
-      "always write it. 0 = every checkpoint_every epochs.",
+      "short epochs do not each rewrite it; the end of each stage, a stop and a halving pause "
+      "write it whatever the time. 0 = every checkpoint_every epochs.",
       [](Config & c) -> auto& { return c.run.checkpoint_seconds; });
   d.number(
       "run.progress_seconds", 30, 0, 86400,

@@ -1,5 +1,6 @@
-// state.h5: the state of a run after its last completed epoch, or at a
-// step boundary inside an epoch when it was stopped on request, for resume.
+// state.h5: the state of a run after its last checkpointed epoch
+// (train/checkpointer.h), or at a step boundary inside an epoch when it was
+// stopped on request, for resume.
 //
 // Holds the model's weights and buffers, the best weights kept by early
 // stopping, the optimizer's state (LibTorch's own serialization, stored as

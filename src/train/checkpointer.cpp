@@ -57,30 +57,33 @@ std::optional<InsideEpoch> Checkpointer::take_inside(int stage, std::int64_t epo
   return in;
 }
 
-void Checkpointer::save(const ResumePoint& at, torch::optim::Optimizer* opt, bool always) {
+void Checkpointer::save(const ResumePoint& at, torch::optim::Optimizer* opt, SaveWhen when) {
   state_.stage = at.stage;
   state_.epoch = at.epoch;
   state_.batch = at.batch;
   state_.stage1 = r_.record().stage1;
   state_.stage2 = r_.record().stage2;
   state_.scaler = s_.scaler.state();
-  state_.optimizer = opt != nullptr ? serialize_optimizer(*opt) : std::vector<std::uint8_t>{};
-  if (s_.train_loader) {
-    state_.skipped_paths.clear();
-    state_.skipped_reasons.clear();
-    for (const auto& x : s_.train_loader->skipped()) {
-      state_.skipped_paths.push_back(x.path);
-      state_.skipped_reasons.push_back(x.reason);
-    }
-  }
-  if (always || s_.config.run.checkpoint_every > 0) {
-    s_.rank0_phase("writing " + s_.path("state.h5"), [this, always] {
-      if (!always && seconds_since(written_) < s_.config.run.checkpoint_seconds) {
+  if (when == SaveWhen::kAlways || s_.config.run.checkpoint_every > 0) {
+    s_.rank0_phase("writing " + s_.path("state.h5"), [this, opt, when] {
+      if (when == SaveWhen::kEpochEnd &&
+          seconds_since(written_) < s_.config.run.checkpoint_seconds) {
         log::debug(text::format(
-            "state.h5 not written at stage %d epoch %lld: the last is under "
+            "state.h5 not written after stage %d epoch %lld: the last is under "
             "run.checkpoint_seconds (%g s) old",
             state_.stage, static_cast<long long>(state_.epoch), s_.config.run.checkpoint_seconds));
         return;
+      }
+      // Only what is written is gathered (on a GPU the optimizer's state
+      // is copied to the host).
+      state_.optimizer = opt != nullptr ? serialize_optimizer(*opt) : std::vector<std::uint8_t>{};
+      if (s_.train_loader) {
+        state_.skipped_paths.clear();
+        state_.skipped_reasons.clear();
+        for (const auto& x : s_.train_loader->skipped()) {
+          state_.skipped_paths.push_back(x.path);
+          state_.skipped_reasons.push_back(x.reason);
+        }
       }
       save_state(s_.path("state.h5"), s_.net, state_);
       written_ = Clock::now();
@@ -97,7 +100,7 @@ void Checkpointer::save_inside_epoch(const ResumePoint& at, torch::optim::Optimi
   s_.world.allreduce(all);  // each rank's numbers plus zeros: exact
   state_.partial_sums = std::move(all);
   if (s_.world.size() > 1) state_.rank_buffers = gather_buffers(s_.world, s_.net);
-  save(at, &opt, true);
+  save(at, &opt, SaveWhen::kAlways);
   state_.partial_sums.clear();
   state_.rank_buffers.clear();
 }

@@ -2,15 +2,20 @@
 // saved when, where a resumed run goes on, and reading it back.
 //
 // Saved (rank 0 writes, then all ranks agree, so a failed write ends every
-// rank alike) every run.checkpoint_every epochs and at the end of a stage,
-// but not sooner than run.checkpoint_seconds after the last write (rank 0
-// decides inside its write, so the ranks need not agree on a clock): a
-// ResNet-50's state is ~300 MB, and epochs of a few seconds would rewrite
-// it (and hash it for its seal) most of the time they take, while a crash
-// loses at most that long plus an epoch. Whenever the run must be
-// resumable at once it is saved regardless: a stop on request, a pause at a
-// halving rung, the end of the run. A stop inside an epoch also saves what
-// each rank had summed and each rank's BatchNorm buffers (collectives).
+// rank alike):
+// - every run.checkpoint_every epochs, but not sooner than
+//   run.checkpoint_seconds after the last write (rank 0 decides inside its
+//   write, so the ranks need not agree on a clock): a ResNet-50's state is
+//   ~300 MB, and epochs of a few seconds would rewrite it (and hash it for
+//   its seal) for much of the time they take, while a crash loses at most
+//   that long plus an epoch;
+// - at the end of each stage (unless run.checkpoint_every = 0), whatever
+//   the time: twice a run, and after stage 2 the rerun of a run killed in
+//   its final report only makes the report again (with any number of ranks);
+// - whenever the run must be resumable at once, whatever the settings: a
+//   stop on request, a pause at a halving rung, a stop during the report.
+// A stop inside an epoch also saves what each rank had summed and each
+// rank's BatchNorm buffers (collectives).
 //
 // Where a resumed run goes on is a ResumePoint: the stage, the epochs of it
 // done and, inside the next epoch, the batches done with this rank's sums.
@@ -31,6 +36,13 @@
 #include "train/session.h"
 
 namespace midge::train {
+
+// When a state.h5 is asked for (see above).
+enum class SaveWhen {
+  kEpochEnd,  // every run.checkpoint_every epochs, at most every run.checkpoint_seconds
+  kStageEnd,  // unless run.checkpoint_every = 0
+  kAlways,
+};
 
 struct ResumePoint {
   int stage = 1;           // 3: both stages done, the final report is next
@@ -62,9 +74,8 @@ class Checkpointer {
   // once; nullopt otherwise.
   std::optional<InsideEpoch> take_inside(int stage, std::int64_t epoch);
 
-  // state.h5 at `at` (batch 0) when `always`, or when run.checkpoint_every
-  // > 0 and the last write is run.checkpoint_seconds old (rank 0's clock).
-  void save(const ResumePoint& at, torch::optim::Optimizer* opt, bool always);
+  // state.h5 at `at` (batch 0), if `when` asks for it now.
+  void save(const ResumePoint& at, torch::optim::Optimizer* opt, SaveWhen when);
   // state.h5 at a stop inside an epoch: every rank's sums and BatchNorm
   // buffers too. `sync`: the stage's gradient reductions, settled first.
   void save_inside_epoch(const ResumePoint& at, torch::optim::Optimizer& opt,

@@ -58,7 +58,7 @@ class FinalReport {
   // A stop during the report: state.h5 after the last stage, so that the
   // rerun makes the report again.
   bool interrupted(const std::string& during) {
-    c_.save({3, 0, 0}, nullptr, true);
+    c_.save({3, 0, 0}, nullptr, SaveWhen::kAlways);
     mark_interrupted(s_, r_, p_, "training, during " + during, "final report");
     return false;
   }

@@ -157,7 +157,7 @@ void StageRun::run() {
   s_.net->set_backbone_frozen(false);
   state.has_best = false;
   state.best.clear();
-  c_.save({stage_ + 1, 0, 0}, nullptr, false);
+  c_.save({stage_ + 1, 0, 0}, nullptr, SaveWhen::kStageEnd);
   r_.write();
 }
 
@@ -210,7 +210,7 @@ bool StageRun::pause_before(std::int64_t epoch) {
     p.val_loss = h.val_loss[at];
   }
   if (!pause_(p)) return false;
-  c_.save({stage_, epoch, 0}, epoch > 0 ? opt_.get() : nullptr, true);
+  c_.save({stage_, epoch, 0}, epoch > 0 ? opt_.get() : nullptr, SaveWhen::kAlways);
   r_.write(io::RunStatus::kPaused);
   p_.paused = true;
   if (s_.rank0()) {
@@ -366,7 +366,7 @@ bool StageRun::end_epoch(std::int64_t epoch, const EpochReport& report_in, bool 
   if (s_.rank0()) log::info(epoch_line(report));
   if (!last && s_.config.run.checkpoint_every > 0 &&
       (epoch + 1) % s_.config.run.checkpoint_every == 0) {
-    c_.save({stage_, epoch + 1, 0}, opt_.get(), false);
+    c_.save({stage_, epoch + 1, 0}, opt_.get(), SaveWhen::kEpochEnd);
   }
   // Every epoch: the history so far is readable while training runs.
   const bool stop = r_.write().stop;
@@ -374,7 +374,7 @@ bool StageRun::end_epoch(std::int64_t epoch, const EpochReport& report_in, bool 
   // Asked to stop during the writes: the next epoch starts from here (no
   // partial sums to keep).
   if (!last && stop) {
-    c_.save({stage_, epoch + 1, 0}, opt_.get(), true);
+    c_.save({stage_, epoch + 1, 0}, opt_.get(), SaveWhen::kAlways);
     mark_interrupted(s_, r_, p_,
                      text::format("stage %d epoch %lld", stage_, static_cast<long long>(epoch + 1)),
                      "epoch");

@@ -10,8 +10,9 @@
 //   run.h5    results (io/run_file.h), rewritten after every epoch with
 //             status running, finally complete or failed (+ error)
 //   model.h5  weights with torchvision names + taxa and preprocessing
-//   state.h5  everything needed to resume after the last completed epoch,
-//             or, after a stop on request, from the next batch
+//   state.h5  everything needed to resume after the last checkpointed
+//             epoch (train/checkpointer.h says which), or, after a stop
+//             on request, from the next batch
 // Rerunning the same command after a crash or kill resumes from state.h5
 // when it belongs to the same experiment (train/resume.h: configuration,
 // taxa, number of ranks); a folder whose run.h5 is complete is left alone.
@@ -75,7 +76,8 @@ struct TrainOutcome {
 // resumed run starts there), with the validation metrics of the weights it
 // goes on with (the last epoch's; after stage 1 with early stopping, the
 // restored best epoch's). It must answer alike on every rank. A pause writes state.h5
-// (whatever run.checkpoint_every says) and run.h5 with status "paused";
+// (whatever run.checkpoint_every and run.checkpoint_seconds say) and run.h5
+// with status "paused";
 // calling train_run again on the folder goes on from there.
 struct PausePoint {
   int stage = 2;

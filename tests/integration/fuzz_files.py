@@ -370,7 +370,7 @@ def main():
               "--set", "stage1.epochs=1", "--set", "stage2.epochs=1", "--set",
               "stage1.batch_size=6", "--set", "stage2.batch_size=6", "--set", "run.threads=1",
               "--set", "data.workers=0", "--set", "gradcam.max_images=2", "--set",
-              "run.deterministic=true", "--set", "run.checkpoint_seconds=0"]
+              "run.deterministic=true"]
     sh([midge, "train", *common, "--out", "base"], work)
     with open(os.path.join(work, "spec.ini"), "w") as f:
         f.write("[grid]\nstage2.lr = 0.0001, 0.0003\n")

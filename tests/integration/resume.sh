@@ -2,7 +2,7 @@
 # Kill -9 mid-epoch, rerun the same command: the run resumes from the last
 # completed epoch, and with run.deterministic=true ends with exactly the
 # results of an uninterrupted run (which, with run.checkpoint_seconds an hour,
-# wrote no state.h5 at all).
+# wrote state.h5 only at the ends of its stages).
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
@@ -14,13 +14,17 @@ args=(train --set data.root=S --set data.image_size=48 --set model.arch=resnet18
       --set run.checkpoint_seconds=0)  # state.h5 every epoch: killed after one
 
 # The reference run spaces its epoch-end state.h5 an hour apart
-# (run.checkpoint_seconds): none of its short epochs writes one, and the
-# results below are still those of the runs that write every epoch.
+# (run.checkpoint_seconds): none of its short epochs writes one, only the
+# ends of its stages do (the last: stage 3, i.e. both stages done), and
+# the results below are still those of the runs that write every epoch.
 run "$MIDGE" "${args[@]}" --set run.checkpoint_seconds=3600 --log-level debug --out whole
 expect_rc 0
-expect_err "state.h5 not written at stage 2 epoch 3: the last is under run.checkpoint_seconds (3600 s) old"
-[ ! -e whole/state.h5 ] && [ ! -e whole/state.prev.h5 ] ||
-  fail "state.h5 written within run.checkpoint_seconds: $(ls whole)"
+expect_err "state.h5 not written after stage 1 epoch 1: the last is under run.checkpoint_seconds (3600 s) old"
+expect_err "state.h5 not written after stage 2 epoch 3: the last is under run.checkpoint_seconds (3600 s) old"
+[ "$($H5 get whole/state.h5 stage) $($H5 get whole/state.h5 epoch)" = "3 0" ] ||
+  fail "whole/state.h5 is not the end of stage 2's: $($H5 get whole/state.h5 stage)"
+[ "$($H5 get whole/state.prev.h5 stage) $($H5 get whole/state.prev.h5 epoch)" = "2 0" ] ||
+  fail "whole/state.prev.h5 is not the end of stage 1's (no epoch in between)"
 CHECKS=$((CHECKS + 2))
 
 # Interrupted run: killed as soon as its first checkpoint of stage 2 is on

@@ -9,8 +9,7 @@ H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
 "$MIDGE" synth --out S --classes 3 --per-class 6 --size 32 --seed 4 >/dev/null || fail "synth"
 base=(--set data.root=S --set data.image_size=32 --set model.arch=resnet18 --set data.workers=0
       --set stage1.epochs=1 --set stage2.epochs=1 --set stage1.batch_size=6 --set stage2.batch_size=6
-      --set run.threads=1 --set gradcam.max_images=2
-      --set run.checkpoint_seconds=0)  # each trial's state.h5 too, to be verified
+      --set run.threads=1 --set gradcam.max_images=2)
 printf '[grid]\nstage2.lr = 0.0001, 0.0003\n' > spec.ini
 run "$MIDGE" sweep "${base[@]}" --sweep spec.ini --out sw
 expect_rc 0 "the sweep"
