@@ -12,10 +12,12 @@
 #   daemon_on NODE CMD..  the same, keeping the machine's /sys (slurmd)
 #   node_ns NODE   the namespace of NODE
 #
-# Needs root, `ip` and `unshare`: without them nodes_up skips the test
-# (exit 77, saying why). One user of the nodes at a time (CTest:
-# RESOURCE_LOCK multinode); names and addresses are fixed so that a
-# cluster configuration can name them.
+# Needs root, `ip`, `unshare` and `nsenter`, and a kernel that makes veth
+# pairs and bridges: without them nodes_up skips the test (exit 77, saying
+# why). One user of the nodes at a time (CTest: RESOURCE_LOCK multinode;
+# two build folders testing at once would remove each other's nodes);
+# names and addresses are fixed so that a cluster configuration can name
+# them.
 NODE_A=nodea
 NODE_B=nodeb
 NODE_NET=10.199.7
@@ -36,24 +38,33 @@ nodes_down() {
   done
 }
 
+# net STEP...: one setup step; a kernel or container that refuses it
+# (no veth or bridge support) skips the test, saying which step.
+net() {
+  "$@" 2>"$WORK/netns.err" && return 0
+  echo "SKIPPED: cannot make the two nodes here: '$*' failed: $(cat "$WORK/netns.err")"
+  exit 77
+}
+
 nodes_up() {
   if [ "$(id -u)" -ne 0 ]; then
     echo "SKIPPED: the multi-node tests make network namespaces, which needs root"
     exit 77
   fi
   local tool
-  for tool in ip unshare; do
+  for tool in ip unshare nsenter; do
     command -v "$tool" >/dev/null || { echo "SKIPPED: $tool is not installed"; exit 77; }
   done
   nodes_down
+  # Removed on every way out from here on, also when a step below fails.
+  # (A test killed by CTest's time-out leaves them; the next nodes_up
+  # removes them first, with whatever still runs inside.)
+  trap 'nodes_down; rm -rf "$WORK"' EXIT
   local sw=$NODE_PREFIX-switch
-  if ! ip netns add "$sw" 2>"$WORK/netns.err"; then
-    echo "SKIPPED: cannot make a network namespace here: $(cat "$WORK/netns.err")"
-    exit 77
-  fi
+  net ip netns add "$sw"
   # A bridge without STP (the default) forwards as soon as its ports are up.
-  ip -n "$sw" link add br0 type bridge
-  ip -n "$sw" link set br0 up
+  net ip -n "$sw" link add br0 type bridge
+  net ip -n "$sw" link set br0 up
   local node ns i=0
   {
     echo "127.0.0.1 localhost"
@@ -62,17 +73,16 @@ nodes_up() {
   for node in $NODE_A $NODE_B; do
     ns=$(node_ns "$node")
     i=$((i + 1))
-    ip netns add "$ns"
+    net ip netns add "$ns"
     # One end in the node, the other on the switch's bridge.
-    ip -n "$ns" link add eth0 type veth peer name "port$i" netns "$sw"
-    ip -n "$sw" link set "port$i" master br0 up
-    ip -n "$ns" addr add "${NODE_ADDR[$node]}/24" dev eth0
-    ip -n "$ns" link set eth0 up
-    ip -n "$ns" link set lo up
+    net ip -n "$ns" link add eth0 type veth peer name "port$i" netns "$sw"
+    net ip -n "$sw" link set "port$i" master br0 up
+    net ip -n "$ns" addr add "${NODE_ADDR[$node]}/24" dev eth0
+    net ip -n "$ns" link set eth0 up
+    net ip -n "$ns" link set lo up
     mkdir -p "/etc/netns/$ns"
     cp "$WORK/hosts" "/etc/netns/$ns/hosts"
   done
-  trap 'nodes_down; rm -rf "$WORK"' EXIT
 }
 
 # daemon_on NODE CMD...: the same for a daemon that needs the machine's

@@ -6,4 +6,5 @@
 set -euo pipefail
 node=$1
 shift
-exec ip netns exec "midge-mn-$node" unshare --uts -- bash -c 'hostname "$0" && eval "$1"' "$node" "$*"
+source "$(dirname "$0")/nodes.sh"  # the namespaces' names
+exec ip netns exec "$(node_ns "$node")" unshare --uts -- bash -c 'hostname "$0" && eval "$1"' "$node" "$*"

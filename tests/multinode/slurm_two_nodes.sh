@@ -16,14 +16,17 @@
 # inside the namespaces.
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/nodes.sh"
-for tool in slurmctld slurmd sbatch munged; do
+for tool in slurmctld slurmd sbatch srun; do
   command -v "$tool" >/dev/null || { echo "SKIPPED: $tool is not installed"; exit 77; }
 done
+[ -x /usr/sbin/munged ] || { echo "SKIPPED: munge is not installed"; exit 77; }
+srun --mpi=list 2>&1 | grep -q pmix || { echo "SKIPPED: this Slurm has no PMIx plugin (MpiDefault=pmix)"; exit 77; }
 nodes_up
 cd "$WORK"
 H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
 
 # munged of this machine (scripts/slurm-local.sh starts it the same way).
+# Started here, it stays up after the test (as after scripts/slurm-local.sh).
 if ! pgrep -x munged >/dev/null; then
   mkdir -p /run/munge /var/log/munge /var/lib/munge
   chown munge:munge /run/munge /var/log/munge /var/lib/munge
@@ -143,7 +146,11 @@ until [ -f "$log" ] && grep -qF "stage 2 epoch 1 batch 2/15 done" "$log"; do
 done
 slurm scancel --batch --signal=USR2 "$job" || fail "scancel --signal=USR2"
 wait_for_job "$job" 300
+grep -q "interrupted by SIGUSR2, resumes when the sweep is rerun" "$log" ||
+  fail "the signal did not stop a trial: $(tail -20 "$log")"
 grep -q "requeueing job $job (restart 1)" "$log" || fail "the sweep job was not requeued: $(tail -20 "$log")"
+grep -q "resuming from $WORK/sw/trials/.*/state.h5: stage 2, 0 epoch(s) of it done, then [1-9][0-9]* batch(es) of epoch 1" "$log" ||
+  fail "the requeued job did not resume the trial inside its epoch: $(tail -20 "$log")"
 [ "$($H5 get sw/sweep.h5 trials/state)" = "complete complete" ] ||
   fail "after the requeue: $($H5 get sw/sweep.h5 trials/state); $(tail -20 "$log")"
 for i in "${id[@]}"; do
@@ -151,5 +158,5 @@ for i in "${id[@]}"; do
   [ "$($H5 get "sw/trials/$i/run.h5" ranks/host)" = "$NODE_A $NODE_B" ] || fail "trial $i: not across both nodes"
 done
 [ "$(grep -c "on group 0: val acc" "$log")" -eq 2 ] || fail "not 2 trial completions: $(grep 'val acc' "$log")"
-CHECKS=$((CHECKS + 5))
+CHECKS=$((CHECKS + 7))
 done_ok
