@@ -5,13 +5,7 @@
 # Idempotent: if the node already answers, nothing is changed. Needs root
 # (installs nothing; scripts/install-deps.sh does). Prints the node's state.
 #
-# Settings that matter (and why):
-#   MpiDefault=pmix          Debian's OpenMPI is launched by srun via PMIx
-#   SelectTypeParameters=CR_Core  jobs and array tasks share the node by cores
-#   ProctrackType=linuxproc, TaskPlugin=none  no cgroups in containers/VMs
-#   MinJobAge=2              finished jobs leave the queue fast (sbatch --wait)
-#   AuthInfo=cred_expire=10  a requeued job may start again after 11 s, not
-#                            121 s (the requeue tests, slurm/*.sbatch)
+# The settings that matter, and why, are in scripts/slurm-test.conf.
 set -euo pipefail
 if sinfo -h -o '%T' 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; then
   sinfo
@@ -33,26 +27,15 @@ cat >"$conf" <<CONF
 # Written by midge scripts/slurm-local.sh: a single-node test cluster.
 ClusterName=midge
 SlurmctldHost=$host(127.0.0.1)
-SlurmUser=root
-AuthType=auth/munge
-AuthInfo=cred_expire=10
-MpiDefault=pmix
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-SchedulerType=sched/backfill
-ReturnToService=2
-MinJobAge=2
-KillWait=5
 StateSaveLocation=$spool/ctld
 SlurmdSpoolDir=$spool/d
 SlurmctldPidFile=/run/slurmctld.pid
 SlurmdPidFile=/run/slurmd.pid
 SlurmctldLogFile=/var/log/slurmctld.log
 SlurmdLogFile=/var/log/slurmd.log
-JobCompType=jobcomp/none
-AccountingStorageType=accounting_storage/none
+CONF
+grep -v '^#' "$(dirname "$0")/slurm-test.conf" >>"$conf"
+cat >>"$conf" <<CONF
 NodeName=$host NodeAddr=127.0.0.1 $hw State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
 CONF

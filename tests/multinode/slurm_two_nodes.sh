@@ -43,26 +43,15 @@ cat >"$SLURM_CONF" <<CONF
 # A two-node test cluster in network namespaces (tests/multinode/slurm_two_nodes.sh).
 ClusterName=midgemn
 SlurmctldHost=$NODE_A(${NODE_ADDR[$NODE_A]})
-SlurmUser=root
-AuthType=auth/munge
-AuthInfo=cred_expire=10
-MpiDefault=pmix
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-SchedulerType=sched/backfill
-ReturnToService=2
-MinJobAge=2
-KillWait=5
 StateSaveLocation=$spool/ctld
 SlurmdSpoolDir=$spool/%n/spool
 SlurmctldPidFile=$spool/slurmctld.pid
 SlurmdPidFile=$spool/slurmd.%n.pid
 SlurmctldLogFile=$spool/log/slurmctld.log
 SlurmdLogFile=$spool/log/slurmd.%n.log
-JobCompType=jobcomp/none
-AccountingStorageType=accounting_storage/none
+CONF
+grep -v '^#' "$SRC/scripts/slurm-test.conf" >>"$SLURM_CONF"
+cat >>"$SLURM_CONF" <<CONF
 NodeName=$NODE_A NodeAddr=${NODE_ADDR[$NODE_A]} $hw State=UNKNOWN
 NodeName=$NODE_B NodeAddr=${NODE_ADDR[$NODE_B]} $hw State=UNKNOWN
 PartitionName=two Nodes=$NODE_A,$NODE_B Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
