@@ -92,6 +92,8 @@ cv::Mat to_bgr8(const cv::Mat& img) {
 
 }  // namespace
 
+void prepare_codecs() { (void)cv::haveImageWriter(".png"); }
+
 std::vector<unsigned char> read_image_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw DataError("cannot read image " + path + ": " + std::strerror(errno));

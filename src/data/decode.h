@@ -42,6 +42,12 @@ bool jpeg_dimensions(const std::vector<unsigned char>& bytes, int* width, int* h
 // covers a target x target output under `mode` without upsampling.
 int choose_reduction(int width, int height, int target, ResizeMode mode);
 
+// OpenCV builds its list of image codecs on first use, and two threads
+// that both use it first race on it (ThreadSanitizer saw synth's encoders
+// do it). Called on the spawning thread before workers that encode or
+// decode start; cheap after the first call.
+void prepare_codecs();
+
 // The bytes of an image file; DataError naming the file when unreadable.
 std::vector<unsigned char> read_image_bytes(const std::string& path);
 

@@ -93,6 +93,7 @@ Loader::Loader(std::vector<Sample> samples, int num_classes, LoaderOptions optio
     // Our workers are the parallelism; OpenCV's own thread pool inside each
     // warp would only oversubscribe the cores.
     cv::setNumThreads(0);
+    prepare_codecs();
     for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this] { worker_loop(); });
   }
 }

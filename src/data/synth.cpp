@@ -16,6 +16,7 @@
 
 #include "core/errors.h"
 #include "core/random.h"
+#include "data/decode.h"
 #include "io/atomic_file.h"
 #include "io/csv.h"
 
@@ -406,6 +407,7 @@ SynthSummary synthesize(const SynthOptions& o) {
   int threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
   threads = std::max(1, std::min<int>(threads, static_cast<int>(total)));
   std::vector<std::thread> pool;
+  prepare_codecs();
   for (int t = 1; t < threads; ++t) pool.emplace_back(work);
   work();
   for (auto& t : pool) t.join();
