@@ -40,6 +40,8 @@ const Command kCommands[] = {
     {"synth", "write a synthetic taxon image set (for demos and tests)", midge::apps::run_synth},
     {"split", "per-taxon train/val split (every fifth image to validation)",
      midge::apps::run_split},
+    {"pack", "pack an image folder into one HDF5 file (data.root accepts it)",
+     midge::apps::run_pack},
     {"train", "one two-stage fine-tuning run", MIDGE_TORCH_COMMAND(midge::apps::run_train)},
     {"sweep", "hyperparameter sweep over groups of ranks",
      MIDGE_TORCH_COMMAND(midge::apps::run_sweep)},

@@ -169,7 +169,8 @@ OptionTable build_table() {
   // [data]
   d.text(
       "data.root", OptionKind::kPath, "",
-      "Folder with one sub-folder of images per taxon (jpg, jpeg, png, tif, tiff, bmp).",
+      "Folder with one sub-folder of images per taxon (jpg, jpeg, png, tif, tiff, bmp), or "
+      "a pack of one written by `midge pack` (one HDF5 file; the same run, bitwise).",
       [](Config & c) -> auto& { return c.data.root; });
   d.integer(
       "data.image_size", 512, 16, 4096, "Side in pixels of the square network input.",

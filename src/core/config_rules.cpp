@@ -86,8 +86,10 @@ void validate(const Config& c, const ValidateOptions& opt) {
     fail("dist.backend = nccl needs run.device = cuda or auto (NCCL reduces GPU memory)");
   }
   if (opt.check_paths) {
-    if (!c.data.root.empty() && !fs::is_directory(c.data.root)) {
-      fail("data.root: folder not found: " + c.data.root);
+    // A folder of taxon folders, or a pack (data/pack.h), a file.
+    if (!c.data.root.empty() && !fs::is_directory(c.data.root) &&
+        !fs::is_regular_file(c.data.root)) {
+      fail("data.root: folder or pack not found: " + c.data.root);
     }
     if (!c.data.manifest.empty() && !fs::is_regular_file(c.data.manifest)) {
       fail("data.manifest: file not found: " + c.data.manifest);

@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/errors.h"
+#include "data/pack.h"
 
 namespace midge::data {
 
@@ -95,6 +96,8 @@ cv::Mat to_bgr8(const cv::Mat& img) {
 void prepare_codecs() { (void)cv::haveImageWriter(".png"); }
 
 std::vector<unsigned char> read_image_bytes(const std::string& path) {
+  std::vector<unsigned char> packed;
+  if (read_packed_image(path, &packed)) return packed;
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw DataError("cannot read image " + path + ": " + std::strerror(errno));
   const std::streamsize n = in.tellg();

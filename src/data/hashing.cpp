@@ -7,19 +7,38 @@
 
 #include "core/errors.h"
 #include "core/sha256.h"
+#include "data/pack.h"
 
 namespace midge::data {
+namespace {
+
+// An image inside a pack (data/pack.h) hashes to its file's hash: the
+// same bytes.
+std::string image_sha256(const std::string& path) {
+  std::vector<unsigned char> bytes;
+  if (!read_packed_image(path, &bytes)) return sha256_file(path);
+  return sha256_hex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+}  // namespace
 
 std::vector<std::string> content_hashes(const std::vector<Sample>& samples, int threads,
                                         const std::function<bool()>& stop) {
   std::vector<std::string> out(samples.size());
+  // Images inside packs (replay checks a run's images before anything
+  // opens its data.root): the packs are opened here, before the threads.
+  std::vector<std::string> paths;
+  for (const auto& s : samples) paths.push_back(s.path);
+  open_packs_of(paths);
   std::atomic<std::size_t> next{0};
   auto work = [&] {
     for (std::size_t i = next++; i < samples.size(); i = next++) {
       if (stop && stop()) return;
       try {
-        out[i] = sha256_file(samples[i].path);
+        out[i] = image_sha256(samples[i].path);
       } catch (const IoError&) {
+        out[i].clear();
+      } catch (const DataError&) {
         out[i].clear();
       }
     }

@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/text.h"
+#include "data/pack.h"
 
 namespace midge::data {
 namespace fs = std::filesystem;
@@ -32,6 +33,7 @@ std::size_t ImageSet::ignored_count() const {
 ImageSet scan_image_set(const std::string& root) {
   std::error_code ec;
   if (!fs::exists(root, ec)) throw DataError("image folder not found: " + root);
+  if (fs::is_regular_file(root, ec)) return scan_pack(root);  // data/pack.h
   if (!fs::is_directory(root, ec)) throw DataError("not a folder: " + root);
 
   ImageSet set;

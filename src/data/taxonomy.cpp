@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/errors.h"
+#include "data/pack.h"
 #include "io/atomic_file.h"
 #include "io/csv.h"
 
@@ -73,6 +74,13 @@ Split split_for_run(const DataConfig& data) {
                             static_cast<int>(data.split_offset), unit);
   } else {
     split = read_manifest(data.manifest);
+    // A manifest may list images inside a pack: opened here, on the
+    // thread that scans, before the loader's workers read them.
+    std::vector<std::string> paths;
+    for (const auto* samples : {&split.train, &split.val, &split.holdout}) {
+      for (const auto& s : *samples) paths.push_back(s.path);
+    }
+    open_packs_of(paths);
     name_specimens(&split, pattern);
     check_split_unit(split, unit, data.manifest);
   }

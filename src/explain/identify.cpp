@@ -16,6 +16,7 @@
 #include "core/text.h"
 #include "data/decode.h"
 #include "data/image_set.h"
+#include "data/pack.h"
 #include "data/transform.h"
 #include "explain/gradcam.h"
 #include "explain/specimen_predictions.h"
@@ -41,6 +42,9 @@ std::vector<std::string> collect_images(const std::vector<std::string>& inputs) 
         std::error_code status_error;
         if (e.is_regular_file(status_error) || status_error) out.push_back(e.path().string());
       }
+    } else if (auto packed = data::packed_images_under(in); !packed.empty()) {
+      // A pack, a taxon in one, or one image of one (data/pack.h).
+      out.insert(out.end(), packed.begin(), packed.end());
     } else if (fs::exists(in, ec)) {
       out.push_back(in);
     } else {

@@ -4,16 +4,12 @@
 #include <cstring>
 
 #include "core/errors.h"
+#include "io/hdf5_checks.h"
 #include "io/integrity.h"
 
 namespace midge::io {
-namespace {
 
-// HDF5 prints an error stack on stderr by default; midge reports its own.
-struct SilenceHdf5 {
-  SilenceHdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
-};
-const SilenceHdf5 kSilence;
+namespace detail {
 
 hid_t check_id(hid_t id, const std::string& what) {
   if (id < 0) throw IoError("HDF5: " + what);
@@ -23,6 +19,19 @@ hid_t check_id(hid_t id, const std::string& what) {
 void check(herr_t rc, const std::string& what) {
   if (rc < 0) throw IoError("HDF5: " + what);
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::check;
+using detail::check_id;
+
+// HDF5 prints an error stack on stderr by default; midge reports its own.
+struct SilenceHdf5 {
+  SilenceHdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+};
+const SilenceHdf5 kSilence;
 
 // A read that fails on a file that opened is a file not as written.
 hid_t check_read_id(hid_t id, const std::string& what) {

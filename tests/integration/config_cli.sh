@@ -58,7 +58,7 @@ run "$MIDGE" train --set data.root=S --set stage1.lr=0.001 --set stage2.lr=0.01 
 expect_rc 0
 run "$MIDGE" train --set data.root=missing_folder --dry-run
 expect_rc 2
-expect_err "data.root: folder not found: missing_folder"
+expect_err "data.root: folder or pack not found: missing_folder"
 run "$MIDGE" train --config nothere.ini --dry-run
 expect_rc 2
 expect_err "config file not found: nothere.ini"
