@@ -8,6 +8,7 @@ namespace midge::apps {
 
 int run_synth(const std::vector<std::string>& args, distributed::Communicator& world);
 int run_pack(const std::vector<std::string>& args, distributed::Communicator& world);
+int run_stage(const std::vector<std::string>& args, distributed::Communicator& world);
 int run_split(const std::vector<std::string>& args, distributed::Communicator& world);
 int run_train(const std::vector<std::string>& args, distributed::Communicator& world);
 int run_sweep(const std::vector<std::string>& args, distributed::Communicator& world);

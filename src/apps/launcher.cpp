@@ -3,7 +3,7 @@
 // environment, so mpirun, srun and Slurm's signals see one process):
 //   midge-torch  train, sweep, replay, predict, gradcam, --version: the
 //                commands that need LibTorch (every command is in it)
-//   midge-base   everything else: synth, split, pack, collect, status, verify, options,
+//   midge-base   everything else: synth, split, pack, stage, collect, status, verify, options,
 //                --help and usage errors, without LibTorch
 // both installed beside this program (found through /proc/self/exe).
 //

@@ -42,6 +42,8 @@ const Command kCommands[] = {
      midge::apps::run_split},
     {"pack", "pack an image folder into one HDF5 file (data.root accepts it)",
      midge::apps::run_pack},
+    {"stage", "copy a pack to node-local disk (one per node; MIDGE_STAGE=1 in slurm/)",
+     midge::apps::run_stage},
     {"train", "one two-stage fine-tuning run", MIDGE_TORCH_COMMAND(midge::apps::run_train)},
     {"sweep", "hyperparameter sweep over groups of ranks",
      MIDGE_TORCH_COMMAND(midge::apps::run_sweep)},

@@ -9,6 +9,7 @@
 #include "core/errors.h"
 #include "core/random.h"
 #include "data/decode.h"
+#include "data/pack.h"
 
 namespace midge::data {
 
@@ -85,6 +86,12 @@ Loader::Loader(std::vector<Sample> samples, int num_classes, LoaderOptions optio
     }
     labels_.push_back(s.label);
   }
+  // Images inside packs: opened here, before the workers read them (on
+  // ranks other than 0 nothing else has: rank 0 scans data.root).
+  std::vector<std::string> paths;
+  paths.reserve(samples_.size());
+  for (const auto& s : samples_) paths.push_back(s.path);
+  open_packs_of(paths);
   floats_per_image_ = 3U * static_cast<std::size_t>(options_.spec.size) * options_.spec.size;
   pool_ = std::make_shared<BufferPool>(
       options_.allocator, floats_per_image_ * static_cast<std::size_t>(options_.batch_size),

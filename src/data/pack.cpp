@@ -276,6 +276,45 @@ std::vector<std::string> packed_images_under(const std::string& prefix) {
   return out;
 }
 
+StagedPack stage_pack(const std::string& pack, const std::string& dir) {
+  if (!fs::is_regular_file(pack) || !looks_like_pack(pack)) {
+    not_a_pack(pack, "staging copies a pack; a folder is read where it is");
+  }
+  const std::string absolute = fs::absolute(pack).lexically_normal().string();
+  const fs::path folder = fs::path(dir) / ("midge-stage-" + sha256_hex(absolute).substr(0, 12));
+  StagedPack staged{(folder / fs::path(pack).filename()).string(), false};
+  std::error_code ec;
+  const auto source_time = fs::last_write_time(pack);
+  const auto source_size = fs::file_size(pack);
+  if (fs::is_regular_file(staged.path, ec) && fs::file_size(staged.path, ec) == source_size &&
+      fs::last_write_time(staged.path, ec) == source_time) {
+    return staged;  // staged before, by this job's earlier run or another job
+  }
+  fs::create_directories(folder, ec);
+  if (ec)
+    throw IoError("cannot create " + folder.string() + " to stage " + pack + ": " + ec.message());
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  const std::string temp =
+      staged.path + ".tmp-" + host + "-" + std::to_string(static_cast<long>(::getpid()));
+  fs::copy_file(pack, temp, fs::copy_options::overwrite_existing, ec);
+  if (!ec) fs::last_write_time(temp, source_time, ec);
+  if (ec) {
+    fs::remove(temp, ec);
+    throw IoError("cannot copy " + pack + " to " + temp + ": " + ec.message());
+  }
+  try {
+    io::check_seal(temp);
+  } catch (...) {
+    fs::remove(temp, ec);
+    throw;
+  }
+  fs::rename(temp, staged.path, ec);
+  if (ec) throw IoError("cannot rename " + temp + " to " + staged.path + ": " + ec.message());
+  staged.copied = true;
+  return staged;
+}
+
 void open_packs_of(const std::vector<std::string>& paths) {
   std::set<std::string> folders;  // checked already
   for (const auto& path : paths) {

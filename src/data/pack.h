@@ -70,6 +70,21 @@ bool read_packed_image(const std::string& path, std::vector<unsigned char>* out)
 // opened first when one does. Empty when `prefix` is not inside a pack.
 std::vector<std::string> packed_images_under(const std::string& prefix);
 
+// A copy of `pack` on node-local disk, for MIDGE_STAGE=1 (slurm/*.sbatch,
+// `midge stage`): <dir>/midge-stage-<hash>/<pack's file name>, <hash> the
+// first 12 hex digits of the SHA-256 of the pack's absolute path, so the
+// path is the same for every job and node (a requeued or resubmitted run
+// resumes with the same data.root) and two packs never share one. Copied
+// only when missing or when its size or modification time differ from the
+// pack's; written under a temporary name, checked against its seal and
+// renamed into place, so that two jobs staging on one node at once never
+// see half a copy. IoError naming both paths when the copy fails.
+struct StagedPack {
+  std::string path;
+  bool copied = false;
+};
+StagedPack stage_pack(const std::string& pack, const std::string& dir);
+
 // Opens the packs that any of `paths` (images of a manifest) lie in, so
 // that the loader's workers find them open.
 void open_packs_of(const std::vector<std::string>& paths);

@@ -62,6 +62,12 @@ print("bitwise equal:", len(names), "model datasets")
 PY
 CHECKS=$((CHECKS + 1))
 
+# Two ranks: rank 0 scans the pack, the others open it for their loaders.
+run mpiexec -n 2 --oversubscribe "$MIDGE" train "${train[@]}" --set data.root=P.h5 --out packed2
+expect_rc 0 "train from the pack on 2 ranks"
+! grep -q "skipping unreadable image" <<<"$ERR" || fail "a rank could not read the pack: $ERR"
+CHECKS=$((CHECKS + 1))
+
 run "$MIDGE" replay packed --out again
 expect_rc 0 "replay of the run from the pack"
 expect_out "images: 45 checked against their recorded SHA-256"

@@ -4,12 +4,14 @@
 # node's network namespace under its host name, sharing this machine's
 # munged (its socket is a file) and file system. On it:
 #  - `sbatch --nodes=2 --ntasks-per-node=1 slurm/train.sbatch`: one training
-#    of 2 ranks, one per node (run.h5 /ranks/host: nodea nodeb), bitwise
-#    equal to the same training under `mpiexec -n 2` on one node;
+#    of 2 ranks, one per node (run.h5 /ranks/host: nodea nodeb), from a pack
+#    staged by one task per node (MIDGE_STAGE=1), bitwise equal to the same
+#    training under `mpiexec -n 2` on one node from the folder;
 #  - slurm/sweep.sbatch on the same 2 nodes (one group of 2 ranks across
 #    them), SIGUSR2 in the middle of a trial (`scancel --batch --signal`, as
 #    `--signal=B:USR2@T` delivers it before a time limit): the job requeues
-#    itself and then completes every trial exactly once.
+#    itself and then completes every trial exactly once; staged as well,
+#    the requeued run finds the pack's copy there already.
 # Skipped (exit 77, saying why) without root, network namespaces or Slurm.
 # The machine's own single-node Slurm (scripts/slurm-local.sh) is left
 # alone: this cluster has its own slurm.conf (SLURM_CONF), state and ports
@@ -80,6 +82,7 @@ done
 squeue() { slurm squeue "$@"; }
 
 "$MIDGE" synth --out S --classes 3 --per-class 24 --size 48 >/dev/null || fail "synth"
+"$MIDGE" pack S --out P.h5 >/dev/null || fail "pack"
 # 60 training images in batches of 4 (2 per rank): 15 steps an epoch, so
 # that a signal after step 2 lands inside the epoch.
 cat >cfg.ini <<INI
@@ -105,27 +108,38 @@ INI
 # One training on two nodes, against the same on one node.
 run timeout 300 mpiexec -n 2 --oversubscribe "$MIDGE" train --config cfg.ini --out "$WORK/one"
 expect_rc 0 "2 ranks on one node"
+# Both nodes share this machine's disk: MIDGE_STAGE_DIR stands for the
+# nodes' own scratch, and each node's task copies (or finds the other's).
+stage=(MIDGE_STAGE=1 MIDGE_STAGE_DIR="$WORK/scratch")
 job=$(slurm sbatch --parsable --nodes=2 --ntasks-per-node=1 --chdir="$WORK" \
-  --export=ALL,MIDGE="$MIDGE" "$SRC/slurm/train.sbatch" cfg.ini "$WORK/two") ||
+  --export=ALL,MIDGE="$MIDGE","${stage[0]}","${stage[1]}" "$SRC/slurm/train.sbatch" cfg.ini "$WORK/two" \
+  --set data.root="$WORK/P.h5") ||
   fail "sbatch --nodes=2 train.sbatch"
 wait_for_job "$job" 200
 log=midge-train-$job.out
 [ -f two/run.h5 ] && [ "$($H5 attr two/run.h5 status)" = complete ] ||
-  fail "the two-node job did not complete: $(tail -20 "$log"); slurmd logs: $(tail -n 8 "$spool"/log/slurmd.*.log)"
+  fail "the two-node job did not complete: $(grep -v "\] \[info\]" "$log" | tail -20); slurmd logs: $(tail -n 8 "$spool"/log/slurmd.*.log)"
 [ "$($H5 get two/run.h5 ranks/host)" = "$NODE_A $NODE_B" ] ||
   fail "ranks of the two-node job ran on: $($H5 get two/run.h5 ranks/host)"
 [ "$($H5 get two/run.h5 ranks/local_rank)" = "0 0" ] || fail "node-local ranks: $($H5 get two/run.h5 ranks/local_rank)"
-$H5 same one/run.h5 two/run.h5 eval/probabilities eval/confusion stage2/history/train_loss gradcam/heatmaps ||
-  fail "the job across two nodes differs from 2 ranks on one node"
+for node in $NODE_A $NODE_B; do
+  grep -q "staged $WORK/P.h5 on $node: $WORK/scratch/midge-stage-[0-9a-f]*/P.h5" "$log" ||
+    fail "no staging on $node: $(grep staged "$log")"
+done
+$H5 get two/run.h5 split/train/paths | tr ' ' '\n' | grep -qv "^$WORK/scratch/midge-stage-[0-9a-f]*/P.h5/" &&
+  fail "the job did not read the staged pack: $($H5 get two/run.h5 split/train/paths | cut -c1-200)"
+$H5 same one/run.h5 two/run.h5 eval/probabilities eval/confusion stage2/history/train_loss gradcam/heatmaps \
+  split/train/sha256 || fail "the job across two nodes differs from 2 ranks on one node"
 [ -z "$($H5 changed one/model.h5 two/model.h5)" ] || fail "weights differ between one node and two"
-CHECKS=$((CHECKS + 4))
+CHECKS=$((CHECKS + 6))
 
 # A sweep job across both nodes, stopped by SIGUSR2 inside a trial.
 printf '[grid]\nstage2.lr = 0.0001, 0.001\n' >grid.ini
 mapfile -t id < <(sweep_ids grid.ini --config cfg.ini)
 [ ${#id[@]} -eq 2 ] || fail "expected 2 trials: ${id[*]}"
 job=$(slurm sbatch --parsable --nodes=2 --ntasks-per-node=1 --chdir="$WORK" \
-  --export=ALL,MIDGE="$MIDGE",RANKS_PER_TRIAL=2 "$SRC/slurm/sweep.sbatch" cfg.ini grid.ini "$WORK/sw" \
+  --export=ALL,MIDGE="$MIDGE",RANKS_PER_TRIAL=2,"${stage[0]}","${stage[1]}" \
+  "$SRC/slurm/sweep.sbatch" cfg.ini grid.ini "$WORK/sw" --set data.root="$WORK/P.h5" \
   --log-level debug) || fail "sbatch sweep.sbatch"
 log=midge-sweep-${job}_4294967294.out
 deadline=$(($(date +%s) + 120))
@@ -147,5 +161,7 @@ for i in "${id[@]}"; do
   [ "$($H5 get "sw/trials/$i/run.h5" ranks/host)" = "$NODE_A $NODE_B" ] || fail "trial $i: not across both nodes"
 done
 [ "$(grep -c "on group 0: val acc" "$log")" -eq 2 ] || fail "not 2 trial completions: $(grep 'val acc' "$log")"
-CHECKS=$((CHECKS + 7))
+[ "$(grep -c "staged $WORK/P.h5 on .*(there already)" "$log")" -ge 2 ] ||
+  fail "the requeued sweep did not find the staged pack on both nodes: $(grep staged "$log")"
+CHECKS=$((CHECKS + 8))
 done_ok
