@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
   const auto set = midge::data::scan_image_set(root);
   const auto t1 = Clock::now();
   std::vector<std::string> paths;
-  for (const auto& taxon : set.taxa) paths.insert(paths.end(), taxon.images.begin(), taxon.images.end());
+  for (const auto& taxon : set.taxa)
+    paths.insert(paths.end(), taxon.images.begin(), taxon.images.end());
   std::atomic<std::size_t> next{0};
   std::atomic<std::uint64_t> bytes{0};
   auto work = [&] {

@@ -118,6 +118,12 @@ std::unique_ptr<OpenPack> read_pack(const std::string& path) {
              .second) {
       throw CorruptFileError(path + ": image " + rel[i] + " is listed twice");
     }
+    // The folder scan's order (taxa, then files, bytewise) is what the
+    // split counts in: a pack in another order would split differently.
+    if (i > 0 && !(taxon[i - 1] < taxon[i] || (taxon[i - 1] == taxon[i] && rel[i - 1] < rel[i]))) {
+      throw CorruptFileError(path + ": image " + rel[i] + " is out of order (after " + rel[i - 1] +
+                             "); midge pack writes taxa and files sorted");
+    }
     if (pack->set.taxa.empty() || pack->set.taxa.back().name != taxon[i]) {
       pack->set.taxa.push_back(TaxonFolder{taxon[i], {}, {}, {}});
     }

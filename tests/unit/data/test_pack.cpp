@@ -188,5 +188,38 @@ TEST(Pack, ImagesUnderAPrefixAreATaxonOrOneImageOfThePack) {
   EXPECT_TRUE(packed_images_under(p.folder + "/Tanypus").empty());
 }
 
+// A pack written by hand in another order than the folder scan's: its
+// split would differ from the folder's, so it is refused, naming the image.
+TEST(Pack, APackOutOfScanOrderIsRefused) {
+  TempDir dir;
+  const std::string pack = dir.str("hand.h5");
+  {
+    io::H5Writer w(pack);
+    io::ByteStreamWriter bytes(&w, "images/bytes", 16);
+    const std::vector<unsigned char> data(10, 7);
+    bytes.append(data.data(), data.size());
+    bytes.append(data.data(), data.size());
+    bytes.finish();
+    w.write("images/path", std::vector<std::string>{"B/b.png", "A/a.png"});
+    w.write("images/taxon", std::vector<std::string>{"B", "A"});
+    w.write("images/specimen", std::vector<std::string>{"", ""});
+    w.write("images/sha256", std::vector<std::string>{"", ""});
+    w.write("images/offset", std::vector<std::int64_t>{0, 10});
+    w.write("images/size", std::vector<std::int64_t>{10, 10});
+    w.write("ignored", std::vector<std::string>{});
+    w.set_attr("", "format", std::string("midge-pack"));
+    w.set_attr("", "version", std::int64_t{1});
+    w.commit();
+  }
+  try {
+    scan_pack(pack);
+    FAIL() << "no error";
+  } catch (const CorruptFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("image A/a.png is out of order (after B/b.png)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace midge::data
