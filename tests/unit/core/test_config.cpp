@@ -149,7 +149,8 @@ TEST(Config, ValidateChecksPathsAndRequiredData) {
     validate(resolve_config(
         std::nullopt, {"data.root=" + dir.str("nope"), "model.pretrained=" + dir.str("w.pt")}));
   });
-  EXPECT_NE(msg.find("data.root: folder or pack not found: " + dir.str("nope")), std::string::npos) << msg;
+  EXPECT_NE(msg.find("data.root: folder or pack not found: " + dir.str("nope")), std::string::npos)
+      << msg;
   EXPECT_NE(msg.find("model.pretrained: file not found"), std::string::npos) << msg;
   ValidateOptions lax;
   lax.check_paths = false;
