@@ -1,6 +1,7 @@
 #include "data/pack.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <mutex>
 #include <set>
 #include <string_view>
+#include <system_error>
 
 #include "core/errors.h"
 #include "core/sha256.h"
@@ -78,6 +80,18 @@ std::shared_ptr<const OpenPack> find_open(const std::string& path) {
 
 std::unique_ptr<OpenPack> read_pack(const std::string& path) {
   if (!looks_like_pack(path)) not_a_pack(path, "no HDF5 file written by midge");
+  auto pack = std::make_unique<OpenPack>();
+  pack->path = path;
+  // The descriptor first, then the index by name, then the name checked to
+  // be the same file still: a copy staged over it meanwhile (another job
+  // renaming its copy into place) would not match this index.
+  pack->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (pack->fd < 0) {
+    const int err = errno;
+    throw IoError("cannot open pack " + path + ": " + std::generic_category().message(err));
+  }
+  struct stat opened {};
+  if (::fstat(pack->fd, &opened) != 0) throw IoError("cannot stat pack " + path);
   io::H5Reader f(path);  // checks the seal: the whole file, once per process
   if (!f.has_attr("", "format") || f.attr_string("", "format") != kFormat) {
     not_a_pack(path, "an HDF5 file of another kind");
@@ -87,8 +101,6 @@ std::unique_ptr<OpenPack> read_pack(const std::string& path) {
     throw DataError("pack " + path + " has format version " + std::to_string(version) +
                     "; this midge reads version " + std::to_string(kVersion));
   }
-  auto pack = std::make_unique<OpenPack>();
-  pack->path = path;
   const auto rel = f.read_strings("images/path");
   const auto taxon = f.read_strings("images/taxon");
   const auto specimen = f.read_strings("images/specimen");
@@ -99,7 +111,7 @@ std::unique_ptr<OpenPack> read_pack(const std::string& path) {
   if (taxon.size() != n || specimen.size() != n || offset.size() != n || size.size() != n) {
     throw CorruptFileError(path + ": the /images datasets differ in length");
   }
-  pack->chunks = io::locate_chunks(f, "images/bytes", fs::file_size(path));
+  pack->chunks = io::locate_chunks(f, "images/bytes", static_cast<std::uint64_t>(opened.st_size));
   const bool with_specimens =
       std::any_of(specimen.begin(), specimen.end(), [](const auto& s) { return !s.empty(); });
   for (std::size_t i = 0; i < n; ++i) {
@@ -139,8 +151,12 @@ std::unique_ptr<OpenPack> read_pack(const std::string& path) {
     }
   }
   if (pack->set.taxa.empty()) throw DataError("pack without images: " + path);
-  pack->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (pack->fd < 0) throw IoError("cannot open pack " + path + ": " + std::strerror(errno));
+  struct stat now {};
+  if (::stat(path.c_str(), &now) != 0 || now.st_dev != opened.st_dev ||
+      now.st_ino != opened.st_ino) {
+    throw IoError("pack " + path + " was replaced while midge opened it; run again");
+  }
+  io::check_chunk_map(f, "images/bytes", pack->chunks, pack->fd);
   return pack;
 }
 
@@ -252,8 +268,9 @@ bool read_packed_image(const std::string& path, std::vector<unsigned char>* out)
     const std::uint64_t file_at = pack->chunks.file_offsets[at / chunk] + within;
     const ssize_t got = ::pread(pack->fd, out->data() + done, take, static_cast<off_t>(file_at));
     if (got <= 0) {
+      const int err = errno;
       throw DataError("cannot read image " + path + ": " +
-                      (got < 0 ? std::strerror(errno) : "the pack ends early"));
+                      (got < 0 ? std::generic_category().message(err) : "the pack ends early"));
     }
     done += static_cast<std::uint64_t>(got);
   }
@@ -282,13 +299,36 @@ std::vector<std::string> packed_images_under(const std::string& prefix) {
   return out;
 }
 
+namespace {
+
+// Temporary copies left by stagers that were killed (a preempted job):
+// "<name>.tmp-<host>-<pid>" of this host whose process is gone.
+void remove_stale_copies(const fs::path& folder, const std::string& name, const std::string& host) {
+  std::error_code ec;
+  const std::string prefix = name + ".tmp-" + host + "-";
+  for (const auto& e : fs::directory_iterator(folder, ec)) {
+    const std::string file = e.path().filename().string();
+    if (!text::starts_with(file, prefix)) continue;
+    const std::string pid = file.substr(prefix.size());
+    if (!pid.empty() && pid.find_first_not_of("0123456789") == std::string::npos &&
+        !fs::exists("/proc/" + pid, ec)) {
+      fs::remove(e.path(), ec);
+    }
+  }
+}
+
+}  // namespace
+
 StagedPack stage_pack(const std::string& pack, const std::string& dir) {
   if (!fs::is_regular_file(pack) || !looks_like_pack(pack)) {
     not_a_pack(pack, "staging copies a pack; a folder is read where it is");
   }
+  // Per user: another user's copy in a shared /tmp cannot be replaced.
   const std::string absolute = fs::absolute(pack).lexically_normal().string();
-  const fs::path folder = fs::path(dir) / ("midge-stage-" + sha256_hex(absolute).substr(0, 12));
-  StagedPack staged{(folder / fs::path(pack).filename()).string(), false};
+  const fs::path folder = fs::path(dir) / ("midge-stage-" + std::to_string(::getuid()) + "-" +
+                                           sha256_hex(absolute).substr(0, 12));
+  const std::string name = fs::path(pack).filename().string();
+  StagedPack staged{(folder / name).string(), false};
   std::error_code ec;
   const auto source_time = fs::last_write_time(pack);
   const auto source_size = fs::file_size(pack);
@@ -297,18 +337,24 @@ StagedPack stage_pack(const std::string& pack, const std::string& dir) {
     return staged;  // staged before, by this job's earlier run or another job
   }
   fs::create_directories(folder, ec);
-  if (ec)
+  if (ec) {
     throw IoError("cannot create " + folder.string() + " to stage " + pack + ": " + ec.message());
+  }
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
+  remove_stale_copies(folder, name, host);
   const std::string temp =
       staged.path + ".tmp-" + host + "-" + std::to_string(static_cast<long>(::getpid()));
+  auto fail = [&](const std::string& what, const std::error_code& error) {
+    const std::string message = what + ": " + error.message();
+    std::error_code ignored;
+    fs::remove(temp, ignored);
+    throw IoError(message);
+  };
   fs::copy_file(pack, temp, fs::copy_options::overwrite_existing, ec);
-  if (!ec) fs::last_write_time(temp, source_time, ec);
-  if (ec) {
-    fs::remove(temp, ec);
-    throw IoError("cannot copy " + pack + " to " + temp + ": " + ec.message());
-  }
+  if (ec) fail("cannot copy " + pack + " to " + temp, ec);
+  fs::last_write_time(temp, source_time, ec);
+  if (ec) fail("cannot set the time of " + temp, ec);
   try {
     io::check_seal(temp);
   } catch (...) {
@@ -316,7 +362,7 @@ StagedPack stage_pack(const std::string& pack, const std::string& dir) {
     throw;
   }
   fs::rename(temp, staged.path, ec);
-  if (ec) throw IoError("cannot rename " + temp + " to " + staged.path + ": " + ec.message());
+  if (ec) fail("cannot rename " + temp + " to " + staged.path, ec);
   staged.copied = true;
   return staged;
 }

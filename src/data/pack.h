@@ -71,14 +71,16 @@ bool read_packed_image(const std::string& path, std::vector<unsigned char>* out)
 std::vector<std::string> packed_images_under(const std::string& prefix);
 
 // A copy of `pack` on node-local disk, for MIDGE_STAGE=1 (slurm/*.sbatch,
-// `midge stage`): <dir>/midge-stage-<hash>/<pack's file name>, <hash> the
+// `midge stage`): <dir>/midge-stage-<uid>-<hash>/<pack's file name>, <hash> the
 // first 12 hex digits of the SHA-256 of the pack's absolute path, so the
 // path is the same for every job and node (a requeued or resubmitted run
 // resumes with the same data.root) and two packs never share one. Copied
 // only when missing or when its size or modification time differ from the
 // pack's; written under a temporary name, checked against its seal and
 // renamed into place, so that two jobs staging on one node at once never
-// see half a copy. IoError naming both paths when the copy fails.
+// see half a copy (temporary copies of stagers of this host that died are
+// removed). Per user (<uid>): another user's copy in a shared /tmp is not
+// theirs to replace. IoError naming both paths when the copy fails.
 struct StagedPack {
   std::string path;
   bool copied = false;

@@ -1,5 +1,7 @@
 #include "io/byte_stream.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -104,40 +106,61 @@ ChunkMap locate_chunks(const H5Node& file, const std::string& path, std::uint64_
     throw bad("not stored in chunks");
   }
   if (H5Pget_nfilters(dcpl.get()) != 0) throw bad("filtered (compressed) chunks");
-  // HDF5's addresses count from the end of the user block (the seal).
+  // Where HDF5 puts the user block (the seal) in the chunk addresses it
+  // reports: before 1.14.4 they count from its end, from 1.14.4 on from
+  // the file's start (HDFGroup/hdf5#4236). Checked below on chunk 0.
+  hsize_t base = 0;
+#if !H5_VERSION_GE(1, 14, 4)
   Handle fcpl(H5Fget_create_plist(file.id()), H5Pclose);
-  hsize_t user_block = 0;
-  if (!fcpl.valid() || H5Pget_userblock(fcpl.get(), &user_block) < 0) throw bad("no file header");
+  if (!fcpl.valid() || H5Pget_userblock(fcpl.get(), &base) < 0) throw bad("no file header");
+#endif
 
   ChunkMap map;
   map.chunk_bytes = chunk;
   map.size = size;
   const std::uint64_t chunks = (size + chunk - 1) / chunk;
-  map.file_offsets.assign(chunks, ~std::uint64_t{0});
-  hsize_t stored = 0;
-  if (H5Dget_num_chunks(ds.get(), space.get(), &stored) < 0) throw bad("unreadable chunk index");
-  for (hsize_t i = 0; i < stored; ++i) {
-    hsize_t offset = 0;
+  map.file_offsets.resize(chunks);
+  // By coordinate: one lookup in the chunk index each (by number, HDF5
+  // walks the index from its start for every chunk).
+  for (std::uint64_t i = 0; i < chunks; ++i) {
+    hsize_t offset = i * chunk;
     unsigned filters = 0;
     haddr_t address = HADDR_UNDEF;
     hsize_t bytes = 0;
-    if (H5Dget_chunk_info(ds.get(), space.get(), i, &offset, &filters, &address, &bytes) < 0 ||
+    if (H5Dget_chunk_info_by_coord(ds.get(), &offset, &filters, &address, &bytes) < 0 ||
         address == HADDR_UNDEF) {
-      throw bad("unreadable chunk index");
-    }
-    const std::uint64_t index = offset / chunk;
-    const std::uint64_t at = user_block + address;
-    if (offset % chunk != 0 || index >= chunks || bytes != chunk || at + bytes > file_bytes) {
-      throw bad("chunk " + std::to_string(i) + " lies outside the array or the file");
-    }
-    map.file_offsets[index] = at;
-  }
-  for (std::uint64_t i = 0; i < chunks; ++i) {
-    if (map.file_offsets[i] == ~std::uint64_t{0}) {
       throw bad("chunk " + std::to_string(i) + " of " + std::to_string(chunks) + " is missing");
     }
+    const std::uint64_t at = base + address;
+    if (bytes != chunk || at + bytes > file_bytes) {
+      throw bad("chunk " + std::to_string(i) + " lies outside the file");
+    }
+    map.file_offsets[i] = at;
   }
   return map;
+}
+
+void check_chunk_map(const H5Node& file, const std::string& path, const ChunkMap& map, int fd) {
+  if (map.size == 0) return;
+  const std::string where = file.file() + ":/" + path;
+  Handle ds(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), H5Dclose);
+  Handle space(ds.valid() ? H5Dget_space(ds.get()) : -1, H5Sclose);
+  hsize_t start = 0;
+  hsize_t count = std::min<std::uint64_t>({map.size, map.chunk_bytes, 4096});
+  std::vector<unsigned char> through_hdf5(count);
+  std::vector<unsigned char> direct(count);
+  Handle mem(H5Screate_simple(1, &count, nullptr), H5Sclose);
+  const bool read =
+      space.valid() && mem.valid() &&
+      H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr) >= 0 &&
+      H5Dread(ds.get(), H5T_NATIVE_UINT8, mem.get(), space.get(), H5P_DEFAULT,
+              through_hdf5.data()) >= 0;
+  if (!read) throw CorruptFileError(where + ": unreadable");
+  const ssize_t got = ::pread(fd, direct.data(), count, static_cast<off_t>(map.file_offsets[0]));
+  if (got != static_cast<ssize_t>(count) || direct != through_hdf5) {
+    throw CorruptFileError(where + ": its first chunk is not where HDF5 " H5_VERS_INFO
+                                   " says it is");
+  }
 }
 
 }  // namespace midge::io

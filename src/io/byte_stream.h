@@ -63,4 +63,10 @@ struct ChunkMap {
 // chunks, or a chunk is missing or lies outside the file (`file_bytes`).
 ChunkMap locate_chunks(const H5Node& file, const std::string& path, std::uint64_t file_bytes);
 
+// Reads the start of the array through HDF5 and through `fd` (the same
+// file) at the map's offset: CorruptFileError unless they are the same
+// bytes. So a chunk map is never trusted untested, whatever HDF5 version
+// reported it.
+void check_chunk_map(const H5Node& file, const std::string& path, const ChunkMap& map, int fd);
+
 }  // namespace midge::io

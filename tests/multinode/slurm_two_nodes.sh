@@ -123,11 +123,12 @@ log=midge-train-$job.out
   fail "ranks of the two-node job ran on: $($H5 get two/run.h5 ranks/host)"
 [ "$($H5 get two/run.h5 ranks/local_rank)" = "0 0" ] || fail "node-local ranks: $($H5 get two/run.h5 ranks/local_rank)"
 for node in $NODE_A $NODE_B; do
-  grep -q "staged $WORK/P.h5 on $node: $WORK/scratch/midge-stage-[0-9a-f]*/P.h5" "$log" ||
+  grep -q "staged $WORK/P.h5 on $node: $WORK/scratch/midge-stage-[0-9]*-[0-9a-f]*/P.h5" "$log" ||
     fail "no staging on $node: $(grep staged "$log")"
 done
-$H5 get two/run.h5 split/train/paths | tr ' ' '\n' | grep -qv "^$WORK/scratch/midge-stage-[0-9a-f]*/P.h5/" &&
-  fail "the job did not read the staged pack: $($H5 get two/run.h5 split/train/paths | cut -c1-200)"
+paths=$($H5 get two/run.h5 split/train/paths | tr ' ' '\n') || fail "no split/train/paths in two/run.h5"
+[ "$(grep -c . <<<"$paths")" -eq 60 ] && ! grep -qv "^$WORK/scratch/midge-stage-[0-9]*-[0-9a-f]*/P.h5/" <<<"$paths" ||
+  fail "the job did not read all 60 training images from the staged pack: $(head -3 <<<"$paths")"
 $H5 same one/run.h5 two/run.h5 eval/probabilities eval/confusion stage2/history/train_loss gradcam/heatmaps \
   split/train/sha256 || fail "the job across two nodes differs from 2 ranks on one node"
 [ -z "$($H5 changed one/model.h5 two/model.h5)" ] || fail "weights differ between one node and two"
@@ -138,7 +139,7 @@ printf '[grid]\nstage2.lr = 0.0001, 0.001\n' >grid.ini
 mapfile -t id < <(sweep_ids grid.ini --config cfg.ini)
 [ ${#id[@]} -eq 2 ] || fail "expected 2 trials: ${id[*]}"
 job=$(slurm sbatch --parsable --nodes=2 --ntasks-per-node=1 --chdir="$WORK" \
-  --export=ALL,MIDGE="$MIDGE",RANKS_PER_TRIAL=2,"${stage[0]}","${stage[1]}" \
+  --export=ALL,MIDGE="$MIDGE",RANKS_PER_TRIAL=2,"${stage[0]}",MIDGE_STAGE_DIR="$WORK/scratch-sweep" \
   "$SRC/slurm/sweep.sbatch" cfg.ini grid.ini "$WORK/sw" --set data.root="$WORK/P.h5" \
   --log-level debug) || fail "sbatch sweep.sbatch"
 log=midge-sweep-${job}_4294967294.out
@@ -161,7 +162,11 @@ for i in "${id[@]}"; do
   [ "$($H5 get "sw/trials/$i/run.h5" ranks/host)" = "$NODE_A $NODE_B" ] || fail "trial $i: not across both nodes"
 done
 [ "$(grep -c "on group 0: val acc" "$log")" -eq 2 ] || fail "not 2 trial completions: $(grep 'val acc' "$log")"
-[ "$(grep -c "staged $WORK/P.h5 on .*(there already)" "$log")" -ge 2 ] ||
+# A folder of its own for the sweep: its first run copies, its requeued
+# run finds the copy on both nodes.
+after_requeue=$(sed -n "/requeueing job $job/,\$p" "$log")
+[ "$(grep -c "staged $WORK/P.h5 on .*(there already)" <<<"$after_requeue")" -eq 2 ] ||
   fail "the requeued sweep did not find the staged pack on both nodes: $(grep staged "$log")"
+grep -q "staged $WORK/P.h5 on .*(copied" "$log" || fail "the sweep's first run copied nothing: $(grep staged "$log")"
 CHECKS=$((CHECKS + 8))
 done_ok

@@ -1,4 +1,8 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
 
 #include <filesystem>
 #include <fstream>
@@ -59,6 +63,17 @@ TEST(ByteStream, ChunksAreLocatedWhereTheirBytesLieInTheFile) {
   }
   EXPECT_EQ(pieces[3].first, 7U);
   EXPECT_THROW(io::locate_chunks(r, "a", fs::file_size(file)), CorruptFileError);
+
+  // The map is checked against HDF5's own read of the first chunk: right
+  // as located, refused when off by the seal's 512 bytes (what a wrong
+  // guess of HDF5's address convention would give).
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  EXPECT_NO_THROW(io::check_chunk_map(r, "a/bytes", map, fd));
+  io::ChunkMap shifted = map;
+  shifted.file_offsets[0] -= io::kSealBytes;
+  EXPECT_THROW(io::check_chunk_map(r, "a/bytes", shifted, fd), CorruptFileError);
+  ::close(fd);
 }
 
 struct Packed {
@@ -173,6 +188,32 @@ TEST(Pack, AMissingImageOrAFileThatIsNoPackIsAnErrorNamingIt) {
               std::string::npos)
         << e.what();
   }
+}
+
+TEST(Pack, StagingCopiesOncePerUserAndPackAndRemovesDeadStagersCopies) {
+  Packed p;
+  write_pack(p.folder, p.pack, SpecimenPattern(), 100);
+  const std::string scratch = p.dir.str("scratch");
+  const StagedPack first = stage_pack(p.pack, scratch);
+  EXPECT_TRUE(first.copied);
+  const std::string folder = fs::path(first.path).parent_path().filename().string();
+  EXPECT_EQ(folder.rfind("midge-stage-" + std::to_string(::getuid()) + "-", 0), 0U) << folder;
+  EXPECT_EQ(file_bytes(first.path), file_bytes(p.pack));
+  EXPECT_EQ(scan_pack(first.path).image_count(), 10U);
+  // Unchanged: found, not copied again.
+  const StagedPack again = stage_pack(p.pack, scratch);
+  EXPECT_EQ(again.path, first.path);
+  EXPECT_FALSE(again.copied);
+  // A copy left by a stager of this host whose process is gone goes; the
+  // pack changed (newer), so it is copied again.
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  const fs::path stale = first.path + ".tmp-" + host + "-999999999";
+  write_text(stale, "half a copy");
+  fs::last_write_time(p.pack, fs::last_write_time(p.pack) + std::chrono::seconds(5));
+  EXPECT_TRUE(stage_pack(p.pack, scratch).copied);
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_THROW(stage_pack(p.folder, scratch), DataError);
 }
 
 TEST(Pack, ImagesUnderAPrefixAreATaxonOrOneImageOfThePack) {
