@@ -138,3 +138,38 @@ ACCURACY_RECIPE=(--set data.root=S --set data.image_size=64 --set model.arch=res
   --set augment.rotate_deg=0 --set augment.shift=0 --set augment.scale=0 --set augment.shear=0
   --set augment.brightness=0 --set augment.contrast=0 --set run.deterministic=true
   --set run.threads=1)
+
+# tiny_config FILE [section.key=value ...]: the configuration of the tests
+# that train through a launcher (Slurm, sweeps, status): ResNet-18 at 32 px
+# on $WORK/S, one epoch per stage in batches of 4, one thread; each
+# section.key=value replaces a default or adds a key. Written as INI.
+tiny_config() {
+  local file=$1 kv key section
+  shift
+  local -a keys=(data.root data.image_size model.arch stage1.epochs stage1.batch_size
+    stage2.epochs stage2.batch_size run.threads)
+  local -A value=([data.root]="$WORK/S" [data.image_size]=32 [model.arch]=resnet18
+    [stage1.epochs]=1 [stage1.batch_size]=4 [stage2.epochs]=1 [stage2.batch_size]=4
+    [run.threads]=1)
+  for kv in "$@"; do
+    key=${kv%%=*}
+    [[ $key == *.* && $kv == *=* ]] || fail "tiny_config: not section.key=value: $kv"
+    [ -n "${value[$key]+set}" ] || keys+=("$key")
+    value[$key]=${kv#*=}
+  done
+  : >"$file"
+  for section in data model stage1 stage2 run gradcam; do
+    local header=0
+    for key in "${keys[@]}"; do
+      [ "${key%%.*}" = "$section" ] || continue
+      [ $header -eq 1 ] || { echo "[$section]" >>"$file"; header=1; }
+      echo "${key#*.} = ${value[$key]}" >>"$file"
+    done
+  done
+  for key in "${keys[@]}"; do
+    case ${key%%.*} in
+      data | model | stage1 | stage2 | run | gradcam) ;;
+      *) fail "tiny_config: section ${key%%.*} of $key not written" ;;
+    esac
+  done
+}

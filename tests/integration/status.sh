@@ -9,24 +9,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 "$MIDGE" synth --out S --classes 3 --per-class 10 --size 32 --seed 3 >/dev/null || fail "synth"
 # 24 training images in batches of 4: 6 steps per epoch.
-cat >cfg.ini <<INI
-[data]
-root = $WORK/S
-image_size = 32
-workers = 0
-[model]
-arch = resnet18
-[stage1]
-epochs = 1
-batch_size = 4
-[stage2]
-epochs = 1
-batch_size = 4
-[run]
-threads = 1
-[gradcam]
-max_images = 0
-INI
+tiny_config cfg.ini data.workers=0 gradcam.max_images=0
 printf '[grid]\nstage2.lr = 0.0001, 0.0003\n' >two.ini
 printf '[grid]\nstage2.lr = 0.0001\n' >one.ini
 

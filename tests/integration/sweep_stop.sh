@@ -9,24 +9,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
 "$MIDGE" synth --out S --classes 3 --per-class 30 --size 48 >/dev/null || fail "synth"
-cat >cfg.ini <<INI
-[data]
-root = $WORK/S
-image_size = 32
-workers = 1
-[model]
-arch = resnet18
-[stage1]
-epochs = 1
-batch_size = 4
-[stage2]
-epochs = 2
-batch_size = 4
-[run]
-threads = 1
-[gradcam]
-max_images = 0
-INI
+tiny_config cfg.ini data.workers=1 stage2.epochs=2 gradcam.max_images=0
 printf '[grid]\nstage2.lr = 0.0001, 0.0003\n' >grid.ini
 mapfile -t id < <(sweep_ids grid.ini --config cfg.ini)
 [ ${#id[@]} -eq 2 ] || fail "expected 2 trials: ${id[*]}"

@@ -85,25 +85,7 @@ squeue() { slurm squeue "$@"; }
 "$MIDGE" pack S --out P.h5 >/dev/null || fail "pack"
 # 60 training images in batches of 4 (2 per rank): 15 steps an epoch, so
 # that a signal after step 2 lands inside the epoch.
-cat >cfg.ini <<INI
-[data]
-root = $WORK/S
-image_size = 32
-workers = 1
-[model]
-arch = resnet18
-[stage1]
-epochs = 1
-batch_size = 4
-[stage2]
-epochs = 1
-batch_size = 4
-[run]
-threads = 1
-deterministic = true
-[gradcam]
-max_images = 2
-INI
+tiny_config cfg.ini data.workers=1 run.deterministic=true gradcam.max_images=2
 
 # One training on two nodes, against the same on one node.
 run timeout 300 mpiexec -n 2 --oversubscribe "$MIDGE" train --config cfg.ini --out "$WORK/one"

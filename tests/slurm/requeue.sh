@@ -16,25 +16,7 @@ H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
 "$MIDGE" synth --out S --classes 3 --per-class 30 --size 48 >/dev/null || fail "synth"
 # 72 training images in batches of 4: 18 steps per epoch, so that a signal
 # sent after step 2 lands inside the epoch even on a busy machine.
-cat >cfg.ini <<INI
-[data]
-root = $WORK/S
-image_size = 32
-workers = 1
-[model]
-arch = resnet18
-[stage1]
-epochs = 1
-batch_size = 4
-[stage2]
-epochs = 2
-batch_size = 4
-[run]
-threads = 1
-deterministic = true
-[gradcam]
-max_images = 3
-INI
+tiny_config cfg.ini data.workers=1 stage2.epochs=2 run.deterministic=true gradcam.max_images=3
 
 # A requeued job waits 11 s before it may start again (scripts/slurm-local.sh).
 # signal_when JOB LOG TEXT: once LOG holds TEXT, SIGUSR2 to the job's batch shell.

@@ -33,21 +33,7 @@ print("srun == mpiexec: world_size 2, all weights and the confusion matrix equal
 PY
 
 # The batch script, as users submit it.
-cat >cfg.ini <<INI
-[data]
-root = $WORK/S
-image_size = 32
-[model]
-arch = resnet18
-[stage1]
-epochs = 1
-batch_size = 4
-[stage2]
-epochs = 1
-batch_size = 4
-[run]
-threads = 1
-INI
+tiny_config cfg.ini
 run timeout 300 sbatch --wait --chdir="$WORK" --export=ALL,MIDGE="$MIDGE" "$SRC/slurm/train.sbatch" cfg.ini "$WORK/batch" \
   --set gradcam.max_images=0
 expect_rc 0 "$(cat "$WORK"/midge-train-*.out 2>/dev/null | tail -20)"

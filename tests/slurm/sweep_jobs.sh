@@ -10,24 +10,7 @@ cd "$WORK"
 bash "$SRC/scripts/slurm-local.sh" >/dev/null || fail "could not start the local Slurm (scripts/slurm-local.sh)"
 H5="/usr/bin/python3 $SRC/tests/integration/h5tool.py"
 "$MIDGE" synth --out S --classes 3 --per-class 8 --size 48 >/dev/null || fail "synth"
-cat >cfg.ini <<INI
-[data]
-root = $WORK/S
-image_size = 32
-workers = 1
-[model]
-arch = resnet18
-[stage1]
-epochs = 1
-batch_size = 4
-[stage2]
-epochs = 1
-batch_size = 4
-[run]
-threads = 1
-[gradcam]
-max_images = 0
-INI
+tiny_config cfg.ini data.workers=1 gradcam.max_images=0
 printf '[grid]\nstage2.lr = 0.0001, 0.0003\nmodel.dropout = 0.2, 0.5\n' > grid.ini
 mapfile -t id < <(sweep_ids grid.ini --config cfg.ini)
 [ ${#id[@]} -eq 4 ] || fail "expected 4 trials: ${id[*]}"
