@@ -1,5 +1,3 @@
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -10,6 +8,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "data/pack.h"
+#include "io/run_file.h"
 
 namespace midge::apps {
 
@@ -54,10 +53,8 @@ int run_stage(const std::vector<std::string>& args, distributed::Communicator& w
   const data::StagedPack staged = data::stage_pack(pack, vm["to"].as<std::string>());
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
   std::ostringstream msg;
-  msg << "staged " << pack << " on " << host << ": " << staged.path << " ("
+  msg << "staged " << pack << " on " << io::host_name() << ": " << staged.path << " ("
       << (staged.copied
               ? "copied, " + std::to_string(std::filesystem::file_size(staged.path) >> 20) +
                     " MiB in " + std::to_string(static_cast<int>(seconds * 1000)) + " ms"

@@ -24,6 +24,7 @@
 #include "io/byte_stream.h"
 #include "io/hdf5.h"
 #include "io/integrity.h"
+#include "io/run_file.h"
 
 namespace midge::data {
 namespace fs = std::filesystem;
@@ -340,8 +341,7 @@ StagedPack stage_pack(const std::string& pack, const std::string& dir) {
   if (ec) {
     throw IoError("cannot create " + folder.string() + " to stage " + pack + ": " + ec.message());
   }
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
+  const std::string host = io::host_name();
   remove_stale_copies(folder, name, host);
   const std::string temp =
       staged.path + ".tmp-" + host + "-" + std::to_string(static_cast<long>(::getpid()));
