@@ -16,7 +16,7 @@ int run_stage(const std::vector<std::string>& args, distributed::Communicator& w
   po::options_description desc(
       "midge stage (PACK | --config FILE [--set key=value]...) --to DIR\n\n"
       "Copies a pack (midge pack) to DIR, node-local disk, and prints the copy's path,\n"
-      "DIR/midge-stage-<hash>/<name>: the same for every job and node, copied again only\n"
+      "DIR/midge-stage-<uid>-<hash>/<name> (<hash> of the pack's path), copied again only\n"
       "when the pack changed. With --config, the pack is the configuration's data.root.\n"
       "Run one per node (the Slurm scripts do with MIDGE_STAGE=1; docs/slurm.md), then\n"
       "train with --set data.root=<printed path>.\n\n"
