@@ -24,7 +24,7 @@ torchdir=$($py -c "import os, torch; print(os.path.dirname(torch.__file__))")
 cat "$out/machine.txt"
 bin=bench/gpu/build/midge_gpu_check
 export LD_LIBRARY_PATH=$torchdir/lib:${LD_LIBRARY_PATH:-}
-if [ ! -x "$bin" ] || ldd "$bin" | grep -q "not found"; then
+if [ ! -x "$bin" ] || grep -q "not found" <<<"$(ldd "$bin")"; then
   echo "prebuilt binary does not load here:"; ldd "$bin" 2>&1 | grep "not found"
   echo "building with the local LibTorch"
   cmake -S bench/gpu -B /tmp/gpu-build -DCMAKE_PREFIX_PATH="$torchdir;$torchdir/share/cmake" \

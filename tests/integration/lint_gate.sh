@@ -70,8 +70,13 @@ mapfile -t units < <(/usr/bin/python3 -c '
 import json, sys
 for e in json.load(open(sys.argv[1])): print(e["file"])' "$tmp/merge/db/compile_commands.json")
 merged=$(printf '%s\n' "${units[@]}" | grep "_lint\.cxx$")
-[ ${#units[@]} -eq 2 ] && printf '%s\n' "${units[@]}" | grep -qx "$t/Unity/unity_2_cxx.cxx" &&
-  [ -f "$merged" ] || fail "expected a merged unit and batch 2 (another command): ${units[*]}"
+# One check each, so that a failure says which. grep reads a here-string,
+# not a pipe: under pipefail `printf | grep -q` can fail when grep exits
+# before printf has written everything (SIGPIPE).
+[ ${#units[@]} -eq 2 ] || fail "expected 2 units (merged, and batch 2 of another command): ${units[*]}"
+grep -qx "$t/Unity/unity_2_cxx.cxx" <<<"$(printf '%s\n' "${units[@]}")" ||
+  fail "batch 2 (another command) is not a unit of its own: ${units[*]}"
+[ -f "$merged" ] || fail "the merged unit $merged is not there: $(ls -la "$tmp/merge/db")"
 rc=0
 clang-tidy -p "$tmp/merge/db" --quiet "$merged" >"$tmp/log" 2>&1 || rc=$?
 [ $rc -ne 0 ] || fail "clang-tidy passed the merged unit whose second batch has a bad name: $(cat "$tmp/log")"
